@@ -1,0 +1,1 @@
+"""Durable data: SQLAlchemy models, async sessions and alembic migrations."""

@@ -1,0 +1,287 @@
+"""The durable data model. Ids are application-made strings (see ``live.ids``); money is integer minor units
+plus an ISO currency; every time is UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware UTC datetimes and always returns aware ones (SQLite forgets the zone otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[str]: JSON}
+
+
+ID = String(32)
+
+
+class Merchant(Base):
+    __tablename__ = "merchants"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    blocked_words: Mapped[list[str]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class User(Base):
+    """Every account: a merchant's owner, a host invited by a merchant, or a viewer."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('merchant', 'host', 'viewer')", name="role"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    merchant_id: Mapped[str | None] = mapped_column(ForeignKey("merchants.id"), index=True)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(80))
+    shipping_address: Mapped[dict[str, Any] | None] = mapped_column()
+    payment_method: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Product(Base):
+    """A catalogue item. ``inventory`` is what is free: stock allocated to a show leaves it until the show
+    ends and its remainder comes back."""
+
+    __tablename__ = "products"
+    __table_args__ = (
+        UniqueConstraint("merchant_id", "sku", name="merchant_sku"),
+        CheckConstraint("price_cents >= 0", name="price_nonnegative"),
+        CheckConstraint("inventory >= 0", name="inventory_nonnegative"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id"), index=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    image_url: Mapped[str | None] = mapped_column(String(2048))
+    price_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    inventory: Mapped[int] = mapped_column(Integer, default=0)
+    archived_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Show(Base):
+    __tablename__ = "shows"
+    __table_args__ = (
+        CheckConstraint("state IN ('scheduled', 'live', 'ended')", name="state"),
+        Index("ix_shows_state_starts_at", "state", "starts_at"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id"), index=True)
+    host_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    starts_at: Mapped[datetime] = mapped_column()
+    state: Mapped[str] = mapped_column(String(16), default="scheduled")
+    started_at: Mapped[datetime | None] = mapped_column()
+    ended_at: Mapped[datetime | None] = mapped_column()
+    slow_mode_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    record: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Offer(Base):
+    """A product in a show's lineup: show price, stock allocated to the show, per-buyer limit, sale window.
+    ``returned`` is the stock handed back to the product's inventory when the show ended (or later, when a
+    reservation made during the show expired)."""
+
+    __tablename__ = "offers"
+    __table_args__ = (
+        UniqueConstraint("show_id", "product_id", name="show_product"),
+        CheckConstraint("stock >= 0", name="stock_nonnegative"),
+        CheckConstraint("per_buyer_limit >= 1", name="limit_positive"),
+        CheckConstraint("price_cents >= 0", name="price_nonnegative"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    show_id: Mapped[str] = mapped_column(ForeignKey("shows.id"), index=True)
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    price_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    stock: Mapped[int] = mapped_column(Integer)
+    per_buyer_limit: Mapped[int] = mapped_column(Integer, default=1)
+    sale_starts_at: Mapped[datetime | None] = mapped_column()
+    sale_ends_at: Mapped[datetime | None] = mapped_column()
+    returned: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Order(Base):
+    """Written by the persistence worker from the show's Redis order stream, idempotently by id."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("show_id", "buyer_id", "idempotency_key", name="show_buyer_key"),
+        CheckConstraint(
+            "status IN ('reserved', 'paid', 'payment_failed', 'expired')", name="status"
+        ),
+        CheckConstraint("quantity >= 1", name="quantity_positive"),
+        Index("ix_orders_show_id_id", "show_id", "id"),
+        Index("ix_orders_buyer_id_id", "buyer_id", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    show_id: Mapped[str] = mapped_column(ForeignKey("shows.id"))
+    offer_id: Mapped[str] = mapped_column(ForeignKey("offers.id"), index=True)
+    buyer_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[int] = mapped_column(Integer)
+    price_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    failure_code: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Payment(Base):
+    """One attempt to capture an order's amount through the payment provider."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'succeeded', 'failed')", name="status"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    order_id: Mapped[str] = mapped_column(ID, index=True, unique=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    provider_ref: Mapped[str | None] = mapped_column(String(128), index=True)
+    method: Mapped[str] = mapped_column(String(64))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    failure_code: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class WebhookEvent(Base):
+    """Provider webhook ids already handled, so a redelivery changes nothing."""
+
+    __tablename__ = "webhook_events"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChatMessage(Base):
+    __tablename__ = "chat_messages"
+    __table_args__ = (Index("ix_chat_messages_show_id_id", "show_id", "id"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    show_id: Mapped[str] = mapped_column(ForeignKey("shows.id"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    display_name: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column()
+    deleted_by: Mapped[str | None] = mapped_column(ID)
+
+
+class ShowModeration(Base):
+    """A viewer muted (may watch, not chat) or banned (may not join) in one show."""
+
+    __tablename__ = "show_moderation"
+    __table_args__ = (CheckConstraint("kind IN ('mute', 'ban')", name="kind"),)
+
+    show_id: Mapped[str] = mapped_column(ForeignKey("shows.id"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    by_user_id: Mapped[str] = mapped_column(ID)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Review(Base):
+    __tablename__ = "reviews"
+    __table_args__ = (
+        UniqueConstraint("product_id", "user_id", name="product_user"),
+        CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id"), index=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    rating: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(String(2000), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ShowMinute(Base):
+    """Per-minute KPI series of a show, for the merchant's chart."""
+
+    __tablename__ = "show_minutes"
+
+    show_id: Mapped[str] = mapped_column(ForeignKey("shows.id"), primary_key=True)
+    minute: Mapped[datetime] = mapped_column(primary_key=True)
+    viewers: Mapped[int] = mapped_column(Integer, default=0)
+    orders: Mapped[int] = mapped_column(Integer, default=0)
+    units: Mapped[int] = mapped_column(Integer, default=0)
+    revenue_cents: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ShowStats(Base):
+    """Totals of a show kept up to date while it runs: peak concurrent and unique viewers."""
+
+    __tablename__ = "show_stats"
+
+    show_id: Mapped[str] = mapped_column(ForeignKey("shows.id"), primary_key=True)
+    peak_viewers: Mapped[int] = mapped_column(Integer, default=0)
+    unique_viewers: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,0 +1,1 @@
+"""Thin HTTP handlers: parse and validate, check who is asking, call one domain function, shape the answer."""

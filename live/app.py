@@ -1,0 +1,31 @@
+"""The application factory: wires settings, storage, routes and background work together."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from live import keys
+from live.api import accounts, docs, pages, products, routing, shows
+from live.auth import TokenService
+from live.config import Settings
+from live.contexts import database_ctx, redis_ctx
+from live.errors import error_middleware
+from live.lifecycle import ShowLifecycle
+from live.rediskeys import RedisKeys
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def create_app(settings: Settings | None = None) -> web.Application:
+    settings = settings or Settings()
+    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY_BYTES)
+    app[keys.settings_key] = settings
+    app[keys.tokens_key] = TokenService(settings.resolved_secret_key(), settings.token_ttl_seconds)
+    app[keys.redis_keys_key] = RedisKeys(settings.redis_prefix)
+    app[keys.show_lifecycle_key] = ShowLifecycle()
+    app.cleanup_ctx.extend([database_ctx, redis_ctx])
+
+    endpoints = routing.install(app, [accounts.router, products.router, shows.router])
+    docs.add_routes(app, endpoints)
+    pages.add_routes(app)
+    return app

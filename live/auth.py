@@ -1,0 +1,134 @@
+"""Who is asking: signed expiring bearer tokens, password hashing, the principal and permission checks.
+
+A token carries the user's id, role, merchant and display name, so the hot paths (a tap, a socket event)
+check it without a database round trip. Pages may carry the same token in an HttpOnly cookie.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+import jwt
+from aiohttp import web
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+
+from live.errors import Forbidden, Unauthorized
+
+Role = Literal["merchant", "host", "viewer"]
+COOKIE_NAME = "live_token"
+_ALGORITHM = "HS256"
+_hasher = PasswordHasher()
+# A hash of a random password, verified when the email is unknown so both cases take the same time.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller, as the token describes them."""
+
+    user_id: str
+    role: Role
+    merchant_id: str | None
+    display_name: str
+    has_payment_method: bool = False
+
+    def require_role(self, *roles: Role) -> Principal:
+        if self.role not in roles:
+            raise Forbidden(f"this needs a {' or '.join(roles)} account")
+        return self
+
+    def owns_merchant(self, merchant_id: str) -> bool:
+        return self.role == "merchant" and self.merchant_id == merchant_id
+
+
+class TokenService:
+    """Issues and verifies HS256 JWTs."""
+
+    def __init__(self, secret: str, ttl_seconds: int):
+        self._secret = secret
+        self.ttl_seconds = ttl_seconds
+
+    def issue(self, principal: Principal) -> str:
+        now = int(time.time())
+        claims = {
+            "sub": principal.user_id,
+            "role": principal.role,
+            "mid": principal.merchant_id,
+            "name": principal.display_name,
+            "pm": principal.has_payment_method,
+            "iat": now,
+            "exp": now + self.ttl_seconds,
+        }
+        return jwt.encode(claims, self._secret, algorithm=_ALGORITHM)
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(token, self._secret, algorithms=[_ALGORITHM], options={"require": ["exp", "sub"]})
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthorized("token expired", code="token_expired") from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthorized("invalid token", code="invalid_token") from exc
+        role = claims.get("role")
+        if role not in ("merchant", "host", "viewer"):
+            raise Unauthorized("invalid token", code="invalid_token")
+        return Principal(
+            user_id=str(claims["sub"]),
+            role=role,
+            merchant_id=claims.get("mid"),
+            display_name=str(claims.get("name", "")),
+            has_payment_method=bool(claims.get("pm", False)),
+        )
+
+
+def token_from_request(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization")
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise Unauthorized("Authorization header must be 'Bearer <token>'", code="invalid_token")
+        return value.strip()
+    cookie = request.cookies.get(COOKIE_NAME)
+    if cookie:
+        _check_same_origin(request)
+        return cookie
+    return None
+
+
+def _check_same_origin(request: web.Request) -> None:
+    """Cookie-authenticated writes must come from our own pages (CSRF defence on top of SameSite)."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != f"{request.scheme}://{request.host}":
+        raise Forbidden("cross-site request with a cookie", code="cross_site")
+
+
+def optional_principal(tokens: TokenService, request: web.Request) -> Principal | None:
+    token = token_from_request(request)
+    return tokens.verify(token) if token else None
+
+
+def require_principal(tokens: TokenService, request: web.Request, *roles: Role) -> Principal:
+    principal = optional_principal(tokens, request)
+    if principal is None:
+        raise Unauthorized("sign in first: send 'Authorization: Bearer <token>'")
+    return principal.require_role(*roles) if roles else principal
+
+
+async def hash_password(password: str) -> str:
+    """Argon2id in a thread: hashing takes tens of milliseconds and must not stall the event loop."""
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def verify_password(password_hash: str | None, password: str) -> bool:
+    def check() -> bool:
+        try:
+            return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        except (VerifyMismatchError, InvalidHashError):
+            return False
+
+    return await asyncio.to_thread(check)

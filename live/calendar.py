@@ -1,0 +1,35 @@
+"""iCalendar feed of a merchant's upcoming and live shows, so viewers can add reminders."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from icalendar import Alarm, Calendar, Event
+
+from db.models import Show
+
+DEFAULT_DURATION = timedelta(hours=1)
+
+
+def shows_calendar(merchant_name: str, shows: list[Show], public_url: str) -> bytes:
+    cal = Calendar()
+    cal.add("prodid", "-//live-shopping//shows//EN")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", f"{merchant_name} live shows")
+    base = public_url.rstrip("/")
+    for show in shows:
+        event = Event()
+        event.add("uid", f"{show.id}@live-shopping")
+        event.add("dtstamp", datetime.now(UTC))
+        event.add("dtstart", show.starts_at)
+        event.add("dtend", (show.ended_at or show.starts_at + DEFAULT_DURATION))
+        event.add("summary", show.title)
+        event.add("description", f"{show.description}\n\nWatch: {base}/watch/{show.id}".strip())
+        event.add("url", f"{base}/watch/{show.id}")
+        reminder = Alarm()
+        reminder.add("action", "DISPLAY")
+        reminder.add("description", f"{show.title} starts in 10 minutes")
+        reminder.add("trigger", timedelta(minutes=-10))
+        event.add_component(reminder)
+        cal.add_component(event)
+    return cal.to_ical()

@@ -1,0 +1,114 @@
+"""The ``live`` command: serve, migrate, demo, reconcile."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from aiohttp import web
+
+from db import migrate
+from db.session import make_engine
+from live import keys
+from live.config import Settings
+from live.logs import ACCESS_LOG_FORMAT, configure_logging
+from live.redis_server import EmbeddedRedisError
+
+log = logging.getLogger("live.cli")
+
+
+def _install_uvloop() -> None:
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:  # pragma: no cover - uvloop is a dependency except on Windows
+        pass
+
+
+@asynccontextmanager
+async def started_app(settings: Settings) -> AsyncIterator[web.Application]:
+    """The app with its resources open but no HTTP listener and no background workers: for commands."""
+    from live.app import create_app
+
+    app = create_app(settings.model_copy(update={"run_workers": False}))
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        yield app
+    finally:
+        await runner.cleanup()
+
+
+async def _migrate(settings: Settings) -> None:
+    engine = make_engine(settings.resolved_database_url())
+    try:
+        await migrate.upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _demo(settings: Settings, if_empty: bool) -> None:
+    from live import demo
+
+    async with started_app(settings) as app, app[keys.sessionmaker_key]() as session:
+        if if_empty and not await demo.database_is_empty(session):
+            print("Demo skipped: the database already has data.")
+            return
+        logins = await demo.seed(session, app[keys.redis_key], app[keys.redis_keys_key])
+    print(demo.describe(logins, settings.public_url))
+
+
+def _serve(settings: Settings) -> None:
+    from live.app import create_app
+
+    _install_uvloop()
+    log.info("serving", extra={"url": f"http://{settings.host}:{settings.port}"})
+    web.run_app(
+        create_app(settings), host=settings.host, port=settings.port,
+        access_log_format=ACCESS_LOG_FORMAT, print=None,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="live", description="Live shopping server")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve HTTP, socket.io and WebRTC")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    commands.add_parser("migrate", help="upgrade the database schema to the latest version")
+    demo = commands.add_parser("demo", help="seed a demo merchant, host, viewer and live show")
+    demo.add_argument("--if-empty", action="store_true", help="do nothing if the database has data")
+    reconcile = commands.add_parser("reconcile", help="prove allocated = remaining + reserved + paid + returned")
+    reconcile.add_argument("--show", help="only this show")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    if getattr(args, "host", None):
+        settings.host = args.host
+    if getattr(args, "port", None):
+        settings.port = args.port
+    configure_logging(settings.log_level)
+    try:
+        if args.command == "serve":
+            _serve(settings)
+        elif args.command == "migrate":
+            asyncio.run(_migrate(settings))
+            print("Database is up to date.")
+        elif args.command == "demo":
+            asyncio.run(_demo(settings, args.if_empty))
+        elif args.command == "reconcile":
+            from live.commerce.reconcile import run_reconcile
+
+            return asyncio.run(run_reconcile(settings, args.show))
+    except EmbeddedRedisError as exc:
+        print(f"live: {exc}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,1 @@
+"""Commerce: stock counters in Redis, one-tap orders, payments, persistence to SQL and reconciliation."""

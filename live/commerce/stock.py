@@ -1,0 +1,85 @@
+"""Stock counters in Redis: loaded when an offer opens for sale (never overwriting a live counter), read by
+the show page and the stock ticker, and handed back when the show ends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from redis.asyncio import Redis
+from redis.typing import EncodableT, FieldT
+
+from live.commerce.scripts import script
+from live.rediskeys import RedisKeys, ShowKeys
+
+
+@dataclass(frozen=True, slots=True)
+class SaleTerms:
+    """What the tap path needs to know about an offer, copied into Redis."""
+
+    offer_id: str
+    stock: int
+    price_cents: int
+    currency: str
+    per_buyer_limit: int
+    sale_starts_at: datetime | None
+    sale_ends_at: datetime | None
+
+    def redis_fields(self) -> dict[FieldT, EncodableT]:
+        return {
+            "price_cents": self.price_cents,
+            "currency": self.currency,
+            "limit": self.per_buyer_limit,
+            "starts_ms": _ms(self.sale_starts_at),
+            "ends_ms": _ms(self.sale_ends_at),
+        }
+
+
+def _ms(moment: datetime | None) -> int:
+    return int(moment.timestamp() * 1000) if moment else 0
+
+
+async def open_show(redis: Redis, rk: RedisKeys, show_id: str, offers: Iterable[SaleTerms]) -> None:
+    """Load every offer's counter (HSETNX: a live counter is never overwritten) and mark the show live,
+    in one MULTI so the tap path never sees a live show with half its offers."""
+    sk = rk.show(show_id)
+    async with redis.pipeline(transaction=True) as pipe:
+        for terms in offers:
+            _queue_offer(pipe, sk, terms)
+        pipe.set(sk.state, "live")
+        pipe.sadd(rk.active_shows, show_id)
+        await pipe.execute()
+
+
+async def open_offer(redis: Redis, rk: RedisKeys, show_id: str, terms: SaleTerms) -> None:
+    async with redis.pipeline(transaction=True) as pipe:
+        _queue_offer(pipe, rk.show(show_id), terms)
+        await pipe.execute()
+
+
+def _queue_offer(pipe: Redis, sk: ShowKeys, terms: SaleTerms) -> None:
+    pipe.hsetnx(sk.stock, terms.offer_id, terms.stock)
+    pipe.hset(sk.offer(terms.offer_id), mapping=terms.redis_fields())
+
+
+async def update_terms(redis: Redis, rk: RedisKeys, show_id: str, terms: SaleTerms) -> None:
+    """Change price, limit or sale window of an offer that is already on sale (its counter stays)."""
+    await redis.hset(rk.show(show_id).offer(terms.offer_id), mapping=terms.redis_fields())
+
+
+async def close_show(redis: Redis, rk: RedisKeys, show_id: str, offer_ids: list[str]) -> dict[str, int]:
+    """Stop the sale and move what is left of each offer to the returned tally. Returns units moved now."""
+    sk = rk.show(show_id)
+    flat = await script(redis, "close_show")(keys=[sk.state, sk.stock, sk.returned], args=offer_ids)
+    return {str(flat[i]): int(flat[i + 1]) for i in range(0, len(flat), 2)}
+
+
+async def remaining(redis: Redis, rk: RedisKeys, show_id: str) -> dict[str, int]:
+    raw = await redis.hgetall(rk.show(show_id).stock)
+    return {str(k): int(v) for k, v in raw.items()}
+
+
+async def returned(redis: Redis, rk: RedisKeys, show_id: str) -> dict[str, int]:
+    raw = await redis.hgetall(rk.show(show_id).returned)
+    return {str(k): int(v) for k, v in raw.items()}

@@ -1,0 +1,69 @@
+"""Settings read from the environment (prefix ``LIVE_``); the defaults are the embedded mode."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the server can be told. Unset URLs mean: embedded SQLite file and embedded Redis."""
+
+    model_config = SettingsConfigDict(env_prefix="LIVE_", extra="ignore")
+
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    redis_url: str | None = None
+    redis_prefix: str = Field(default="", description="Prefix of every Redis key and channel (isolates tenants/tests).")
+    redis_appendfsync: Literal["everysec", "always"] = "everysec"
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str = "http://localhost:8080"
+
+    secret_key: str | None = Field(
+        default=None, min_length=32, description="Signs tokens; generated into the data folder if unset."
+    )
+    token_ttl_seconds: int = 7 * 24 * 3600
+    cookie_secure: bool = False
+
+    reservation_ttl_seconds: int = 600
+    payment_provider: Literal["sandbox"] = "sandbox"
+    payment_webhook_secret: str | None = Field(default=None, description="Defaults to one derived from secret_key.")
+    payment_async_delay_seconds: float = 1.0
+
+    run_workers: bool = Field(default=True, description="Run background workers (persistence, payments, expiry).")
+
+    ice_servers: list[str] = Field(default_factory=list, description="stun:/turn: URLs offered to peers.")
+    ice_username: str | None = None
+    ice_credential: str | None = None
+    public_ip: str | None = Field(default=None, description="Address announced in ICE candidates behind NAT.")
+
+    embed_allowed_origins: list[str] = Field(default_factory=list, description="Sites allowed to frame /watch.")
+
+    log_level: str = "INFO"
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "live.db"
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.sqlite_path}"
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, or one kept in the data folder so tokens survive restarts."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def resolved_webhook_secret(self) -> str:
+        return self.payment_webhook_secret or "whsec_" + self.resolved_secret_key()[:32]

@@ -1,0 +1,46 @@
+"""Cleanup contexts: each opens one shared resource when the app starts and closes it when it stops."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from redis.asyncio import BlockingConnectionPool, Redis
+
+from db.session import make_engine, make_sessionmaker
+from live import keys
+from live.redis_server import EmbeddedRedis
+
+
+def make_redis(url: str, max_connections: int = 64) -> Redis:
+    """A client whose pool blocks instead of opening a connection per concurrent caller."""
+    pool = BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=10, decode_responses=True)
+    return Redis(connection_pool=pool)
+
+
+async def database_ctx(app: web.Application) -> AsyncIterator[None]:
+    engine = make_engine(app[keys.settings_key].resolved_database_url())
+    app[keys.engine_key] = engine
+    app[keys.sessionmaker_key] = make_sessionmaker(engine)
+    yield
+    await engine.dispose()
+
+
+async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The configured Redis, or an embedded redis-server started (and later stopped) for this data folder."""
+    settings = app[keys.settings_key]
+    embedded = None
+    url = settings.redis_url
+    if not url:
+        embedded = EmbeddedRedis(settings.data_dir, settings.redis_appendfsync)
+        url = await asyncio.to_thread(embedded.start)
+    client = make_redis(url)
+    try:
+        await client.ping()
+        app[keys.redis_key] = client
+        yield
+    finally:
+        await client.aclose()
+        if embedded is not None:
+            await asyncio.to_thread(embedded.stop)

@@ -1,0 +1,108 @@
+"""Domain errors and the middleware that turns every failure into ``{"error": {"code", "message"}}``."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from pydantic import ValidationError
+
+log = logging.getLogger("live.errors")
+
+
+class DomainError(Exception):
+    """An expected failure with a stable machine-readable ``code`` and an HTTP status."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None, **extra: Any):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, **self.extra}}
+
+
+class Unauthorized(DomainError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(DomainError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(DomainError):
+    status, code = 404, "not_found"
+
+
+class Conflict(DomainError):
+    status, code = 409, "conflict"
+
+
+class Invalid(DomainError):
+    status, code = 422, "validation_error"
+
+
+def error_response(status: int, code: str, message: str, **extra: Any) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message, **extra}}, status=status)
+
+
+def validation_error(exc: ValidationError, where: str = "body") -> Invalid:
+    """A pydantic failure as a 422 naming the first offending field, with every problem in ``details``."""
+    details = [
+        {"field": ".".join(str(p) for p in err["loc"]) or where, "problem": err["msg"]}
+        for err in exc.errors(include_url=False, include_input=False)
+    ]
+    first = details[0] if details else {"field": where, "problem": "invalid"}
+    return Invalid(f"{where} field '{first['field']}': {first['problem']}", details=details)
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+}
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Shape every error the same way; an unexpected exception is logged and answered 500 without details."""
+    try:
+        return await handler(request)
+    except DomainError as exc:
+        return web.json_response(exc.body(), status=exc.status)
+    except ValidationError as exc:
+        err = validation_error(exc)
+        return web.json_response(err.body(), status=err.status)
+    except web.HTTPException as exc:
+        if exc.status < 400 or exc.content_type == "application/json":
+            raise
+        code = _HTTP_CODES.get(exc.status, "http_error")
+        response = error_response(exc.status, code, exc.reason)
+        for header in ("Allow", "Location", "WWW-Authenticate"):
+            if header in exc.headers:
+                response.headers[header] = exc.headers[header]
+        return response
+    except json.JSONDecodeError as exc:
+        return error_response(400, "invalid_json", f"request body is not valid JSON: {exc.msg}")
+    except Exception:
+        log.exception("unhandled error", extra={"path": request.path, "method": request.method})
+        return error_response(500, "internal", "internal server error")

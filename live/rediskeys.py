@@ -1,0 +1,77 @@
+"""Names of every Redis key. A show's keys share the hash tag ``{show:<id>}`` so they live on one Redis
+Cluster slot and one Lua script may touch them all; a configurable prefix isolates deployments and tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ShowKeys:
+    """Keys of one show. ``base`` is ``<prefix>{show:<id>}``."""
+
+    base: str
+
+    @property
+    def state(self) -> str:
+        """String: the show's state as the tap path sees it (``live`` or absent)."""
+        return f"{self.base}:state"
+
+    @property
+    def stock(self) -> str:
+        """Hash offer_id -> remaining units."""
+        return f"{self.base}:stock"
+
+    def offer(self, offer_id: str) -> str:
+        """Hash of one offer's sale terms: price_cents, currency, limit, open, starts_ms, ends_ms."""
+        return f"{self.base}:offer:{offer_id}"
+
+    def bought(self, offer_id: str) -> str:
+        """Hash buyer_id -> units the buyer holds (reserved or paid) of one offer."""
+        return f"{self.base}:bought:{offer_id}"
+
+    @property
+    def idempotency(self) -> str:
+        """Hash ``<buyer_id>:<key>`` -> order id."""
+        return f"{self.base}:idem"
+
+    @property
+    def orders(self) -> str:
+        """Hash order_id -> the order as JSON (its current status included)."""
+        return f"{self.base}:orders"
+
+    @property
+    def deadlines(self) -> str:
+        """Sorted set of reserved order ids scored by their expiry (ms since epoch)."""
+        return f"{self.base}:deadlines"
+
+    @property
+    def stream(self) -> str:
+        """Stream of order events (created, paid, payment_failed, expired) for the workers."""
+        return f"{self.base}:stream"
+
+    @property
+    def returned(self) -> str:
+        """Hash offer_id -> units returned to inventory after the show ended (late expiries)."""
+        return f"{self.base}:returned"
+
+
+@dataclass(frozen=True, slots=True)
+class RedisKeys:
+    prefix: str = ""
+
+    def show(self, show_id: str) -> ShowKeys:
+        return ShowKeys(f"{self.prefix}{{show:{show_id}}}")
+
+    @property
+    def active_shows(self) -> str:
+        """Set of show ids whose order streams the workers read."""
+        return f"{self.prefix}live:active_shows"
+
+    @property
+    def socketio_channel(self) -> str:
+        return f"{self.prefix}live:socketio"
+
+    def key(self, name: str) -> str:
+        """Any other key, prefixed."""
+        return f"{self.prefix}live:{name}"

@@ -1,0 +1,47 @@
+"""Building blocks shared by the request and response models."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from live.ids import ID_MAX_LENGTH
+
+
+class Input(BaseModel):
+    """Request bodies: strict types (a string is not a number), unknown fields refused."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Query(BaseModel):
+    """Query strings arrive as text, so numbers are parsed; unknown parameters are refused."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Output(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+def _no_control_chars(value: str) -> str:
+    if any(ord(c) < 32 and c not in "\n\t" for c in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=ID_MAX_LENGTH, pattern=r"^[a-z]+_[0-9a-f]+$")]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=80), AfterValidator(_no_control_chars)]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_no_control_chars)]
+Text = Annotated[str, StringConstraints(max_length=5000), AfterValidator(_no_control_chars)]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217 code")]
+Cents = Annotated[int, Field(ge=0, le=100_000_000, description="Integer minor units (cents)")]
+Units = Annotated[int, Field(ge=0, le=10_000_000)]
+Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
+PaymentMethodRef = Annotated[
+    str,
+    StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,60}$"),
+    Field(description="A payment provider's saved-method reference, e.g. pm_card_visa"),
+]
+Url = Annotated[str, StringConstraints(max_length=2048, pattern=r"^https?://[^\s]+$")]

@@ -1,0 +1,147 @@
+"""The authorization matrix: for every mutating endpoint and every kind of caller, only the allowed callers
+succeed; the rest get 401 (anonymous) or 403 with the JSON error. A new mutating endpoint without a row
+here fails ``test_every_mutating_endpoint_is_in_the_matrix``."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from live.api.docs import endpoints_key
+from tests.helpers import Actor, Api, unique_email
+
+ACTORS = ("anonymous", "viewer", "foreign_host", "other_merchant", "own_host", "owner")
+
+
+@dataclass
+class World:
+    api: Api
+    actors: dict[str, Actor | None]
+
+    @property
+    def owner(self) -> Actor:
+        actor = self.actors["owner"]
+        assert actor
+        return actor
+
+
+async def make_world(api: Api) -> World:
+    owner, other = await api.merchant("Owner"), await api.merchant("Other")
+    return World(api, {
+        "anonymous": None,
+        "viewer": await api.viewer(),
+        "foreign_host": await api.host(other),
+        "other_merchant": other,
+        "own_host": await api.host(owner),
+        "owner": owner,
+    })
+
+
+Target = dict[str, str]
+Prepare = Callable[[World], Awaitable[Target]]
+
+
+async def nothing(world: World) -> Target:
+    return {}
+
+
+async def a_product(world: World) -> Target:
+    return {"product": (await world.api.product(world.owner))["id"]}
+
+
+async def a_show(world: World) -> Target:
+    show = await world.api.show(world.owner, world.actors["own_host"])
+    product = await world.api.product(world.owner)
+    return {"show": show["id"], "product": product["id"]}
+
+
+async def a_show_with_offer(world: World) -> Target:
+    target = await a_show(world)
+    offer = await world.api.offer(world.owner, target["show"], target["product"])
+    return {**target, "offer": offer["id"]}
+
+
+async def a_live_show(world: World) -> Target:
+    target = await a_show(world)
+    await world.api.call("POST", f"/api/shows/{target['show']}/start", world.owner, expect=200)
+    return target
+
+
+def starts() -> str:
+    return (datetime.now(UTC) + timedelta(days=1)).isoformat()
+
+
+Body = Callable[[Target, Actor | None], Any]
+
+
+@dataclass
+class Case:
+    method: str
+    path: str
+    prepare: Prepare
+    body: Body | None
+    allowed: frozenset[str]
+
+
+MERCHANTS = frozenset({"owner", "other_merchant"})
+OWNER = frozenset({"owner"})
+STAFF = frozenset({"owner", "own_host"})
+
+CASES = [
+    Case("POST", "/api/merchants/me/hosts", nothing,
+         lambda t, a: {"display_name": "H", "email": unique_email("h"), "password": "host-password-1"}, MERCHANTS),
+    Case("PATCH", "/api/viewers/me", nothing, lambda t, a: {"display_name": "New name"}, frozenset({"viewer"})),
+    Case("POST", "/api/products", nothing,
+         lambda t, a: {"sku": f"S{secrets.token_hex(3)}", "title": "T", "price_cents": 1, "currency": "USD"},
+         MERCHANTS),
+    Case("PATCH", "/api/products/{product}", a_product, lambda t, a: {"title": "Changed"}, OWNER),
+    Case("DELETE", "/api/products/{product}", a_product, None, OWNER),
+    Case("POST", "/api/shows", nothing,
+         lambda t, a: {"title": "S", "starts_at": starts(), "host_id": a.id if a else "usr_0"}, MERCHANTS),
+    Case("PATCH", "/api/shows/{show}", a_show, lambda t, a: {"title": "Renamed"}, OWNER),
+    Case("POST", "/api/shows/{show}/offers", a_show,
+         lambda t, a: {"product_id": t["product"], "price_cents": 100, "stock": 1, "per_buyer_limit": 1}, OWNER),
+    Case("PATCH", "/api/shows/{show}/offers/{offer}", a_show_with_offer, lambda t, a: {"price_cents": 5}, OWNER),
+    Case("DELETE", "/api/shows/{show}/offers/{offer}", a_show_with_offer, None, OWNER),
+    Case("POST", "/api/shows/{show}/start", a_show, None, STAFF),
+    Case("POST", "/api/shows/{show}/end", a_live_show, None, STAFF),
+]
+
+# Writes anyone may make: sign-up, log-in/out, viewer registration.
+PUBLIC_WRITES = {("POST", "/api/merchants"), ("POST", "/api/sessions"), ("DELETE", "/api/sessions"),
+                 ("POST", "/api/viewers")}
+
+
+def _template(path: str) -> str:
+    """'/api/shows/{show_id}/offers' and '/api/shows/{show}/offers' compare equal."""
+    import re
+
+    return re.sub(r"{[^}]+}", "{}", path)
+
+
+def test_every_mutating_endpoint_is_in_the_matrix(client) -> None:  # type: ignore[no-untyped-def]
+    declared = {(ep.method, _template(ep.path)) for ep in client.app[endpoints_key] if ep.method != "GET"}
+    covered = {(c.method, _template(c.path)) for c in CASES} | {(m, _template(p)) for m, p in PUBLIC_WRITES}
+    assert declared - covered == set(), "add these endpoints to the authorization matrix"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.path}")
+async def test_matrix(api: Api, case: Case) -> None:
+    world = await make_world(api)
+    for name in ACTORS:
+        actor = world.actors[name]
+        target = await case.prepare(world)
+        path = case.path.format(**target)
+        body = case.body(target, actor) if case.body else None
+        status, answer = await api.call(case.method, path, actor, json=body)
+        if name in case.allowed:
+            assert status < 300, f"{name} should be allowed: {status} {answer}"
+        else:
+            expected = 401 if actor is None else 403
+            assert status == expected, f"{name}: expected {expected}, got {status} {answer}"
+            assert set(answer["error"]) >= {"code", "message"}

@@ -1,0 +1,105 @@
+"""Test helpers that act like API users: they go through the real HTTP app, nothing is shortcut."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+
+@dataclass
+class Actor:
+    token: str
+    user: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return str(self.user["id"])
+
+    @property
+    def merchant_id(self) -> str:
+        return str(self.user["merchant_id"])
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def unique_email(tag: str) -> str:
+    return f"{tag}-{secrets.token_hex(6)}@example.com"
+
+
+class Api:
+    """Creates merchants, hosts, viewers, products and shows through the HTTP API, asserting success."""
+
+    def __init__(self, client: TestClient):
+        self.client = client
+
+    async def call(
+        self, method: str, path: str, actor: Actor | None = None, json: Any = None, expect: int | None = None,
+        headers: dict[str, str] | None = None, keep_cookies: bool = False,
+    ) -> tuple[int, Any]:
+        """One request; the cookie the API may set is dropped unless asked, so an actor-less call is
+        really anonymous."""
+        all_headers = dict(actor.headers if actor else {})
+        all_headers.update(headers or {})
+        async with self.client.request(method, path, json=json, headers=all_headers) as response:
+            body = await response.json() if response.content_type == "application/json" else await response.text()
+        if not keep_cookies:
+            self.client.session.cookie_jar.clear()
+        if expect is not None:
+            assert response.status == expect, f"{method} {path} -> {response.status} {body}"
+        return response.status, body
+
+    async def merchant(self, name: str = "Shop") -> Actor:
+        _, body = await self.call("POST", "/api/merchants", json={
+            "name": name, "email": unique_email("merchant"), "password": "correct-horse-1"}, expect=201)
+        return Actor(body["token"], body["user"])
+
+    async def host(self, merchant: Actor, name: str = "Host") -> Actor:
+        email = unique_email("host")
+        await self.call("POST", "/api/merchants/me/hosts", merchant, json={
+            "display_name": name, "email": email, "password": "host-password-1"}, expect=201)
+        _, body = await self.call("POST", "/api/sessions", json={"email": email, "password": "host-password-1"},
+                                  expect=200)
+        return Actor(body["token"], body["user"])
+
+    async def viewer(self, name: str = "Viewer", payment_method: str | None = "pm_card_visa") -> Actor:
+        payload: dict[str, Any] = {"display_name": name}
+        if payment_method:
+            payload["payment_method"] = payment_method
+            payload["shipping_address"] = {"name": name, "line1": "1 Main St", "city": "Town",
+                                           "postal_code": "12345", "country": "US"}
+        _, body = await self.call("POST", "/api/viewers", json=payload, expect=201)
+        return Actor(body["token"], body["viewer"])
+
+    async def product(self, merchant: Actor, **fields: Any) -> dict[str, Any]:
+        payload = {"sku": f"SKU-{secrets.token_hex(4)}", "title": "Thing", "price_cents": 2500,
+                   "currency": "USD", "inventory": 100}
+        payload.update(fields)
+        _, body = await self.call("POST", "/api/products", merchant, json=payload, expect=201)
+        return dict(body)
+
+    async def show(self, merchant: Actor, host: Actor | None = None, **fields: Any) -> dict[str, Any]:
+        starts = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+        payload = {"title": "Show", "starts_at": starts, "host_id": (host or merchant).id}
+        payload.update(fields)
+        _, body = await self.call("POST", "/api/shows", merchant, json=payload, expect=201)
+        return dict(body)
+
+    async def offer(self, merchant: Actor, show_id: str, product_id: str, **fields: Any) -> dict[str, Any]:
+        payload = {"product_id": product_id, "price_cents": 1999, "stock": 10, "per_buyer_limit": 2}
+        payload.update(fields)
+        _, body = await self.call("POST", f"/api/shows/{show_id}/offers", merchant, json=payload, expect=201)
+        return dict(body["offer"])
+
+    async def live_show(self, merchant: Actor, stock: int = 10, limit: int = 2, **offer: Any) -> tuple[dict, dict]:
+        """A show that is live with one offer: (show, offer)."""
+        product = await self.product(merchant, inventory=max(stock, 1) * 2)
+        show = await self.show(merchant)
+        created = await self.offer(merchant, show["id"], product["id"], stock=stock, per_buyer_limit=limit, **offer)
+        await self.call("POST", f"/api/shows/{show['id']}/start", merchant, expect=200)
+        return show, created
