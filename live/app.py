@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
+from db.models import Show
 from live import keys
 from live.api import accounts, docs, pages, products, routing, shows
 from live.auth import TokenService
 from live.config import Settings
 from live.contexts import database_ctx, redis_ctx
 from live.errors import error_middleware
-from live.lifecycle import ShowLifecycle
 from live.rediskeys import RedisKeys
+from live.signals import BroadcastState, Signal
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -22,7 +25,9 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[keys.settings_key] = settings
     app[keys.tokens_key] = TokenService(settings.resolved_secret_key(), settings.token_ttl_seconds)
     app[keys.redis_keys_key] = RedisKeys(settings.redis_prefix)
-    app[keys.show_lifecycle_key] = ShowLifecycle()
+    app[keys.show_changed_key] = Signal[Show]("show_changed")
+    app[keys.broadcast_changed_key] = Signal[BroadcastState]("broadcast_changed")
+    app[keys.order_changed_key] = Signal[dict[str, Any]]("order_changed")
     app.cleanup_ctx.extend([database_ctx, redis_ctx])
 
     endpoints = routing.install(app, [accounts.router, products.router, shows.router])

@@ -8,12 +8,13 @@ from aiohttp import web
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.models import Show
 from db.session import Sessionmaker
 from live.config import Settings
+from live.signals import BroadcastState, Signal
 
 if TYPE_CHECKING:
     from live.auth import TokenService
-    from live.lifecycle import ShowLifecycle
     from live.rediskeys import RedisKeys
 
 settings_key = web.AppKey("settings", Settings)
@@ -22,5 +23,7 @@ sessionmaker_key = web.AppKey("sessionmaker", Sessionmaker)
 redis_key = web.AppKey("redis", Redis)
 tokens_key: web.AppKey[TokenService] = web.AppKey("tokens")
 redis_keys_key: web.AppKey[RedisKeys] = web.AppKey("redis_keys")
-background_tasks_key = web.AppKey("background_tasks", list[Any])
-show_lifecycle_key: web.AppKey[ShowLifecycle] = web.AppKey("show_lifecycle")
+# Signals (live.signals): who announces what.
+show_changed_key = web.AppKey("show_changed", Signal[Show])  # api/shows after start/end
+broadcast_changed_key = web.AppKey("broadcast_changed", Signal[BroadcastState])  # streams: host on/off air
+order_changed_key = web.AppKey("order_changed", Signal[dict[str, Any]])  # commerce: an order's public view

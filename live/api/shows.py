@@ -113,7 +113,7 @@ async def _change_state(call: Call[Any, Any], change: Any) -> ShowOut:
         show = await shows.get_show(session, call.path("show_id"))
         shows.require_host_or_owner(call.user, show)
         show = await change(session, call.redis, call.redis_keys, show)
-    await call.app[keys.show_lifecycle_key].changed(show)
+    await call.app[keys.show_changed_key].send(show)
     return await _detail(call, show)
 
 
