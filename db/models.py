@@ -61,6 +61,7 @@ class Base(DeclarativeBase):
 
 
 ID = String(32)
+ORDER_ID = String(64)  # order ids carry their show's id (live.ids.new_order_id)
 
 
 class Merchant(Base):
@@ -176,7 +177,7 @@ class Order(Base):
         Index("ix_orders_buyer_id_id", "buyer_id", "id"),
     )
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    id: Mapped[str] = mapped_column(ORDER_ID, primary_key=True)
     show_id: Mapped[str] = mapped_column(ForeignKey("shows.id"))
     offer_id: Mapped[str] = mapped_column(ForeignKey("offers.id"), index=True)
     buyer_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
@@ -196,11 +197,11 @@ class Payment(Base):
 
     __tablename__ = "payments"
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'succeeded', 'failed')", name="status"),
+        CheckConstraint("status IN ('pending', 'succeeded', 'failed', 'refunded')", name="status"),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
-    order_id: Mapped[str] = mapped_column(ID, index=True, unique=True)
+    order_id: Mapped[str] = mapped_column(ORDER_ID, index=True, unique=True)
     provider: Mapped[str] = mapped_column(String(32))
     provider_ref: Mapped[str | None] = mapped_column(String(128), index=True)
     method: Mapped[str] = mapped_column(String(64))

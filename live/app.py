@@ -8,8 +8,9 @@ from aiohttp import web
 
 from db.models import Show
 from live import keys
-from live.api import accounts, docs, pages, products, routing, shows
+from live.api import accounts, docs, orders, pages, products, routing, shows
 from live.auth import TokenService
+from live.commerce.workers import commerce_ctx
 from live.config import Settings
 from live.contexts import database_ctx, redis_ctx
 from live.errors import error_middleware
@@ -28,9 +29,9 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[keys.show_changed_key] = Signal[Show]("show_changed")
     app[keys.broadcast_changed_key] = Signal[BroadcastState]("broadcast_changed")
     app[keys.order_changed_key] = Signal[dict[str, Any]]("order_changed")
-    app.cleanup_ctx.extend([database_ctx, redis_ctx])
+    app.cleanup_ctx.extend([database_ctx, redis_ctx, commerce_ctx])
 
-    endpoints = routing.install(app, [accounts.router, products.router, shows.router])
+    endpoints = routing.install(app, [accounts.router, products.router, shows.router, orders.router])
     docs.add_routes(app, endpoints)
     pages.add_routes(app)
     return app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -35,6 +37,9 @@ class Settings(BaseSettings):
     payment_provider: Literal["sandbox"] = "sandbox"
     payment_webhook_secret: str | None = Field(default=None, description="Defaults to one derived from secret_key.")
     payment_async_delay_seconds: float = 1.0
+    payment_webhook_url: str | None = Field(
+        default=None, description="Where the sandbox provider posts its webhooks; defaults to this server."
+    )
 
     run_workers: bool = Field(default=True, description="Run background workers (persistence, payments, expiry).")
 
@@ -66,4 +71,11 @@ class Settings(BaseSettings):
         return path.read_text().strip()
 
     def resolved_webhook_secret(self) -> str:
-        return self.payment_webhook_secret or "whsec_" + self.resolved_secret_key()[:32]
+        """A Standard Webhooks secret (``whsec_`` + base64 key), derived from the secret key if unset."""
+        if self.payment_webhook_secret:
+            return self.payment_webhook_secret
+        digest = hashlib.sha256(b"webhooks:" + self.resolved_secret_key().encode()).digest()
+        return "whsec_" + base64.b64encode(digest).decode()
+
+    def resolved_webhook_url(self) -> str:
+        return self.payment_webhook_url or f"http://127.0.0.1:{self.port}/api/payments/webhook"

@@ -15,3 +15,23 @@ ID_MAX_LENGTH = 32
 def new_id(prefix: str) -> str:
     """``<prefix>_<11 hex ms><12 hex random>``: lexicographic order is creation order (to the millisecond)."""
     return f"{prefix}_{int(time.time() * 1000):011x}{secrets.token_hex(6)}"
+
+
+ORDER_ID_MAX_LENGTH = 64
+
+
+def new_order_id(show_id: str) -> str:
+    """``ord_<show hex>_<ms hex><random>``: the show is readable from the id, so an order is found in its
+    show's Redis keys without a lookup, and ids sort by creation time within a show."""
+    return f"ord_{show_id.removeprefix('shw_')}_{int(time.time() * 1000):011x}{secrets.token_hex(4)}"
+
+
+def show_of_order(order_id: str) -> str | None:
+    """The show id inside an order id, or None if it is not one of ours."""
+    prefix, _, rest = order_id.partition("_")
+    show_hex, sep, tail = rest.partition("_")
+    if prefix != "ord" or not sep or not show_hex or not tail:
+        return None
+    if not all(c in "0123456789abcdef" for c in show_hex + tail):
+        return None
+    return f"shw_{show_hex}"

@@ -15,6 +15,8 @@ from live.signals import BroadcastState, Signal
 
 if TYPE_CHECKING:
     from live.auth import TokenService
+    from live.commerce.orders import OrderDesk
+    from live.commerce.payments import PaymentService
     from live.rediskeys import RedisKeys
 
 settings_key = web.AppKey("settings", Settings)
@@ -23,6 +25,8 @@ sessionmaker_key = web.AppKey("sessionmaker", Sessionmaker)
 redis_key = web.AppKey("redis", Redis)
 tokens_key: web.AppKey[TokenService] = web.AppKey("tokens")
 redis_keys_key: web.AppKey[RedisKeys] = web.AppKey("redis_keys")
+order_desk_key: web.AppKey[OrderDesk] = web.AppKey("order_desk")
+payment_service_key: web.AppKey[PaymentService] = web.AppKey("payment_service")
 # Signals (live.signals): who announces what.
 show_changed_key = web.AppKey("show_changed", Signal[Show])  # api/shows after start/end
 broadcast_changed_key = web.AppKey("broadcast_changed", Signal[BroadcastState])  # streams: host on/off air

@@ -26,9 +26,10 @@ class ShowKeys:
         """Hash of one offer's sale terms: price_cents, currency, limit, open, starts_ms, ends_ms."""
         return f"{self.base}:offer:{offer_id}"
 
-    def bought(self, offer_id: str) -> str:
-        """Hash buyer_id -> units the buyer holds (reserved or paid) of one offer."""
-        return f"{self.base}:bought:{offer_id}"
+    @property
+    def bought(self) -> str:
+        """Hash ``<offer_id>:<buyer_id>`` -> units the buyer holds (reserved or paid) of that offer."""
+        return f"{self.base}:bought"
 
     @property
     def idempotency(self) -> str:
@@ -50,6 +51,10 @@ class ShowKeys:
         """Stream of order events (created, paid, payment_failed, expired) for the workers."""
         return f"{self.base}:stream"
 
+    def release_keys(self) -> list[str]:
+        """KEYS of release.lua and expire_due.lua, in their order."""
+        return [self.state, self.stock, self.bought, self.orders, self.deadlines, self.stream, self.returned]
+
     @property
     def returned(self) -> str:
         """Hash offer_id -> units returned to inventory after the show ended (late expiries)."""
@@ -67,6 +72,11 @@ class RedisKeys:
     def active_shows(self) -> str:
         """Set of show ids whose order streams the workers read."""
         return f"{self.prefix}live:active_shows"
+
+    @property
+    def payments_stream(self) -> str:
+        """Stream of orders waiting for their payment to be captured."""
+        return f"{self.prefix}live:payments"
 
     @property
     def socketio_channel(self) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import socket
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -57,9 +59,16 @@ def make_settings(services: Services, data_dir: Path, **overrides: object) -> Se
     return Settings(**values)  # type: ignore[arg-type]
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 @pytest.fixture
 def settings(services: Services, tmp_path: Path) -> Settings:
-    return make_settings(services, tmp_path / "data")
+    """The test server listens on ``settings.port``, so the sandbox provider's webhooks reach it."""
+    return make_settings(services, tmp_path / "data", port=free_port())
 
 
 async def delete_prefixed(redis_url: str, prefix: str) -> None:
@@ -73,11 +82,21 @@ async def delete_prefixed(redis_url: str, prefix: str) -> None:
         await client.aclose()
 
 
+@asynccontextmanager
+async def running_client(aiohttp_client, settings: Settings) -> AsyncIterator[TestClient]:  # type: ignore[no-untyped-def]
+    """The app served on ``settings.port``; afterwards its workers stop before its keys are removed."""
+    test_client = await aiohttp_client(create_app(settings), server_kwargs={"port": settings.port})
+    try:
+        yield test_client
+    finally:
+        await test_client.close()
+        await delete_prefixed(settings.redis_url or "", settings.redis_prefix)
+
+
 @pytest.fixture
 async def client(aiohttp_client, settings: Settings) -> AsyncIterator[TestClient]:  # type: ignore[no-untyped-def]
-    test_client = await aiohttp_client(create_app(settings))
-    yield test_client
-    await delete_prefixed(settings.redis_url or "", settings.redis_prefix)
+    async with running_client(aiohttp_client, settings) as test_client:
+        yield test_client
 
 
 @pytest.fixture

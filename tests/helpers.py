@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +29,18 @@ class Actor:
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 15.0, interval: float = 0.05) -> Any:
+    """Poll until ``check`` returns something truthy (background workers finish moments later)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s (last: {result!r})")
+        await asyncio.sleep(interval)
 
 
 def unique_email(tag: str) -> str:
@@ -95,6 +110,13 @@ class Api:
         payload.update(fields)
         _, body = await self.call("POST", f"/api/shows/{show_id}/offers", merchant, json=payload, expect=201)
         return dict(body["offer"])
+
+    async def tap(self, viewer: Actor, show_id: str, offer_id: str, key: str | None = None, quantity: int = 1
+                  ) -> tuple[int, Any]:
+        """One Buy tap: its own Idempotency-Key unless one is given (a retry)."""
+        return await self.call("POST", f"/api/shows/{show_id}/orders", viewer,
+                               json={"offer_id": offer_id, "quantity": quantity},
+                               headers={"Idempotency-Key": key or secrets.token_hex(8)})
 
     async def live_show(self, merchant: Actor, stock: int = 10, limit: int = 2, **offer: Any) -> tuple[dict, dict]:
         """A show that is live with one offer: (show, offer)."""

@@ -1,4 +1,5 @@
-"""The Lua scripts of commerce/lua, loaded once per Redis client."""
+"""The Lua scripts of commerce/lua. Each is prefixed with common.lua (shared helpers), so the helpers
+exist once in the source tree and every script stays a single atomic EVALSHA."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ LUA_DIR = Path(__file__).parent / "lua"
 
 @cache
 def lua_source(name: str) -> str:
-    return (LUA_DIR / f"{name}.lua").read_text()
+    return (LUA_DIR / "common.lua").read_text() + "\n" + (LUA_DIR / f"{name}.lua").read_text()
 
 
 def script(redis: Redis, name: str) -> AsyncScript:

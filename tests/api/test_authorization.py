@@ -72,6 +72,12 @@ async def a_live_show(world: World) -> Target:
     return target
 
 
+async def a_live_offer(world: World) -> Target:
+    target = await a_show_with_offer(world)
+    await world.api.call("POST", f"/api/shows/{target['show']}/start", world.owner, expect=200)
+    return target
+
+
 def starts() -> str:
     return (datetime.now(UTC) + timedelta(days=1)).isoformat()
 
@@ -86,6 +92,7 @@ class Case:
     prepare: Prepare
     body: Body | None
     allowed: frozenset[str]
+    headers: dict[str, str] | None = None
 
 
 MERCHANTS = frozenset({"owner", "other_merchant"})
@@ -110,11 +117,14 @@ CASES = [
     Case("DELETE", "/api/shows/{show}/offers/{offer}", a_show_with_offer, None, OWNER),
     Case("POST", "/api/shows/{show}/start", a_show, None, STAFF),
     Case("POST", "/api/shows/{show}/end", a_live_show, None, STAFF),
+    Case("POST", "/api/shows/{show}/orders", a_live_offer, lambda t, a: {"offer_id": t["offer"], "quantity": 1},
+         frozenset({"viewer"}), headers={"Idempotency-Key": "tap-1"}),
 ]
 
 # Writes anyone may make: sign-up, log-in/out, viewer registration.
+# The payment webhook is authenticated by its signature instead (tests/commerce/test_payments.py).
 PUBLIC_WRITES = {("POST", "/api/merchants"), ("POST", "/api/sessions"), ("DELETE", "/api/sessions"),
-                 ("POST", "/api/viewers")}
+                 ("POST", "/api/viewers"), ("POST", "/api/payments/webhook")}
 
 
 def _template(path: str) -> str:
@@ -138,7 +148,7 @@ async def test_matrix(api: Api, case: Case) -> None:
         target = await case.prepare(world)
         path = case.path.format(**target)
         body = case.body(target, actor) if case.body else None
-        status, answer = await api.call(case.method, path, actor, json=body)
+        status, answer = await api.call(case.method, path, actor, json=body, headers=case.headers)
         if name in case.allowed:
             assert status < 300, f"{name} should be allowed: {status} {answer}"
         else:

@@ -9,7 +9,16 @@ from typing import Any
 import pytest
 
 from live.api.docs import endpoints_key
-from tests.api.test_authorization import World, a_product, a_show, a_show_with_offer, make_world, nothing, starts
+from tests.api.test_authorization import (
+    World,
+    a_live_offer,
+    a_product,
+    a_show,
+    a_show_with_offer,
+    make_world,
+    nothing,
+    starts,
+)
 from tests.helpers import Api, unique_email
 
 # For each endpoint with a body: how to make its target, who may call it, and one valid body.
@@ -31,6 +40,8 @@ BASELINES: dict[tuple[str, str], tuple[Any, str, Any]] = {
         "product_id": t["product"], "price_cents": 100, "stock": 1, "per_buyer_limit": 1}),
     ("PATCH", "/api/shows/{show_id}/offers/{offer_id}"): (a_show_with_offer, "owner", lambda t, w: {
         "price_cents": 5}),
+    ("POST", "/api/shows/{show_id}/orders"): (a_live_offer, "viewer", lambda t, w: {
+        "offer_id": t["offer"], "quantity": 1}),
 }
 
 WRONG_VALUES: list[tuple[str, Any]] = [

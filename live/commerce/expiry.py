@@ -1,0 +1,55 @@
+"""The reservation sweeper: unpaid reservations past their deadline return their units (one Lua call per
+show per pass), and shows with nothing left to settle leave the set the workers watch."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from redis.asyncio import Redis
+
+from live.commerce.orders import OrderRecord, expire_due
+from live.rediskeys import RedisKeys
+
+log = logging.getLogger("live.commerce.expiry")
+BATCH = 500
+
+
+async def sweep_once(redis: Redis, rk: RedisKeys) -> list[OrderRecord]:
+    expired: list[OrderRecord] = []
+    for show_id in await active_shows(redis, rk):
+        sk = rk.show(show_id)
+        while True:
+            batch = await expire_due(redis, sk, BATCH)
+            expired.extend(batch)
+            if len(batch) < BATCH:
+                break
+        await _retire_if_settled(redis, rk, show_id)
+    return expired
+
+
+async def active_shows(redis: Redis, rk: RedisKeys) -> list[str]:
+    return sorted(str(member) for member in await redis.smembers(rk.active_shows))
+
+
+async def _retire_if_settled(redis: Redis, rk: RedisKeys, show_id: str) -> None:
+    """An ended show with no reservation left and an empty stream produces no more events."""
+    sk = rk.show(show_id)
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.exists(sk.state)
+        pipe.zcard(sk.deadlines)
+        pipe.xlen(sk.stream)
+        live, waiting, unwritten = await pipe.execute()
+    if not live and not waiting and not unwritten:
+        await redis.srem(rk.active_shows, show_id)
+
+
+async def run_sweeper(redis: Redis, rk: RedisKeys, interval: float) -> None:
+    while True:
+        try:
+            await sweep_once(redis, rk)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("reservation sweep failed")
+        await asyncio.sleep(interval)

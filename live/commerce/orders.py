@@ -1,0 +1,150 @@
+"""Orders in Redis: the one-tap reservation and every later state change, each one atomic Lua script.
+
+Redis is the truth for stock and order status while a show runs; SQL gets each change from the show's
+order stream moments later (see persist.py). Nothing here touches SQL.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from redis.asyncio import Redis
+
+from live.commerce.batching import BatchedScript
+from live.commerce.scripts import script
+from live.errors import Conflict
+from live.ids import new_order_id
+from live.rediskeys import RedisKeys, ShowKeys
+
+RESERVED, PAID, PAYMENT_FAILED, EXPIRED = "reserved", "paid", "payment_failed", "expired"
+FINAL_STATUSES = (PAID, PAYMENT_FAILED, EXPIRED)
+
+
+def _moment(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRecord:
+    """An order as the Lua scripts store it (JSON in the show's orders hash and stream)."""
+
+    id: str
+    show_id: str
+    offer_id: str
+    buyer_id: str
+    idempotency_key: str
+    quantity: int
+    price_cents: int
+    currency: str
+    status: str
+    failure_code: str | None
+    created_ms: int
+    expires_ms: int
+    updated_ms: int
+
+    @classmethod
+    def from_json(cls, text: str) -> OrderRecord:
+        data = json.loads(text)
+        return cls(
+            id=data["id"], show_id=data["show_id"], offer_id=data["offer_id"], buyer_id=data["buyer_id"],
+            idempotency_key=data["idempotency_key"], quantity=int(data["quantity"]),
+            price_cents=int(data["price_cents"]), currency=data["currency"], status=data["status"],
+            failure_code=data.get("failure_code") or None, created_ms=int(data["created_ms"]),
+            expires_ms=int(data["expires_ms"]), updated_ms=int(data.get("updated_ms") or data["created_ms"]),
+        )
+
+    @property
+    def amount_cents(self) -> int:
+        return self.price_cents * self.quantity
+
+    @property
+    def created_at(self) -> datetime:
+        return _moment(self.created_ms)
+
+    @property
+    def expires_at(self) -> datetime:
+        return _moment(self.expires_ms)
+
+    @property
+    def updated_at(self) -> datetime:
+        return _moment(self.updated_ms)
+
+    def public(self) -> dict[str, Any]:
+        """What the buyer and the API see (and the ``order`` socket event carries)."""
+        return {
+            "id": self.id, "show_id": self.show_id, "offer_id": self.offer_id, "buyer_id": self.buyer_id,
+            "status": self.status, "quantity": self.quantity, "price_cents": self.price_cents,
+            "amount_cents": self.amount_cents, "currency": self.currency,
+            "created_at": self.created_at.isoformat(), "expires_at": self.expires_at.isoformat(),
+            "failure_code": self.failure_code,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    order: OrderRecord
+    remaining: int
+    created: bool  # False: the idempotency key was seen before and this is the original order
+
+
+class OrderDesk:
+    """The tap path: one batched EVALSHA per tap (see batching.py)."""
+
+    def __init__(self, redis: Redis, rk: RedisKeys, reservation_ttl_seconds: int):
+        self.rk = rk
+        self.ttl_ms = reservation_ttl_seconds * 1000
+        self._reserve = BatchedScript(redis, "reserve")
+
+    async def reserve(self, show_id: str, offer_id: str, buyer_id: str, key: str, quantity: int) -> Reservation:
+        sk = self.rk.show(show_id)
+        keys = [sk.state, sk.offer(offer_id), sk.stock, sk.bought, sk.idempotency, sk.orders, sk.deadlines,
+                sk.stream]
+        args: list[str | int] = [show_id, offer_id, buyer_id, key, quantity, self.ttl_ms, new_order_id(show_id)]
+        outcome, order_json, remaining, detail = await self._reserve(keys, args)
+        left = int(remaining)
+        if outcome in ("created", "repeat"):
+            return Reservation(OrderRecord.from_json(order_json), left, created=outcome == "created")
+        raise _refusal(outcome, detail, left)
+
+
+def _refusal(outcome: str, detail: str, remaining: int) -> Conflict:
+    if outcome == "sold_out":
+        return Conflict("sold out", code="sold_out", remaining=remaining)
+    if outcome == "limit_reached":
+        return Conflict("this would pass the per-buyer limit", code="limit_reached",
+                        remaining=remaining, you_may_add=max(int(detail or 0), 0))
+    if outcome == "key_reused":
+        return Conflict("this Idempotency-Key was used for a different order", code="idempotency_key_reused")
+    messages = {
+        "show_not_live": "the show is not live",
+        "unknown_offer": "this offer is not on sale in this show",
+        "outside_sale_window": "this offer is outside its sale window",
+    }
+    return Conflict(messages.get(detail, "not on sale"), code="not_on_sale", reason=detail, remaining=remaining)
+
+
+async def get_live_order(redis: Redis, sk: ShowKeys, order_id: str) -> OrderRecord | None:
+    text = await redis.hget(sk.orders, order_id)
+    return OrderRecord.from_json(str(text)) if text else None
+
+
+async def settle(redis: Redis, sk: ShowKeys, order_id: str) -> tuple[str, OrderRecord | None]:
+    """Payment confirmed: reserved -> paid. Returns the status after the call (e.g. 'expired' if the
+    reservation lapsed first: the caller refunds)."""
+    status, text = await script(redis, "settle")(keys=[sk.orders, sk.deadlines, sk.stream], args=[order_id])
+    return status, OrderRecord.from_json(text) if text else None
+
+
+async def release(redis: Redis, sk: ShowKeys, order_id: str, status: str, code: str) -> tuple[str, OrderRecord | None]:
+    """A reservation that will not be paid: its units go back and the buyer's limit frees."""
+    result, text, _ = await script(redis, "release")(keys=sk.release_keys(), args=[order_id, status, code])
+    return result, OrderRecord.from_json(text) if text else None
+
+
+async def expire_due(redis: Redis, sk: ShowKeys, limit: int = 500) -> list[OrderRecord]:
+    """Expire the show's reservations whose deadline has passed (up to ``limit``)."""
+    flat = await script(redis, "expire_due")(keys=sk.release_keys(), args=[limit])
+    return [OrderRecord.from_json(flat[i]) for i in range(0, len(flat), 2)]

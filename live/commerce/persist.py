@@ -1,0 +1,104 @@
+"""The persistence worker: writes the show streams' order events to SQL in batches, idempotently by order id,
+then acknowledges them. An order the tap path answered 201 is already in Redis's append-only log; here it
+reaches SQL moments later, and after a crash the entries still pending are claimed and written again."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Order
+from db.session import Sessionmaker
+from live import shows
+from live.commerce.consumer import Entry, StreamConsumer
+from live.commerce.expiry import active_shows
+from live.commerce.orders import RESERVED, OrderRecord
+from live.rediskeys import RedisKeys
+from live.signals import Signal
+
+
+@dataclass(frozen=True, slots=True)
+class OrderEvent:
+    type: str  # created, paid, payment_failed, expired
+    order: OrderRecord
+    returned: bool  # the units went back to the inventory (the show had ended)
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, str]) -> OrderEvent:
+        return cls(fields["type"], OrderRecord.from_json(fields["order"]), fields.get("returned") == "1")
+
+
+def latest_per_order(records: Iterable[OrderRecord]) -> dict[str, OrderRecord]:
+    """One snapshot per order: a final status wins over 'reserved' whatever order the entries came in
+    (claimed entries can arrive after newer ones)."""
+    latest: dict[str, OrderRecord] = {}
+    for record in records:
+        seen = latest.get(record.id)
+        if seen is None or seen.status == RESERVED:
+            latest[record.id] = record
+    return latest
+
+
+def _row(record: OrderRecord) -> dict[str, Any]:
+    return {
+        "id": record.id, "show_id": record.show_id, "offer_id": record.offer_id, "buyer_id": record.buyer_id,
+        "idempotency_key": record.idempotency_key, "quantity": record.quantity, "price_cents": record.price_cents,
+        "currency": record.currency, "status": record.status, "failure_code": record.failure_code,
+        "created_at": record.created_at, "expires_at": record.expires_at, "updated_at": record.updated_at,
+    }
+
+
+async def upsert_orders(session: AsyncSession, records: Iterable[OrderRecord]) -> None:
+    """INSERT new orders; move existing ones out of 'reserved' only (a final status is never overwritten)."""
+    rows = [_row(r) for r in records]
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(Order).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[Order.id],
+        set_={"status": stmt.excluded.status, "failure_code": stmt.excluded.failure_code,
+              "updated_at": stmt.excluded.updated_at},
+        where=(Order.status == RESERVED) & (stmt.excluded.status != RESERVED),
+    )
+    await session.execute(stmt)
+
+
+class OrderPersister(StreamConsumer):
+    group = "persist"
+
+    def __init__(self, redis: Redis, rk: RedisKeys, sessionmaker: Sessionmaker,
+                 order_changed: Signal[dict[str, Any]], consumer: str, **kw: Any):
+        super().__init__(redis, consumer, **kw)
+        self.rk = rk
+        self.sessionmaker = sessionmaker
+        self.order_changed = order_changed
+
+    async def streams(self) -> list[str]:
+        return [self.rk.show(show_id).stream for show_id in await active_shows(self.redis, self.rk)]
+
+    async def handle(self, entries: list[Entry]) -> None:
+        """SQL first; then queue payment capture for new orders, hand late-returned units back to the
+        inventory, and tell listeners (the buyer's socket) about status changes."""
+        events = [OrderEvent.from_fields(fields) for _, _, fields in entries]
+        async with self.sessionmaker() as session:
+            await upsert_orders(session, latest_per_order(e.order for e in events).values())
+            await session.commit()
+        created = [e.order for e in events if e.type == "created"]
+        if created:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for order in created:
+                    pipe.xadd(self.rk.payments_stream, {"order_id": order.id, "show_id": order.show_id})
+                await pipe.execute()
+        for show_id in {e.order.show_id for e in events if e.returned}:
+            async with self.sessionmaker() as session:
+                await shows.sync_returned_stock(session, self.redis, self.rk, show_id)
+        for event in events:
+            if event.type != "created":
+                await self.order_changed.send(event.order.public())

@@ -1,0 +1,52 @@
+"""The commerce cleanup context: the tap path's order desk, the payment provider, and (unless disabled) the
+background workers: persistence, payment capture and the reservation sweeper. Every process runs them;
+consumer groups and atomic scripts make that safe."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from live import keys
+from live.commerce.expiry import run_sweeper
+from live.commerce.orders import OrderDesk
+from live.commerce.payments import PaymentCapturer, PaymentService
+from live.commerce.persist import OrderPersister
+from live.commerce.providers import SandboxProvider
+
+SWEEP_INTERVAL_SECONDS = 1.0
+
+
+def consumer_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(2)}"
+
+
+async def commerce_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings, redis, rk = app[keys.settings_key], app[keys.redis_key], app[keys.redis_keys_key]
+    app[keys.order_desk_key] = OrderDesk(redis, rk, settings.reservation_ttl_seconds)
+    provider = SandboxProvider(
+        settings.resolved_webhook_url(), settings.resolved_webhook_secret(), settings.payment_async_delay_seconds
+    )
+    payments = PaymentService(redis, rk, app[keys.sessionmaker_key], provider)
+    app[keys.payment_service_key] = payments
+    tasks: list[asyncio.Task[None]] = []
+    if settings.run_workers:
+        name = consumer_name()
+        persister = OrderPersister(redis, rk, app[keys.sessionmaker_key], app[keys.order_changed_key], name)
+        tasks = [
+            asyncio.create_task(persister.run(), name="order-persister"),
+            asyncio.create_task(PaymentCapturer(payments, name).run(), name="payment-capturer"),
+            asyncio.create_task(run_sweeper(redis, rk, SWEEP_INTERVAL_SECONDS), name="reservation-sweeper"),
+        ]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await provider.close()

@@ -1,0 +1,72 @@
+"""One-tap orders and payment webhooks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from live.schemas.common import Id, Input, Output, Query
+
+OrderStatus = Literal["reserved", "paid", "payment_failed", "expired"]
+
+
+class OrderIn(Input):
+    offer_id: Id
+    quantity: Annotated[int, Field(ge=1, le=1000)] = 1
+
+
+class OrderOut(Output):
+    id: str
+    show_id: str
+    offer_id: str
+    buyer_id: str
+    status: OrderStatus
+    quantity: int
+    price_cents: int = Field(description="Unit price at the show")
+    amount_cents: int = Field(description="price_cents x quantity")
+    currency: str
+    created_at: datetime
+    expires_at: datetime = Field(description="An unpaid reservation returns its units at this time")
+    failure_code: str | None = None
+
+
+class OrderCreated(Output):
+    order: OrderOut
+    remaining: int = Field(description="Units of the offer still for sale")
+
+
+class Buyer(Output):
+    id: str
+    display_name: str
+    shipping_address: dict[str, str | None] | None
+
+
+class MerchantOrderOut(OrderOut):
+    buyer: Buyer
+
+
+class OrderList(Output):
+    orders: list[OrderOut]
+    next_cursor: str | None
+
+
+class MerchantOrderList(Output):
+    orders: list[MerchantOrderOut]
+    next_cursor: str | None
+
+
+class OrderListQuery(Query):
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+    cursor: Annotated[str, Field(max_length=200)] | None = None
+
+
+class WebhookIn(Input):
+    type: Literal["payment.succeeded", "payment.failed"]
+    data: dict[str, Any]
+
+
+class WebhookAck(Output):
+    received: bool
+    duplicate: bool = False

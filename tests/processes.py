@@ -1,0 +1,73 @@
+"""Real server processes for tests that need more than the in-process test client: crashes, several
+processes sharing Redis."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.services import Services
+
+
+def server_env(services: Services, data_dir: Path, prefix: str, secret: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVE_")}
+    env.update(
+        LIVE_DATABASE_URL=services.database_url, LIVE_REDIS_URL=services.redis_url, LIVE_REDIS_PREFIX=prefix,
+        LIVE_SECRET_KEY=secret, LIVE_DATA_DIR=str(data_dir), LIVE_LOG_LEVEL="WARNING", **extra,
+    )
+    return env
+
+
+@dataclass
+class ServerProcess:
+    """``python -m live serve`` on a port, started and stopped (or killed) by the test."""
+
+    env: dict[str, str]
+    port: int
+    process: subprocess.Popen[bytes] | None = field(default=None, init=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> ServerProcess:
+        env = {**self.env, "LIVE_PORT": str(self.port),
+               "LIVE_PUBLIC_URL": self.env.get("LIVE_PUBLIC_URL", f"http://127.0.0.1:{self.port}")}
+        self.process = subprocess.Popen([sys.executable, "-m", "live", "serve"], env=env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1):
+                    return self
+            except OSError:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"server exited with {self.process.returncode}") from None
+                if time.monotonic() > deadline:
+                    raise TimeoutError("server did not become healthy") from None
+                time.sleep(0.1)
+
+    def kill(self) -> None:
+        """SIGKILL: no cleanup, no flush, like a crash or an OOM kill."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def new_prefix() -> str:
+    return f"t{secrets.token_hex(4)}:"
