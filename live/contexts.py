@@ -39,6 +39,7 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     try:
         await client.ping()
         app[keys.redis_key] = client
+        app[keys.redis_url_key] = url
         yield
     finally:
         await client.aclose()

@@ -9,6 +9,8 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 log = logging.getLogger("live.errors")
 
@@ -103,6 +105,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return response
     except json.JSONDecodeError as exc:
         return error_response(400, "invalid_json", f"request body is not valid JSON: {exc.msg}")
+    except (RedisConnectionError, RedisTimeoutError):
+        log.exception("redis unavailable", extra={"path": request.path})
+        return error_response(503, "unavailable", "temporarily unavailable, try again")
     except Exception:
         log.exception("unhandled error", extra={"path": request.path, "method": request.method})
         return error_response(500, "internal", "internal server error")

@@ -23,6 +23,7 @@ settings_key = web.AppKey("settings", Settings)
 engine_key = web.AppKey("engine", AsyncEngine)
 sessionmaker_key = web.AppKey("sessionmaker", Sessionmaker)
 redis_key = web.AppKey("redis", Redis)
+redis_url_key = web.AppKey("redis_url", str)  # the configured URL, or the embedded server's socket
 tokens_key: web.AppKey[TokenService] = web.AppKey("tokens")
 redis_keys_key: web.AppKey[RedisKeys] = web.AppKey("redis_keys")
 order_desk_key: web.AppKey[OrderDesk] = web.AppKey("order_desk")

@@ -4,6 +4,7 @@ Cluster slot and one Lua script may touch them all; a configurable prefix isolat
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,11 @@ class ShowKeys:
         """Stream of order events (created, paid, payment_failed, expired) for the workers."""
         return f"{self.base}:stream"
 
+    @property
+    def tap_keys(self) -> tuple[str, ...]:
+        """KEYS 3-8 of reserve.lua (after state and the offer's terms), in their order."""
+        return (self.stock, self.bought, self.idempotency, self.orders, self.deadlines, self.stream)
+
     def release_keys(self) -> list[str]:
         """KEYS of release.lua and expire_due.lua, in their order."""
         return [self.state, self.stock, self.bought, self.orders, self.deadlines, self.stream, self.returned]
@@ -61,12 +67,12 @@ class ShowKeys:
         return f"{self.base}:returned"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class RedisKeys:
     prefix: str = ""
 
     def show(self, show_id: str) -> ShowKeys:
-        return ShowKeys(f"{self.prefix}{{show:{show_id}}}")
+        return _show_keys(self.prefix, show_id)
 
     @property
     def active_shows(self) -> str:
@@ -85,3 +91,9 @@ class RedisKeys:
     def key(self, name: str) -> str:
         """Any other key, prefixed."""
         return f"{self.prefix}live:{name}"
+
+
+@lru_cache(maxsize=4096)
+def _show_keys(prefix: str, show_id: str) -> ShowKeys:
+    """Cached: the tap path asks for the same show's keys thousands of times a second."""
+    return ShowKeys(f"{prefix}{{show:{show_id}}}")

@@ -46,7 +46,9 @@ async def create_order(call: Call[OrderIn, None]) -> Reply:
     reservation = await call.app[keys.order_desk_key].reserve(
         call.path("show_id"), call.body.offer_id, call.user.user_id, key, call.body.quantity
     )
-    body = OrderCreated(order=OrderOut(**reservation.order.public()), remaining=reservation.remaining)
+    # A plain dict (shaped as OrderCreated): the order comes from our own script, re-validating it would
+    # only cost time on the hottest path.
+    body = {"order": reservation.order.public(), "remaining": reservation.remaining}
     return Reply(body, 201 if reservation.created else 200)
 
 

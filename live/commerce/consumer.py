@@ -81,10 +81,13 @@ class StreamConsumer(ABC):
         if not entries:
             return 0
         await self.handle(entries)
+        by_stream: dict[str, list[str]] = {}
+        for stream, entry_id, _ in entries:
+            by_stream.setdefault(stream, []).append(entry_id)
         async with self.redis.pipeline(transaction=False) as pipe:
-            for stream, entry_id, _ in entries:
-                pipe.xack(stream, self.group, entry_id)
-                pipe.xdel(stream, entry_id)
+            for stream, ids in by_stream.items():  # one XACK and one XDEL per stream, whatever the batch size
+                pipe.xack(stream, self.group, *ids)
+                pipe.xdel(stream, *ids)
             await pipe.execute()
         return len(entries)
 

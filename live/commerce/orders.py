@@ -14,9 +14,10 @@ from typing import Any
 from redis.asyncio import Redis
 
 from live.commerce.batching import BatchedScript
+from live.commerce.pipeline import PipelinedConnection
 from live.commerce.scripts import script
 from live.errors import Conflict
-from live.ids import new_order_id
+from live.ids import new_order_id, show_of_order
 from live.rediskeys import RedisKeys, ShowKeys
 
 RESERVED, PAID, PAYMENT_FAILED, EXPIRED = "reserved", "paid", "payment_failed", "expired"
@@ -91,23 +92,47 @@ class Reservation:
 
 
 class OrderDesk:
-    """The tap path: one batched EVALSHA per tap (see batching.py)."""
+    """Every order state change, each one batched EVALSHA (see batching.py): the tap path's reservation,
+    and the payment outcomes (paid, or released after a declined payment)."""
 
-    def __init__(self, redis: Redis, rk: RedisKeys, reservation_ttl_seconds: int):
+    def __init__(self, redis: Redis, rk: RedisKeys, reservation_ttl_seconds: int, scripts: PipelinedConnection):
+        self.redis = redis
         self.rk = rk
         self.ttl_ms = reservation_ttl_seconds * 1000
-        self._reserve = BatchedScript(redis, "reserve")
+        self._reserve = BatchedScript(scripts, "reserve")
+        self._settle = BatchedScript(scripts, "settle")
+        self._release = BatchedScript(scripts, "release")
 
     async def reserve(self, show_id: str, offer_id: str, buyer_id: str, key: str, quantity: int) -> Reservation:
         sk = self.rk.show(show_id)
-        keys = [sk.state, sk.offer(offer_id), sk.stock, sk.bought, sk.idempotency, sk.orders, sk.deadlines,
-                sk.stream]
-        args: list[str | int] = [show_id, offer_id, buyer_id, key, quantity, self.ttl_ms, new_order_id(show_id)]
-        outcome, order_json, remaining, detail = await self._reserve(keys, args)
+        keys = [sk.state, sk.offer(offer_id), *sk.tap_keys]
+        while True:
+            args: list[str | int] = [show_id, offer_id, buyer_id, key, quantity, self.ttl_ms, new_order_id(show_id)]
+            outcome, order_json, remaining, detail = await self._reserve(keys, args)
+            if outcome != "id_taken":
+                break
         left = int(remaining)
         if outcome in ("created", "repeat"):
             return Reservation(OrderRecord.from_json(order_json), left, created=outcome == "created")
         raise _refusal(outcome, detail, left)
+
+    async def settle(self, order_id: str) -> str:
+        """Payment confirmed: reserved -> paid. Returns the status after the call ('expired' if the
+        reservation lapsed first: the caller refunds; 'unknown' for an order that does not exist)."""
+        show_id = show_of_order(order_id)
+        if show_id is None:
+            return "unknown"
+        sk = self.rk.show(show_id)
+        status, _ = await self._settle([sk.orders, sk.deadlines, sk.stream], [order_id])
+        return str(status)
+
+    async def release(self, order_id: str, status: str, code: str) -> str:
+        """A reservation that will not be paid: its units go back and the buyer's limit frees."""
+        show_id = show_of_order(order_id)
+        if show_id is None:
+            return "unknown"
+        result, _, _ = await self._release(self.rk.show(show_id).release_keys(), [order_id, status, code])
+        return str(result)
 
 
 def _refusal(outcome: str, detail: str, remaining: int) -> Conflict:
@@ -129,19 +154,6 @@ def _refusal(outcome: str, detail: str, remaining: int) -> Conflict:
 async def get_live_order(redis: Redis, sk: ShowKeys, order_id: str) -> OrderRecord | None:
     text = await redis.hget(sk.orders, order_id)
     return OrderRecord.from_json(str(text)) if text else None
-
-
-async def settle(redis: Redis, sk: ShowKeys, order_id: str) -> tuple[str, OrderRecord | None]:
-    """Payment confirmed: reserved -> paid. Returns the status after the call (e.g. 'expired' if the
-    reservation lapsed first: the caller refunds)."""
-    status, text = await script(redis, "settle")(keys=[sk.orders, sk.deadlines, sk.stream], args=[order_id])
-    return status, OrderRecord.from_json(text) if text else None
-
-
-async def release(redis: Redis, sk: ShowKeys, order_id: str, status: str, code: str) -> tuple[str, OrderRecord | None]:
-    """A reservation that will not be paid: its units go back and the buyer's limit frees."""
-    result, text, _ = await script(redis, "release")(keys=sk.release_keys(), args=[order_id, status, code])
-    return result, OrderRecord.from_json(text) if text else None
 
 
 async def expire_due(redis: Redis, sk: ShowKeys, limit: int = 500) -> list[OrderRecord]:

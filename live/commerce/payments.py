@@ -1,4 +1,5 @@
-"""Capturing payments off the tap path, and applying the provider's answers (synchronous or by webhook).
+"""Capturing payments off the tap path, in batches, and applying the provider's answers (synchronous or by
+webhook).
 
 paid: the reservation becomes an order to ship. failed: the units go back and the buyer's limit frees.
 A success that arrives after the reservation expired is refunded, never double-sold.
@@ -8,84 +9,108 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
-from redis.asyncio import Redis
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from db.models import Payment, User, WebhookEvent
 from db.session import Sessionmaker
 from live.commerce import orders
 from live.commerce.consumer import Entry, StreamConsumer
+from live.commerce.orders import OrderDesk, OrderRecord
 from live.commerce.providers import ChargeResult, PaymentProvider
 from live.ids import new_id, show_of_order
-from live.rediskeys import RedisKeys
 
 log = logging.getLogger("live.commerce.payments")
 
+_payments = cast(Table, Payment.__table__)
+_SET_OUTCOME = (
+    _payments.update()
+    .where(_payments.c.order_id == bindparam("b_order_id"), _payments.c.status == "pending")
+    .values(status=bindparam("b_status"), provider_ref=bindparam("b_ref"), failure_code=bindparam("b_code"))
+)
+
 
 class PaymentService:
-    def __init__(self, redis: Redis, rk: RedisKeys, sessionmaker: Sessionmaker, provider: PaymentProvider):
-        self.redis = redis
-        self.rk = rk
+    def __init__(self, desk: OrderDesk, sessionmaker: Sessionmaker, provider: PaymentProvider, concurrency: int = 32):
+        self.desk = desk
+        self.redis = desk.redis
+        self.rk = desk.rk
         self.sessionmaker = sessionmaker
         self.provider = provider
+        self._charging = asyncio.Semaphore(concurrency)
 
-    async def capture(self, order_id: str) -> None:
-        """Charge the buyer's saved method for a reserved order, once (idempotent by order id)."""
-        show_id = show_of_order(order_id)
-        order = await orders.get_live_order(self.redis, self.rk.show(show_id), order_id) if show_id else None
-        if order is None or order.status != orders.RESERVED:
+    async def _reserved(self, order_ids: Sequence[str]) -> list[OrderRecord]:
+        """The orders still waiting for their money, read from Redis (the truth while a show runs)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for order_id in order_ids:
+                pipe.hget(self.rk.show(show_of_order(order_id) or "").orders, order_id)
+            texts = await pipe.execute()
+        found = [OrderRecord.from_json(text) for text in texts if text]
+        return [o for o in found if o.status == orders.RESERVED]
+
+    async def capture(self, order_ids: Sequence[str]) -> None:
+        """Charge each buyer's saved method once per order (idempotent by order id, so a redelivered batch
+        charges nobody twice): a few SQL statements per batch, not per order."""
+        waiting = await self._reserved([o for o in order_ids if show_of_order(o)])
+        if not waiting:
             return
         async with self.sessionmaker() as session:
-            payment = await session.scalar(select(Payment).where(Payment.order_id == order_id))
-            if payment is not None and (payment.status != "pending" or payment.provider_ref):
-                return  # already charged, or waiting for the provider's webhook
-            method = await session.scalar(select(User.payment_method).where(User.id == order.buyer_id))
-            if payment is None:
-                payment = Payment(
-                    id=new_id("pay"), order_id=order_id, provider=self.provider.name, method=method or "",
-                    amount_cents=order.amount_cents, currency=order.currency, status="pending",
-                )
-                session.add(payment)
-                try:
-                    await session.commit()
-                except IntegrityError:  # another worker got here first
-                    return
-        if not method:
-            result = ChargeResult("failed", "", "payment_method_missing")
-        else:
-            result = await self.provider.charge(
-                order_id=order_id, amount_cents=order.amount_cents, currency=order.currency, method=method
-            )
-        await self.apply(order_id, result)
-
-    async def apply(self, order_id: str, result: ChargeResult) -> str:
-        """Record the provider's answer and move the order. Returns the payment's status."""
-        show_id = show_of_order(order_id)
-        if show_id is None:
-            return "unknown"
-        sk = self.rk.show(show_id)
-        status = "pending"
-        if result.status == "succeeded":
-            order_status, _ = await orders.settle(self.redis, sk, order_id)
-            if order_status == orders.PAID:
-                status = "succeeded"
-            else:  # the reservation lapsed before the money arrived: give it back
-                await self.provider.refund(result.reference)
-                status = "refunded"
-        elif result.status == "failed":
-            await orders.release(self.redis, sk, order_id, orders.PAYMENT_FAILED, result.failure_code or "declined")
-            status = "failed"
-        async with self.sessionmaker() as session:
-            await session.execute(
-                update(Payment)
-                .where(Payment.order_id == order_id, Payment.status == "pending")
-                .values(status=status, provider_ref=result.reference or None, failure_code=result.failure_code)
-            )
+            ids = [o.id for o in waiting]
+            known = {p.order_id: p for p in await session.scalars(select(Payment).where(Payment.order_id.in_(ids)))}
+            buyers = {o.buyer_id for o in waiting}
+            methods = dict((await session.execute(
+                select(User.id, User.payment_method).where(User.id.in_(buyers)))).all())
+            todo = [o for o in waiting
+                    if o.id not in known or (known[o.id].status == "pending" and not known[o.id].provider_ref)]
+            new_rows = [
+                {"id": new_id("pay"), "order_id": o.id, "provider": self.provider.name,
+                 "method": methods.get(o.buyer_id) or "", "amount_cents": o.amount_cents, "currency": o.currency,
+                 "status": "pending"}
+                for o in todo if o.id not in known
+            ]
+            if new_rows:
+                insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+                await session.execute(insert(_payments).on_conflict_do_nothing(index_elements=["order_id"]), new_rows)
             await session.commit()
-        return status
+
+        async def charge(order: OrderRecord) -> tuple[str, ChargeResult]:
+            method = methods.get(order.buyer_id)
+            if not method:
+                return order.id, ChargeResult("failed", "", "payment_method_missing")
+            async with self._charging:
+                return order.id, await self.provider.charge(
+                    order_id=order.id, amount_cents=order.amount_cents, currency=order.currency, method=method)
+
+        await self.apply(await asyncio.gather(*(charge(o) for o in todo)))
+
+    async def apply(self, outcomes: Sequence[tuple[str, ChargeResult]]) -> dict[str, str]:
+        """Move each order by the provider's answer and record it; returns each payment's status."""
+
+        async def move(order_id: str, result: ChargeResult) -> str:
+            if result.status == "succeeded":
+                if await self.desk.settle(order_id) == orders.PAID:
+                    return "succeeded"
+                await self.provider.refund(result.reference)  # the reservation lapsed before the money came
+                return "refunded"
+            if result.status == "failed":
+                await self.desk.release(order_id, orders.PAYMENT_FAILED, result.failure_code or "declined")
+                return "failed"
+            return "pending"
+
+        statuses = await asyncio.gather(*(move(order_id, result) for order_id, result in outcomes))
+        if outcomes:
+            async with self.sessionmaker() as session:
+                await session.execute(_SET_OUTCOME, [
+                    {"b_order_id": order_id, "b_status": status, "b_ref": result.reference or None,
+                     "b_code": result.failure_code}
+                    for (order_id, result), status in zip(outcomes, statuses, strict=True)
+                ])
+                await session.commit()
+        return {order_id: status for (order_id, _), status in zip(outcomes, statuses, strict=True)}
 
     async def apply_webhook(self, webhook_id: str, event_type: str, data: dict[str, Any]) -> bool:
         """A verified provider event; False if this webhook id was handled before (redelivery)."""
@@ -102,26 +127,22 @@ class PaymentService:
             result = ChargeResult("succeeded", payment.provider_ref or "")
         else:
             result = ChargeResult("failed", payment.provider_ref or "", data.get("failure_code") or "declined")
-        await self.apply(payment.order_id, result)
+        await self.apply([(payment.order_id, result)])
         return True
 
 
 class PaymentCapturer(StreamConsumer):
-    """Reads the payments stream (fed by the persister once an order is in SQL) and captures each order."""
+    """Reads the payments stream (the persister adds one entry per batch of new orders, once they are in
+    SQL) and captures each batch."""
 
     group = "payments"
 
-    def __init__(self, service: PaymentService, consumer: str, concurrency: int = 32, **kw: Any):
+    def __init__(self, service: PaymentService, consumer: str, **kw: Any):
         super().__init__(service.redis, consumer, **kw)
         self.service = service
-        self._slots = asyncio.Semaphore(concurrency)
 
     async def streams(self) -> list[str]:
         return [self.service.rk.payments_stream]
 
     async def handle(self, entries: list[Entry]) -> None:
-        async def one(order_id: str) -> None:
-            async with self._slots:
-                await self.service.capture(order_id)
-
-        await asyncio.gather(*(one(fields["order_id"]) for _, _, fields in entries))
+        await self.service.capture([order_id for _, _, fields in entries for order_id in fields["order_ids"].split()])

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
 from redis.asyncio import Redis
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,21 +55,25 @@ def _row(record: OrderRecord) -> dict[str, Any]:
     }
 
 
+@cache
+def _upsert_statement(dialect: str) -> Any:
+    """One statement per dialect, executed with many parameter sets: compiled once, cached by SQLAlchemy."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    orders = cast(Table, Order.__table__)  # Core, not the ORM's bulk path: less work per row
+    stmt = insert(orders)
+    return stmt.on_conflict_do_update(
+        index_elements=[orders.c.id],
+        set_={"status": stmt.excluded.status, "failure_code": stmt.excluded.failure_code,
+              "updated_at": stmt.excluded.updated_at},
+        where=(orders.c.status == RESERVED) & (stmt.excluded.status != RESERVED),
+    )
+
+
 async def upsert_orders(session: AsyncSession, records: Iterable[OrderRecord]) -> None:
     """INSERT new orders; move existing ones out of 'reserved' only (a final status is never overwritten)."""
     rows = [_row(r) for r in records]
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(Order).values(rows)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[Order.id],
-        set_={"status": stmt.excluded.status, "failure_code": stmt.excluded.failure_code,
-              "updated_at": stmt.excluded.updated_at},
-        where=(Order.status == RESERVED) & (stmt.excluded.status != RESERVED),
-    )
-    await session.execute(stmt)
+    if rows:
+        await session.execute(_upsert_statement(session.get_bind().dialect.name), rows)
 
 
 class OrderPersister(StreamConsumer):
@@ -90,12 +96,9 @@ class OrderPersister(StreamConsumer):
         async with self.sessionmaker() as session:
             await upsert_orders(session, latest_per_order(e.order for e in events).values())
             await session.commit()
-        created = [e.order for e in events if e.type == "created"]
-        if created:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for order in created:
-                    pipe.xadd(self.rk.payments_stream, {"order_id": order.id, "show_id": order.show_id})
-                await pipe.execute()
+        created = [e.order.id for e in events if e.type == "created"]
+        if created:  # one entry for the whole batch: the capturer charges them together
+            await self.redis.xadd(self.rk.payments_stream, {"order_ids": " ".join(created)})
         for show_id in {e.order.show_id for e in events if e.returned}:
             async with self.sessionmaker() as session:
                 await shows.sync_returned_stock(session, self.redis, self.rk, show_id)

@@ -13,10 +13,12 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from live import keys
+from live.background import stop_tasks
 from live.commerce.expiry import run_sweeper
 from live.commerce.orders import OrderDesk
 from live.commerce.payments import PaymentCapturer, PaymentService
 from live.commerce.persist import OrderPersister
+from live.commerce.pipeline import PipelinedConnection
 from live.commerce.providers import SandboxProvider
 
 SWEEP_INTERVAL_SECONDS = 1.0
@@ -28,11 +30,12 @@ def consumer_name() -> str:
 
 async def commerce_ctx(app: web.Application) -> AsyncIterator[None]:
     settings, redis, rk = app[keys.settings_key], app[keys.redis_key], app[keys.redis_keys_key]
-    app[keys.order_desk_key] = OrderDesk(redis, rk, settings.reservation_ttl_seconds)
+    scripts = PipelinedConnection(app[keys.redis_url_key])
+    desk = app[keys.order_desk_key] = OrderDesk(redis, rk, settings.reservation_ttl_seconds, scripts)
     provider = SandboxProvider(
         settings.resolved_webhook_url(), settings.resolved_webhook_secret(), settings.payment_async_delay_seconds
     )
-    payments = PaymentService(redis, rk, app[keys.sessionmaker_key], provider)
+    payments = PaymentService(desk, app[keys.sessionmaker_key], provider)
     app[keys.payment_service_key] = payments
     tasks: list[asyncio.Task[None]] = []
     if settings.run_workers:
@@ -46,7 +49,6 @@ async def commerce_ctx(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await stop_tasks(tasks)
         await provider.close()
+        scripts.close()

@@ -2,7 +2,7 @@
 -- reserve. One round trip; all keys share the show's hash tag.
 -- KEYS: 1 state, 2 offer terms, 3 stock, 4 bought, 5 idempotency, 6 orders, 7 deadlines, 8 stream
 -- ARGV: 1 show_id, 2 offer_id, 3 buyer_id, 4 idempotency key, 5 quantity, 6 ttl_ms, 7 new order id
--- Returns {outcome, order JSON or '', remaining, detail}
+-- Returns {outcome, order JSON or '', remaining, detail}; outcome 'id_taken' asks for another order id.
 local show_id, offer_id, buyer, key = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local qty, ttl = tonumber(ARGV[5]), tonumber(ARGV[6])
 
@@ -41,9 +41,12 @@ if held + qty > limit then
   return {'limit_reached', '', tostring(left), tostring(limit - held)}
 end
 
+local id = ARGV[7]
+if redis.call('HEXISTS', KEYS[6], id) == 1 then
+  return {'id_taken', '', tostring(left), ''}
+end
 left = redis.call('HINCRBY', KEYS[3], offer_id, -qty)
 redis.call('HINCRBY', KEYS[4], held_field, qty)
-local id = ARGV[7]
 redis.call('HSET', KEYS[5], idem_field, id)
 local order = {
   id = id, show_id = show_id, offer_id = offer_id, buyer_id = buyer, idempotency_key = key,

@@ -1,0 +1,289 @@
+"""The purchase spike: many buyers tap Buy in the same second.
+
+Starts the server as a separate process (bench/server.py: the real app plus the comparison routes), creates
+a live show with one hot offer, and fires the workload at three targets in the same run, on the same
+database: our tap path, the naive SQL path, and a trivial JSON handler (the ceiling). Two workloads:
+
+- spike: 5,000 taps from 1,000 buyers (one connection each) arriving within one second (open loop: latency is
+  counted from each tap's due time), stock 1,000, per-buyer limit 2, 5% of taps are retries of an earlier
+  Idempotency-Key. Checked afterwards: oversold (must be 0) and lost (answered 201 but missing in SQL once
+  the workers drained: must be 0).
+- throughput: 256 connections sending back to back, every tap a sale (ample stock): requests per second.
+
+Runs against the embedded defaults (SQLite + embedded Redis) and against PostgreSQL + Redis. One JSON line per
+figure. Flags: --backend=embedded|services|both, --taps=N, --viewers=N, --stock=N, --quick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from redis.asyncio import Redis
+from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bench.loadgen import Buyer, Result, build_request, percentile, run
+from db.models import Order
+from db.session import make_engine
+from live.commerce.reconcile import wait_quiescent
+from live.rediskeys import RedisKeys
+
+PG_URL = os.environ.get("LIVE_BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("LIVE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+def emit(**figure: Any) -> None:
+    print(json.dumps({"bench": "orders", **figure}), flush=True)
+
+
+@dataclass
+class Config:
+    backend: str
+    taps: int = 5000
+    viewers: int = 1000
+    stock: int = 1000
+    limit: int = 2
+    retry_share: float = 0.05
+    window_s: float = 1.0
+    throughput_connections: int = 256
+    throughput_requests: int = 10240
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class BenchServer:
+    base: str
+    port: int
+    pid: int
+    database_url: str
+    redis_url: str
+    prefix: str
+
+
+@asynccontextmanager
+async def server(backend: str, workdir: Path, extra_args: tuple[str, ...] = ()) -> Any:
+    """Migrate, then run bench/server.py as its own process."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVE_")}
+    prefix = f"bench{secrets.token_hex(3)}:"
+    env.update(LIVE_DATA_DIR=str(workdir / "data"), LIVE_LOG_LEVEL="WARNING", LIVE_REDIS_PREFIX=prefix,
+               LIVE_SECRET_KEY="bench-" + secrets.token_hex(24))
+    db_name = None
+    if backend == "services":
+        db_name = f"live_bench_{secrets.token_hex(3)}"
+        admin = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{db_name}"'))
+        await admin.dispose()
+        env["LIVE_DATABASE_URL"] = make_url(PG_URL).set(database=db_name).render_as_string(hide_password=False)
+        env["LIVE_REDIS_URL"] = REDIS_URL
+    subprocess.run([sys.executable, "-m", "live", "migrate"], env=env, check=True, capture_output=True)
+    port = free_port()
+    env["LIVE_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen([sys.executable, "-m", "bench.server", "--port", str(port), *extra_args], env=env)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=1).close()
+                break
+            except OSError:
+                await asyncio.sleep(0.1)
+        database_url = env.get("LIVE_DATABASE_URL") or f"sqlite+aiosqlite:///{workdir / 'data' / 'live.db'}"
+        redis_url = env.get("LIVE_REDIS_URL") or f"unix://{(workdir / 'data' / 'redis.sock').resolve()}"
+        yield BenchServer(base, port, proc.pid, database_url, redis_url, prefix)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        if db_name:
+            admin = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT")
+            async with admin.connect() as conn:
+                await conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+            await admin.dispose()
+
+
+async def call(http: aiohttp.ClientSession, method: str, url: str, token: str | None = None, body: Any = None) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with http.request(method, url, json=body, headers=headers) as response:
+        answer = await response.json()
+        assert response.status < 300, (url, response.status, answer)
+        return answer
+
+
+async def live_offer(http: aiohttp.ClientSession, base: str, token: str, host_id: str, stock: int, limit: int
+                     ) -> tuple[str, str]:
+    product = await call(http, "POST", f"{base}/api/products", token, {
+        "sku": f"HOT-{secrets.token_hex(3)}", "title": "Hot deal", "price_cents": 1000, "currency": "USD",
+        "inventory": stock})
+    show = await call(http, "POST", f"{base}/api/shows", token, {
+        "title": "Spike", "starts_at": "2030-01-01T00:00:00Z", "host_id": host_id})
+    offer = await call(http, "POST", f"{base}/api/shows/{show['id']}/offers", token, {
+        "product_id": product["id"], "price_cents": 500, "stock": stock, "per_buyer_limit": limit})
+    await call(http, "POST", f"{base}/api/shows/{show['id']}/start", token)
+    return show["id"], offer["offer"]["id"]
+
+
+def spike_buyers(path: str, offer_id: str, tokens: list[str], cfg: Config, seed: int) -> list[Buyer]:
+    """Each buyer's taps arrive at random moments of the window; 5% re-send an earlier key of theirs."""
+    rng = random.Random(seed)
+    per_buyer = [cfg.taps // cfg.viewers + (1 if i < cfg.taps % cfg.viewers else 0) for i in range(cfg.viewers)]
+    retries = set(rng.sample(range(cfg.taps), int(cfg.taps * cfg.retry_share)))
+    buyers, n = [], 0
+    for i, count in enumerate(per_buyer):
+        keys: list[str] = []
+        requests = []
+        for _ in range(count):
+            key = rng.choice(keys) if (n in retries and keys) else f"tap-{i}-{len(keys)}"
+            keys.append(key)
+            requests.append(build_request("POST", path, {"offer_id": offer_id, "quantity": 1}, {
+                "Authorization": f"Bearer {tokens[i]}", "Idempotency-Key": key}))
+            n += 1
+        buyers.append(Buyer(requests, sorted(rng.uniform(0, cfg.window_s) for _ in range(count))))
+    return buyers
+
+
+def throughput_buyers(path: str, body: Any, tokens: list[str], cfg: Config) -> list[Buyer]:
+    per_conn = cfg.throughput_requests // cfg.throughput_connections
+    return [
+        Buyer([build_request("POST", path, body, {"Authorization": f"Bearer {tokens[c % len(tokens)]}",
+                                                  "Idempotency-Key": f"t{c}-{k}"}) for k in range(per_conn)])
+        for c in range(cfg.throughput_connections)
+    ]
+
+
+def summarize(target: str, workload: str, backend: str, results: list[Result], elapsed: float) -> dict[str, Any]:
+    latencies = [r.latency * 1000 for r in results]
+    statuses = Counter(r.status for r in results)
+    codes = Counter(json.loads(r.body)["error"]["code"] for r in results if r.status == 409)
+    figure = {
+        "backend": backend, "target": target, "workload": workload, "requests": len(results),
+        "requests_per_s": round(len(results) / elapsed, 1),
+        "orders_per_s": round(statuses[201] / elapsed, 1),
+        "p50_ms": round(percentile(latencies, 0.50), 2), "p99_ms": round(percentile(latencies, 0.99), 2),
+        "max_ms": round(max(latencies, default=0), 2), "created_201": statuses[201], "repeat_200": statuses[200],
+        "sold_out": codes["sold_out"], "limit_reached": codes["limit_reached"],
+        "errors": sum(v for k, v in statuses.items() if k not in (200, 201, 409)),
+    }
+    emit(**figure)
+    return figure
+
+
+async def bench_backend(cfg: Config) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-orders-") as tmp:
+        async with server(cfg.backend, Path(tmp)) as srv, aiohttp.ClientSession() as http:
+            base, port = srv.base, srv.port
+            signup = await call(http, "POST", f"{base}/api/merchants", body={
+                "name": "Bench", "email": f"bench-{secrets.token_hex(4)}@example.com", "password": "bench-pass-1"})
+            owner, owner_id = signup["token"], signup["user"]["id"]
+            tokens = [
+                (await call(http, "POST", f"{base}/api/viewers", body={
+                    "display_name": f"b{i}", "payment_method": "pm_card_visa"}))["token"]
+                for i in range(cfg.viewers)
+            ]
+            figures: dict[tuple[str, str], dict[str, Any]] = {}
+            for target in ("ours", "naive", "ceiling"):
+                show_id, offer_id = await live_offer(http, base, owner, owner_id, cfg.stock, cfg.limit)
+                path = {"ours": f"/api/shows/{show_id}/orders", "naive": f"/bench/naive/shows/{show_id}/orders",
+                        "ceiling": "/bench/ceiling"}[target]
+                results, elapsed = await run("127.0.0.1", port, spike_buyers(path, offer_id, tokens, cfg, seed=7))
+                figure = summarize(target, "spike", cfg.backend, results, elapsed)
+                if target != "ceiling":
+                    oversold, lost = await check(srv, show_id, offer_id, cfg.stock, results, target)
+                    figure.update(oversold=oversold, lost=lost)
+                    emit(backend=cfg.backend, target=target, workload="spike", oversold=oversold, lost=lost)
+                figures[(target, "spike")] = figure
+                # Every tap a sale: stock for all, and buyers allowed as many as they send.
+                big_show, big_offer = await live_offer(http, base, owner, owner_id, cfg.throughput_requests * 2,
+                                                       1000)
+                path = {"ours": f"/api/shows/{big_show}/orders", "naive": f"/bench/naive/shows/{big_show}/orders",
+                        "ceiling": "/bench/ceiling"}[target]
+                body = {"offer_id": big_offer, "quantity": 1}
+                results, elapsed = await run("127.0.0.1", port, throughput_buyers(path, body, tokens, cfg))
+                figures[(target, "throughput")] = summarize(target, "throughput", cfg.backend, results, elapsed)
+            ours, naive, top = (figures[(t, "throughput")]["requests_per_s"] for t in ("ours", "naive", "ceiling"))
+            emit(backend=cfg.backend, figure="ratios", ours_vs_ceiling=round(ours / top, 3),
+                 ours_vs_naive=round(ours / naive, 1) if naive else None,
+                 spike_p99_ms={t: figures[(t, "spike")]["p99_ms"] for t in ("ours", "naive", "ceiling")})
+
+
+async def check(srv: BenchServer, show_id: str, offer_id: str, stock: int, results: list[Result], target: str
+                ) -> tuple[int, int]:
+    """(oversold, lost) after the workers drained: units beyond the stock, and 201s that SQL lacks."""
+    acknowledged = {json.loads(r.body)["order"]["id"] for r in results if r.status == 201}
+    redis = Redis.from_url(srv.redis_url, decode_responses=True)
+    rk = RedisKeys(srv.prefix)
+    try:
+        await wait_quiescent(redis, rk, [show_id], timeout=120)
+        remaining = int(await redis.hget(rk.show(show_id).stock, offer_id) or 0) if target == "ours" else 0
+    finally:
+        await redis.aclose()
+    engine = make_engine(srv.database_url)
+    try:
+        async with engine.connect() as conn:
+            rows = (await conn.execute(
+                select(Order.id, Order.quantity).where(Order.show_id == show_id,
+                                                       Order.status.in_(("reserved", "paid")))
+            )).all()
+    finally:
+        await engine.dispose()
+    sold = sum(quantity for _, quantity in rows)
+    acknowledged_units = sum(json.loads(r.body)["order"].get("quantity", 1) for r in results if r.status == 201)
+    oversold = max(0, sold - stock, acknowledged_units - stock, sold + remaining - stock)
+    return oversold, len(acknowledged - {order_id for order_id, _ in rows})
+
+
+def parse(flags: list[str]) -> list[Config]:
+    options = dict(f.lstrip("-").split("=", 1) if "=" in f else (f.lstrip("-"), "1") for f in flags)
+    backends = {"both": ["embedded", "services"]}.get(options.get("backend", "both"), [options.get("backend", "")])
+    configs = []
+    for backend in backends:
+        cfg = Config(backend)
+        if "quick" in options:
+            cfg.taps, cfg.viewers, cfg.stock, cfg.throughput_requests = 1000, 200, 200, 2560
+        for name in ("taps", "viewers", "stock"):
+            if name in options:
+                setattr(cfg, name, int(options[name]))
+        configs.append(cfg)
+    return configs
+
+
+def main(flags: list[str]) -> int:
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    for cfg in parse(flags):
+        started = time.monotonic()
+        asyncio.run(bench_backend(cfg))
+        emit(backend=cfg.backend, figure="duration_s", value=round(time.monotonic() - started, 1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
