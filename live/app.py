@@ -8,11 +8,12 @@ from aiohttp import web
 
 from db.models import Show
 from live import keys
-from live.api import accounts, docs, pages, products, routing, shows
+from live.api import accounts, docs, pages, products, room, routing, shows
 from live.auth import TokenService
 from live.config import Settings
 from live.contexts import database_ctx, redis_ctx
 from live.errors import error_middleware
+from live.realtime import server as realtime
 from live.rediskeys import RedisKeys
 from live.signals import BroadcastState, Signal
 
@@ -29,8 +30,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[keys.broadcast_changed_key] = Signal[BroadcastState]("broadcast_changed")
     app[keys.order_changed_key] = Signal[dict[str, Any]]("order_changed")
     app.cleanup_ctx.extend([database_ctx, redis_ctx])
-
-    endpoints = routing.install(app, [accounts.router, products.router, shows.router])
+    realtime.install(app, settings)  # its cleanup context runs after (and closes before) the two above
+    endpoints = routing.install(app, [accounts.router, products.router, shows.router, room.router])
     docs.add_routes(app, endpoints)
     pages.add_routes(app)
     return app

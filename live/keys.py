@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import socketio
 from aiohttp import web
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -15,6 +16,7 @@ from live.signals import BroadcastState, Signal
 
 if TYPE_CHECKING:
     from live.auth import TokenService
+    from live.realtime.room import Room
     from live.rediskeys import RedisKeys
 
 settings_key = web.AppKey("settings", Settings)
@@ -27,3 +29,6 @@ redis_keys_key: web.AppKey[RedisKeys] = web.AppKey("redis_keys")
 show_changed_key = web.AppKey("show_changed", Signal[Show])  # api/shows after start/end
 broadcast_changed_key = web.AppKey("broadcast_changed", Signal[BroadcastState])  # streams: host on/off air
 order_changed_key = web.AppKey("order_changed", Signal[dict[str, Any]])  # commerce: an order's public view
+# The show room (live.realtime): the socket.io server, and the room's state that HTTP handlers act on.
+sio_key = web.AppKey("sio", socketio.AsyncServer)
+room_key: web.AppKey[Room] = web.AppKey("room")
