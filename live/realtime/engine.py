@@ -12,9 +12,17 @@ to it, in a plain loop, when that socket's own writer is idle (nothing queued, n
 the transport's buffer empty). Otherwise the packet goes on the socket's queue as before, so the order of
 frames on one socket never changes and a slow client still gets engine.io's flow control.
 
-Internals used: ``AsyncServer._async['websocket']`` (the driver table, replaced per server instance), the
-driver's constructor ``(handler, server)`` where ``handler`` is the bound ``AsyncSocket._websocket_handler``,
-``AsyncServer.sockets``, and ``AsyncSocket.queue`` / ``.upgraded`` / ``.closed`` / ``.closing``.
+Every other packet to one socket (an acknowledgement, the join snapshot) takes the same direct write when the
+socket is idle, through ``RoomEngineServer.send_packet``.
+
+Internals used: socket.io's ``AsyncServer._engineio_server_class``; engine.io's ``AsyncServer._async``
+(the driver table, its 'websocket' entry replaced per server instance), the driver's constructor
+``(handler, server)`` where ``handler`` is the bound ``AsyncSocket._websocket_handler``,
+``AsyncServer.sockets``, ``AsyncSocket.queue`` / ``.upgraded`` / ``.closed`` / ``.closing``; socket.io's
+``BaseManager.rooms`` (namespace -> room -> sid -> eio sid), the order of ``AsyncPubSubManager.emit`` ->
+``_handle_emit`` -> ``super().emit``, its ``_publish`` hook and its ``thread`` / ``redis`` / ``pubsub``
+attributes. A direct write skips ``AsyncSocket.send``'s ping-timeout check; engine.io's service task still
+closes sockets that stopped answering pings.
 """
 
 from __future__ import annotations
@@ -103,35 +111,69 @@ class DirectWebSocket:
 
 
 class DirectSockets:
-    """The websocket connections of one engine.io server, and the fast path that writes to them."""
+    """The websocket connections of one engine.io server, and the writes that skip their queues."""
 
     def __init__(self, eio: engineio.AsyncServer):
         self.eio = eio
         self.connections: dict[str, DirectWebSocket] = {}
         eio._async = {**eio._async, "websocket": functools.partial(DirectWebSocket, self.connections)}
 
+    async def write_now(self, eio_sid: str, frame: bytes, binary: bool = False) -> bool:
+        """Write an encoded engine.io packet if the socket's writer is idle; False if it must be queued."""
+        connection = self.connections.get(eio_sid)
+        if connection is None or not connection.idle():
+            return False
+        assert connection.ws is not None
+        try:
+            await connection.ws.send_frame(frame, WSMsgType.BINARY if binary else WSMsgType.TEXT)
+        except ConnectionError:
+            pass  # closing: its own handler cleans up
+        return True
+
     async def deliver(self, eio_sids: Iterable[str], socketio_text: str) -> tuple[int, int]:
         """Send one encoded socket.io packet to these engine.io sessions. Returns (written directly, queued)."""
         frame = (ENGINEIO_MESSAGE + socketio_text).encode()
         queued_packet = eio_packet.Packet(eio_packet.MESSAGE, socketio_text)  # encodes once, when first sent
-        sockets, connections = self.eio.sockets, self.connections
+        sockets, write_now = self.eio.sockets, self.write_now
         direct = queued = 0
         for eio_sid in eio_sids:
             socket = sockets.get(eio_sid)
             if socket is None or socket.closed or socket.closing:
                 continue
-            connection = connections.get(eio_sid)
-            if connection is not None and connection.idle():
-                assert connection.ws is not None
-                try:
-                    await connection.ws.send_frame(frame, WSMsgType.TEXT)
-                except ConnectionError:
-                    continue  # closing: its own handler cleans up
+            if await write_now(eio_sid, frame):
                 direct += 1
             else:
                 socket.queue.put_nowait(queued_packet)
                 queued += 1
         return direct, queued
+
+
+class RoomEngineServer(engineio.AsyncServer):
+    """engine.io with every packet to one socket (acknowledgements, a snapshot) written directly when the
+    socket's writer is idle. Besides saving a task wake-up, it keeps a big join snapshot from staying
+    referenced by the writer task (its last sent packet) for the life of the connection."""
+
+    direct: DirectSockets
+
+    async def send_packet(self, sid: str, pkt: eio_packet.Packet) -> None:
+        encoded = pkt.encode()
+        binary = isinstance(encoded, bytes)
+        if not await self.direct.write_now(sid, encoded if binary else encoded.encode(), binary):
+            await super().send_packet(sid, pkt)
+
+
+class RoomServer(socketio.AsyncServer):
+    """socket.io on ``RoomEngineServer``, its manager (a ``FastEmitManager``) broadcasting through it."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.direct = DirectSockets(self.eio)
+        self.eio.direct = self.direct
+        if isinstance(self.manager, FastEmitManager):
+            self.manager.direct = self.direct
+
+    def _engineio_server_class(self) -> type[engineio.AsyncServer]:
+        return RoomEngineServer
 
 
 class FastEmitManager(socketio.AsyncManager):
@@ -189,14 +231,6 @@ def room_size(manager: socketio.AsyncManager, namespace: str, room: str) -> int:
 
 def in_room(manager: socketio.AsyncManager, namespace: str, sid: str, room: str) -> bool:
     return sid in manager.rooms.get(namespace, {}).get(room, ())
-
-
-def use_fast_path(server: socketio.AsyncServer) -> DirectSockets:
-    """Install the driver on the server's engine.io and point its manager (a ``FastEmitManager``) at it."""
-    direct = DirectSockets(server.eio)
-    if isinstance(server.manager, FastEmitManager):
-        server.manager.direct = direct
-    return direct
 
 
 async def close_pubsub_manager(manager: AsyncPubSubManager) -> None:

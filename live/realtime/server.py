@@ -54,15 +54,13 @@ def origin_policy(settings: Settings) -> Any:
 def install(app: web.Application, settings: Settings) -> None:
     rk = app[keys.redis_keys_key]
     redis_url = settings.redis_url or EmbeddedRedis(settings.data_dir).url
-    manager_class = engine.RoomRedisManager if settings.socketio_fast_broadcast else socketio.AsyncRedisManager
-    manager = manager_class(redis_url, channel=rk.socketio_channel)
-    sio = socketio.AsyncServer(
+    fast = settings.socketio_fast_broadcast
+    manager = (engine.RoomRedisManager if fast else socketio.AsyncRedisManager)(redis_url, channel=rk.socketio_channel)
+    sio = (engine.RoomServer if fast else socketio.AsyncServer)(
         async_mode="aiohttp", client_manager=manager, cors_allowed_origins=origin_policy(settings),
         transports=["polling", "websocket"], max_http_buffer_size=MAX_EVENT_BYTES, logger=False,
         engineio_logger=False,
     )
-    if settings.socketio_fast_broadcast:
-        engine.use_fast_path(sio)
     sio.attach(app, socketio_path="socket.io")
     app[keys.sio_key] = sio
     app.cleanup_ctx.append(realtime_ctx)

@@ -71,3 +71,17 @@ async def test_no_per_message_deflate_on_the_socketio_websocket(client: TestClie
     async with aiohttp.ClientSession() as session, session.ws_connect(url, compress=15) as ws:
         assert (await ws.receive_str()).startswith("0")
         assert ws.compress == 0, "a fan-out would compress the same frame once per socket"
+
+
+async def test_single_packets_skip_the_queue_of_an_idle_socket(api: Api, sockets: SocketFactory,
+                                                               client: TestClient) -> None:
+    """Acknowledgements (a join snapshot) take the direct write too; the writer task never holds on to one."""
+    _, s = await _joined_viewer(api, sockets)
+    sio = client.app[keys.sio_key]
+    assert isinstance(sio.eio, engine.RoomEngineServer)
+    eio_sid = s.sio.eio.sid
+    socket = sio.eio.sockets[eio_sid]
+    await asyncio.sleep(0.05)
+    await sio.eio.send_packet(eio_sid, eio_packet.Packet(eio_packet.MESSAGE, '2["probe",{"n":3}]'))
+    assert socket.queue.empty(), "written directly, not queued for the writer task"
+    assert await s.wait_for("probe") == {"n": 3}

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from db.models import Offer
 from live import keys
 from live.auth import Principal, TokenService
+from live.realtime.broadcaster import write_only_broadcaster
 from live.signals import BroadcastState
 from tests.helpers import Api
 from tests.realtime.conftest import Socket, SocketFactory
@@ -261,6 +262,13 @@ async def test_order_events_go_to_the_buyer_only(api: Api, sockets: SocketFactor
     await api.call("POST", f"/api/shows/{show['id']}/cards", owner, json={"offer_id": offer["id"]}, expect=201)
     await other_socket.wait_for("card")
     assert other_socket.events["order"] == []
+
+    # A process without sockets (a worker) emits through a write-only manager: it reaches the buyer too.
+    settings, rk = client.app[keys.settings_key], client.app[keys.redis_keys_key]
+    paid = {**order, "status": "expired", "failure_code": "payment_timeout"}
+    async with write_only_broadcaster(settings.redis_url or "", rk.socketio_channel) as worker:
+        await worker.order(paid)
+    assert (await buyer_socket.wait_for("order", lambda e: e["order"]["status"] == "expired"))["order"] == paid
 
 
 async def test_polling_transport_works_too(api: Api, sockets: SocketFactory, client: TestClient) -> None:

@@ -6,10 +6,8 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,17 +16,12 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
+from bench.fanout import free_port, wait_healthy
 from live.rediskeys import RedisKeys
 from tests.conftest import delete_prefixed
 from tests.helpers import Api
 from tests.realtime.conftest import Socket
 from tests.services import Services
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class RemoteClient:
@@ -48,13 +41,14 @@ def cluster(services: Services, tmp_path: Path) -> Iterator[tuple[list[str], str
     env = {**os.environ, "LIVE_DATABASE_URL": services.database_url, "LIVE_REDIS_URL": services.redis_url,
            "LIVE_REDIS_PREFIX": prefix, "LIVE_SECRET_KEY": "cluster-secret-" + secrets.token_hex(16),
            "LIVE_LOG_LEVEL": "WARNING"}
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     procs = [subprocess.Popen([sys.executable, "-m", "live", "serve", "--port", str(port)],
                               env={**env, "LIVE_DATA_DIR": str(tmp_path / f"data{i}")})
              for i, port in enumerate(ports)]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     try:
-        asyncio.run(_wait_healthy(urls, procs))
+        for url, proc in zip(urls, procs, strict=True):
+            asyncio.run(wait_healthy(url, proc, timeout=30))
         yield urls, prefix
     finally:
         for proc in procs:
@@ -65,22 +59,6 @@ def cluster(services: Services, tmp_path: Path) -> Iterator[tuple[list[str], str
             except subprocess.TimeoutExpired:
                 proc.kill()
         asyncio.run(delete_prefixed(services.redis_url, prefix))
-
-
-async def _wait_healthy(urls: list[str], procs: list[subprocess.Popen[bytes]]) -> None:
-    deadline = time.monotonic() + 30
-    async with aiohttp.ClientSession() as session:
-        for url, proc in zip(urls, procs, strict=True):
-            while True:
-                assert proc.poll() is None, "a server process exited"
-                assert time.monotonic() < deadline, "a server process did not start"
-                try:
-                    async with session.get(f"{url}/healthz") as response:
-                        if response.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.1)
 
 
 @pytest.fixture
