@@ -58,7 +58,7 @@ class ShowKeys:
     # The live room (live.realtime).
     @property
     def room(self) -> str:
-        """Hash: ``card`` (the current card as JSON), ``paused`` (0/1), ``slow`` (slow mode seconds) and
+        """Hash: ``card`` (the current card as JSON), ``paused`` (1 while the host's video is off air) and
         ``rev`` (bumped on every change a join snapshot caches)."""
         return f"{self.base}:room"
 

@@ -87,6 +87,3 @@ class Members:
 
     def remove(self, sid: str) -> Member | None:
         return self._by_sid.pop(sid, None)
-
-    def __len__(self) -> int:
-        return len(self._by_sid)
