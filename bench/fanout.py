@@ -43,6 +43,7 @@ from typing import Any
 import aiohttp
 import psutil
 from aiohttp import web
+from redis.asyncio import Redis
 
 from live.auth import Principal, TokenService
 
@@ -344,6 +345,18 @@ async def run_live(args: argparse.Namespace, tmp: Path) -> tuple[dict[str, float
             server.wait(30)
         except subprocess.TimeoutExpired:
             server.kill()
+        if args.redis_url:
+            await forget_keys(args.redis_url, env["LIVE_REDIS_PREFIX"])
+
+
+async def forget_keys(redis_url: str, prefix: str) -> None:
+    """The run's keys in a shared Redis (the embedded one goes away with the temporary folder)."""
+    client = Redis.from_url(redis_url)
+    try:
+        async for key in client.scan_iter(match=f"{prefix}*", count=1000):
+            await client.delete(key)
+    finally:
+        await client.aclose()
 
 
 async def run_ceiling(args: argparse.Namespace, sample: str) -> dict[str, float]:
