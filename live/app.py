@@ -8,12 +8,13 @@ from aiohttp import web
 
 from db.models import Show
 from live import keys
-from live.api import accounts, docs, orders, pages, products, routing, shows
+from live.api import accounts, docs, orders, pages, products, room, routing, shows
 from live.auth import TokenService
 from live.commerce.workers import commerce_ctx
 from live.config import Settings
 from live.contexts import database_ctx, redis_ctx
 from live.errors import error_middleware
+from live.realtime import server as realtime
 from live.rediskeys import RedisKeys
 from live.signals import BroadcastState, Signal
 
@@ -30,8 +31,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[keys.broadcast_changed_key] = Signal[BroadcastState]("broadcast_changed")
     app[keys.order_changed_key] = Signal[dict[str, Any]]("order_changed")
     app.cleanup_ctx.extend([database_ctx, redis_ctx, commerce_ctx])
-
-    endpoints = routing.install(app, [accounts.router, products.router, shows.router, orders.router])
+    realtime.install(app, settings)  # its cleanup context runs after (and closes before) the ones above
+    endpoints = routing.install(app, [accounts.router, products.router, shows.router, orders.router, room.router])
     docs.add_routes(app, endpoints)
     pages.add_routes(app)
     return app

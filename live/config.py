@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     ice_credential: str | None = None
     public_ip: str | None = Field(default=None, description="Address announced in ICE candidates behind NAT.")
 
+    socketio_fast_broadcast: bool = Field(
+        default=True, description="Room events written straight to idle websockets (False: python-socketio's own "
+        "emit, kept for comparison in bench/fanout.py).")
+
     embed_allowed_origins: list[str] = Field(default_factory=list, description="Sites allowed to frame /watch.")
 
     log_level: str = "INFO"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import socketio
 from aiohttp import web
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from live.auth import TokenService
     from live.commerce.orders import OrderDesk
     from live.commerce.payments import PaymentService
+    from live.realtime.room import Room
     from live.rediskeys import RedisKeys
 
 settings_key = web.AppKey("settings", Settings)
@@ -32,3 +34,6 @@ payment_service_key: web.AppKey[PaymentService] = web.AppKey("payment_service")
 show_changed_key = web.AppKey("show_changed", Signal[Show])  # api/shows after start/end
 broadcast_changed_key = web.AppKey("broadcast_changed", Signal[BroadcastState])  # streams: host on/off air
 order_changed_key = web.AppKey("order_changed", Signal[dict[str, Any]])  # commerce: an order's public view
+# The show room (live.realtime): the socket.io server, and the room's state that HTTP handlers act on.
+sio_key = web.AppKey("sio", socketio.AsyncServer)
+room_key: web.AppKey[Room] = web.AppKey("room")

@@ -66,6 +66,50 @@ class ShowKeys:
         """Hash offer_id -> units returned to inventory after the show ended (late expiries)."""
         return f"{self.base}:returned"
 
+    # The live room (live.realtime).
+    @property
+    def room(self) -> str:
+        """Hash: ``card`` (the current card as JSON), ``paused`` (1 while the host's video is off air) and
+        ``rev`` (bumped on every change a join snapshot caches)."""
+        return f"{self.base}:room"
+
+    @property
+    def chat(self) -> str:
+        """List of the newest chat messages as JSON, newest first (at most 50)."""
+        return f"{self.base}:chat"
+
+    def chat_slow(self, user_id: str) -> str:
+        """String with a TTL: present while the user must wait before chatting again."""
+        return f"{self.base}:chat_slow:{user_id}"
+
+    @property
+    def muted(self) -> str:
+        """Set of user ids muted in this show (may watch, not chat)."""
+        return f"{self.base}:muted"
+
+    @property
+    def banned(self) -> str:
+        """Set of user ids banned from this show (may not join or chat)."""
+        return f"{self.base}:banned"
+
+    def sockets_of(self, user_id: str) -> str:
+        """Set of socket.io sids through which the user is in the show room (any process)."""
+        return f"{self.base}:sids:{user_id}"
+
+    @property
+    def presence(self) -> str:
+        """Hash process id -> ``<viewers here>:<expiry ms>``: the viewer count is the sum of live entries."""
+        return f"{self.base}:presence"
+
+    @property
+    def uniques(self) -> str:
+        """HyperLogLog of everyone who joined (user ids, or a connection id for anonymous watchers)."""
+        return f"{self.base}:uniques"
+
+    def reactions(self, second: int) -> str:
+        """Hash kind -> count of the reactions received in one epoch second, summed over processes."""
+        return f"{self.base}:reactions:{second}"
+
 
 @dataclass(frozen=True)
 class RedisKeys:

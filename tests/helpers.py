@@ -118,10 +118,11 @@ class Api:
                                json={"offer_id": offer_id, "quantity": quantity},
                                headers={"Idempotency-Key": key or secrets.token_hex(8)})
 
-    async def live_show(self, merchant: Actor, stock: int = 10, limit: int = 2, **offer: Any) -> tuple[dict, dict]:
-        """A show that is live with one offer: (show, offer)."""
+    async def live_show(self, merchant: Actor, stock: int = 10, limit: int = 2, host: Actor | None = None,
+                        **offer: Any) -> tuple[dict, dict]:
+        """A show that is live with one offer: (show, offer). The merchant hosts it unless ``host`` is given."""
         product = await self.product(merchant, inventory=max(stock, 1) * 2)
-        show = await self.show(merchant)
+        show = await self.show(merchant, host)
         created = await self.offer(merchant, show["id"], product["id"], stock=stock, per_buyer_limit=limit, **offer)
         await self.call("POST", f"/api/shows/{show['id']}/start", merchant, expect=200)
         return show, created

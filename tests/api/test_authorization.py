@@ -72,10 +72,23 @@ async def a_live_show(world: World) -> Target:
     return target
 
 
-async def a_live_offer(world: World) -> Target:
+async def a_live_show_with_offer(world: World) -> Target:
     target = await a_show_with_offer(world)
     await world.api.call("POST", f"/api/shows/{target['show']}/start", world.owner, expect=200)
     return target
+
+
+async def a_live_show_with_message(world: World) -> Target:
+    target = await a_live_show(world)
+    writer = await world.api.viewer("Writer")
+    _, message = await world.api.call("POST", f"/api/shows/{target['show']}/chat", writer, json={"text": "hello"},
+                                      expect=201)
+    return {**target, "message": message["id"]}
+
+
+async def a_live_show_and_viewer(world: World) -> Target:
+    target = await a_live_show(world)
+    return {**target, "target": (await world.api.viewer("Target")).id}
 
 
 def starts() -> str:
@@ -98,6 +111,7 @@ class Case:
 MERCHANTS = frozenset({"owner", "other_merchant"})
 OWNER = frozenset({"owner"})
 STAFF = frozenset({"owner", "own_host"})
+SIGNED_IN = frozenset(ACTORS) - {"anonymous"}
 
 CASES = [
     Case("POST", "/api/merchants/me/hosts", nothing,
@@ -117,8 +131,21 @@ CASES = [
     Case("DELETE", "/api/shows/{show}/offers/{offer}", a_show_with_offer, None, OWNER),
     Case("POST", "/api/shows/{show}/start", a_show, None, STAFF),
     Case("POST", "/api/shows/{show}/end", a_live_show, None, STAFF),
-    Case("POST", "/api/shows/{show}/orders", a_live_offer, lambda t, a: {"offer_id": t["offer"], "quantity": 1},
-         frozenset({"viewer"}), headers={"Idempotency-Key": "tap-1"}),
+    Case("POST", "/api/shows/{show}/orders", a_live_show_with_offer,
+         lambda t, a: {"offer_id": t["offer"], "quantity": 1}, frozenset({"viewer"}),
+         headers={"Idempotency-Key": "tap-1"}),
+    # The live room (live/api/room.py).
+    Case("POST", "/api/shows/{show}/cards", a_live_show_with_offer, lambda t, a: {"offer_id": t["offer"]}, STAFF),
+    Case("DELETE", "/api/shows/{show}/cards/current", a_live_show, None, STAFF),
+    Case("POST", "/api/shows/{show}/offers/{offer}/deal", a_live_show_with_offer,
+         lambda t, a: {"duration_seconds": 60}, STAFF),
+    Case("DELETE", "/api/shows/{show}/offers/{offer}/deal", a_live_show_with_offer, None, STAFF),
+    Case("POST", "/api/shows/{show}/chat", a_live_show, lambda t, a: {"text": "hi"}, SIGNED_IN),
+    Case("PATCH", "/api/shows/{show}/chat", a_show, lambda t, a: {"slow_mode_seconds": 5}, STAFF),
+    Case("DELETE", "/api/shows/{show}/chat/{message}", a_live_show_with_message, None, STAFF),
+    Case("POST", "/api/shows/{show}/moderation", a_live_show_and_viewer,
+         lambda t, a: {"user_id": t["target"], "action": "mute"}, STAFF),
+    Case("PUT", "/api/merchants/me/blocked-words", nothing, lambda t, a: {"words": ["spam"]}, MERCHANTS),
 ]
 
 # Writes anyone may make: sign-up, log-in/out, viewer registration.

@@ -11,7 +11,9 @@ import pytest
 from live.api.docs import endpoints_key
 from tests.api.test_authorization import (
     World,
-    a_live_offer,
+    a_live_show,
+    a_live_show_and_viewer,
+    a_live_show_with_offer,
     a_product,
     a_show,
     a_show_with_offer,
@@ -40,8 +42,16 @@ BASELINES: dict[tuple[str, str], tuple[Any, str, Any]] = {
         "product_id": t["product"], "price_cents": 100, "stock": 1, "per_buyer_limit": 1}),
     ("PATCH", "/api/shows/{show_id}/offers/{offer_id}"): (a_show_with_offer, "owner", lambda t, w: {
         "price_cents": 5}),
-    ("POST", "/api/shows/{show_id}/orders"): (a_live_offer, "viewer", lambda t, w: {
+    ("POST", "/api/shows/{show_id}/orders"): (a_live_show_with_offer, "viewer", lambda t, w: {
         "offer_id": t["offer"], "quantity": 1}),
+    ("POST", "/api/shows/{show_id}/cards"): (a_live_show_with_offer, "owner", lambda t, w: {"offer_id": t["offer"]}),
+    ("POST", "/api/shows/{show_id}/offers/{offer_id}/deal"): (a_live_show_with_offer, "owner", lambda t, w: {
+        "duration_seconds": 60}),
+    ("POST", "/api/shows/{show_id}/chat"): (a_live_show, "viewer", lambda t, w: {"text": "hi"}),
+    ("PATCH", "/api/shows/{show_id}/chat"): (a_show, "owner", lambda t, w: {"slow_mode_seconds": 5}),
+    ("POST", "/api/shows/{show_id}/moderation"): (a_live_show_and_viewer, "owner", lambda t, w: {
+        "user_id": t["target"], "action": "mute"}),
+    ("PUT", "/api/merchants/me/blocked-words"): (nothing, "owner", lambda t, w: {"words": ["spam"]}),
 }
 
 WRONG_VALUES: list[tuple[str, Any]] = [

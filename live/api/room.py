@@ -1,0 +1,104 @@
+"""The live room over HTTP: the host's cards, flash deals and chat moderation, chat for integrators without
+socket.io, and the merchant's blocked words. The socket events of live/realtime/namespace.py call the same
+functions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from live import keys
+from live.api.routing import PUBLIC, ApiRouter, Call
+from live.auth import Role
+from live.realtime import audience, host
+from live.realtime.room import Room
+from live.schemas.room import (
+    BlockedWordsIn,
+    BlockedWordsOut,
+    CardIn,
+    CardOut,
+    ChatIn,
+    ChatMessageOut,
+    ChatSettingsIn,
+    ChatSettingsOut,
+    DealIn,
+    ModerationIn,
+    ModerationOut,
+)
+
+router = ApiRouter("live room")
+STAFF: tuple[Role, ...] = ("merchant", "host")
+OWNER: tuple[Role, ...] = ("merchant",)
+
+
+def _room(call: Call[Any, Any]) -> Room:
+    return call.app[keys.room_key]
+
+
+@router.post("/api/shows/{show_id}/cards", summary="Push an offer's card to the viewers (host or merchant)",
+             roles=STAFF, body=CardIn, response=CardOut, status=201, errors=(409,))
+async def push_card(call: Call[CardIn, None]) -> CardOut:
+    return CardOut(card=await host.push_card(_room(call), call.user, call.path("show_id"), call.body))
+
+
+@router.delete("/api/shows/{show_id}/cards/current", summary="Unpin the current card (viewers' screens clear it)",
+               roles=STAFF, response=CardOut)
+async def unpin_card(call: Call[None, None]) -> CardOut:
+    await host.unpin_card(_room(call), call.user, call.path("show_id"))
+    return CardOut(card=None)
+
+
+@router.post("/api/shows/{show_id}/offers/{offer_id}/deal",
+             summary="Start a flash deal: the offer is on sale from now for duration_seconds, its card pinned "
+             "with a countdown", roles=STAFF, body=DealIn, response=CardOut, errors=(409,))
+async def start_deal(call: Call[DealIn, None]) -> CardOut:
+    card = await host.start_deal(_room(call), call.user, call.path("show_id"), call.path("offer_id"),
+                                 call.body.duration_seconds)
+    return CardOut(card=card)
+
+
+@router.delete("/api/shows/{show_id}/offers/{offer_id}/deal", summary="End a flash deal now (closes the sale)",
+               roles=STAFF, response=CardOut, errors=(409,))
+async def end_deal(call: Call[None, None]) -> CardOut:
+    card = await host.end_deal(_room(call), call.user, call.path("show_id"), call.path("offer_id"))
+    return CardOut(card=card)
+
+
+@router.post("/api/shows/{show_id}/chat", summary="Write in the show's chat (for clients without socket.io)",
+             roles=PUBLIC, body=ChatIn, response=ChatMessageOut, status=201, errors=(409, 429))
+async def post_chat(call: Call[ChatIn, None]) -> ChatMessageOut:
+    return await audience.post_chat(_room(call), call.user, call.path("show_id"), call.body.text)
+
+
+@router.patch("/api/shows/{show_id}/chat", summary="Chat settings: slow mode (host or merchant)", roles=STAFF,
+              body=ChatSettingsIn, response=ChatSettingsOut)
+async def chat_settings(call: Call[ChatSettingsIn, None]) -> ChatSettingsOut:
+    return await host.set_slow_mode(_room(call), call.user, call.path("show_id"), call.body.slow_mode_seconds)
+
+
+@router.delete("/api/shows/{show_id}/chat/{message_id}", summary="Remove a message for everyone (host or merchant)",
+               roles=STAFF, status=204)
+async def delete_message(call: Call[None, None]) -> web.Response:
+    await host.delete_message(_room(call), call.user, call.path("show_id"), call.path("message_id"))
+    return web.Response(status=204)
+
+
+@router.post("/api/shows/{show_id}/moderation", summary="Mute, unmute, ban or unban a viewer in the show",
+             roles=STAFF, body=ModerationIn, response=ModerationOut)
+async def moderate(call: Call[ModerationIn, None]) -> ModerationOut:
+    return await host.moderate(_room(call), call.user, call.path("show_id"), call.body)
+
+
+@router.get("/api/merchants/me/blocked-words", summary="Words refused in the chat of the merchant's shows",
+            roles=OWNER, response=BlockedWordsOut)
+async def get_blocked_words(call: Call[None, None]) -> BlockedWordsOut:
+    assert call.user.merchant_id
+    return BlockedWordsOut(words=await _room(call).blocked.of(call.user.merchant_id))
+
+
+@router.route("PUT", "/api/merchants/me/blocked-words", summary="Replace the blocked words (words or phrases, "
+              "matched as whole words, case-insensitive)", roles=OWNER, body=BlockedWordsIn, response=BlockedWordsOut)
+async def set_blocked_words(call: Call[BlockedWordsIn, None]) -> BlockedWordsOut:
+    assert call.user.merchant_id
+    return BlockedWordsOut(words=await _room(call).blocked.replace(call.user.merchant_id, call.body.words))

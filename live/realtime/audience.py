@@ -1,0 +1,56 @@
+"""What viewers do in the room: chat and react. Both need a signed-in account; in a socket, also having
+joined the show."""
+
+from __future__ import annotations
+
+import time
+
+from live.auth import Principal
+from live.errors import Conflict, DomainError, Forbidden
+from live.realtime import chat, reactions
+from live.realtime.members import Member
+from live.realtime.room import Room, is_staff
+from live.schemas.room import ChatMessageOut
+
+
+def require_joined(room: Room, member: Member, show_id: str) -> Principal:
+    principal = member.signed_in()
+    if not room.in_show(member, show_id):
+        raise Conflict("join the show first", code="not_joined")
+    return principal
+
+
+async def post_chat(room: Room, principal: Principal, show_id: str, text: str) -> ChatMessageOut:
+    """Refused, in this order: show over, banned, muted, blocked words, too soon (slow mode). The host and the
+    merchant are never muted or slowed down, but the merchant's blocked words apply to everyone."""
+    sk = room.rk.show(show_id)
+    async with room.redis.pipeline(transaction=False) as pipe:
+        pipe.hget(sk.room, "rev")
+        pipe.sismember(sk.banned, principal.user_id)
+        pipe.sismember(sk.muted, principal.user_id)
+        rev, banned, muted = await pipe.execute()
+    lineup = await room.lineups.get(show_id, rev)
+    show = lineup.show
+    if show.state == "ended":
+        raise Conflict("the show has ended", code="show_ended")
+    staff = is_staff(principal, show)
+    if not staff and banned:
+        raise Forbidden("the host banned you from this show", code="banned")
+    if not staff and muted:
+        raise Forbidden("the host muted you in this show", code="muted")
+    chat.check_words(text, await room.blocked.of(show.merchant_id))
+    if not staff:
+        await chat.take_turn(room.redis, sk, principal.user_id, max(chat.MIN_INTERVAL_SECONDS, show.slow_mode_seconds))
+    async with room.session() as session:
+        message = await chat.store(session, room.redis, sk, show_id, principal.user_id, principal.display_name,
+                                   text, staff)
+    await room.broadcaster.chat(message)
+    return message
+
+
+def react(room: Room, member: Member, show_id: str, kind: str) -> None:
+    require_joined(room, member, show_id)
+    now = time.time()
+    if not reactions.allow(member.reaction_times, now):
+        raise DomainError("too many reactions, slow down", code="rate_limited", status=429)
+    room.counter.add(show_id, kind, now)

@@ -1,0 +1,76 @@
+"""What every join of a show shares: the show and its offers as read from SQL, cached per process.
+
+A popular show gets thousands of joins at once (a reconnect storm after a deploy), so the SQL part of the
+snapshot is read once per show and reused. The cache is keyed by the room's ``rev`` in Redis, which every
+change made through the room (a card, a deal, slow mode, the show's state) bumps, so such a change is seen by
+the next join in every process; anything else (an offer edited through the catalogue API) is seen within
+``ttl`` seconds."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+from db.models import Show
+from db.session import Sessionmaker
+from live import shows
+from live.errors import NotFound
+from live.schemas.shows import HostOut, OfferOut
+
+
+@dataclass(frozen=True, slots=True)
+class Lineup:
+    show: Show
+    host: HostOut
+    offers: list[OfferOut]  # ``remaining`` is not filled in: live stock comes from Redis
+    rev: str | None
+    loaded_at: float
+
+    def offer(self, offer_id: str) -> OfferOut | None:
+        return next((o for o in self.offers if o.id == offer_id), None)
+
+
+async def load_lineup(sessionmaker: Sessionmaker, show_id: str, rev: str | None) -> Lineup:
+    async with sessionmaker() as session:
+        show = await shows.get_show(session, show_id)
+        (summary,) = await shows.summarize(session, [show], "")
+        offers = await shows.list_offers(session, show_id)
+        views = await shows.offer_views(session, offers, {})
+        session.expunge(show)
+    return Lineup(show, summary.host, views, rev, time.monotonic())
+
+
+class LineupCache:
+    def __init__(self, sessionmaker: Sessionmaker, ttl: float = 2.0):
+        self.sessionmaker = sessionmaker
+        self.ttl = ttl
+        self._entries: dict[str, Lineup] = {}
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    def _fresh(self, show_id: str, rev: str | None) -> Lineup | None:
+        entry = self._entries.get(show_id)
+        if entry is not None and entry.rev == rev and time.monotonic() - entry.loaded_at < self.ttl:
+            return entry
+        return None
+
+    async def get(self, show_id: str, rev: str | None) -> Lineup:
+        """The show's lineup at this ``rev``; concurrent callers share one load (raises NotFound)."""
+        entry = self._fresh(show_id, rev)
+        if entry is not None:
+            return entry
+        async with self._locks[show_id]:
+            entry = self._fresh(show_id, rev)
+            if entry is None:
+                try:
+                    entry = await load_lineup(self.sessionmaker, show_id, rev)
+                except NotFound:
+                    self.forget(show_id)  # unknown ids must not grow the cache
+                    raise
+                self._entries[show_id] = entry
+            return entry
+
+    def forget(self, show_id: str) -> None:
+        self._entries.pop(show_id, None)
+        self._locks.pop(show_id, None)

@@ -1,0 +1,130 @@
+"""Socket event handlers: each parses its payload, finds who is asking, calls one room function and shapes
+the acknowledgement. A refused or malformed event gets ``{"error": {"code", "message"}}`` and changes
+nothing; no event raises into socket.io."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import socketio
+
+from live.errors import DomainError
+from live.realtime import audience, host
+from live.realtime import protocol as p
+from live.realtime import room as room_fns
+from live.realtime.members import Member
+from live.realtime.room import Room
+
+log = logging.getLogger("live.realtime")
+Handler = Callable[[Room, Member, Any], Awaitable[dict[str, Any]]]
+
+
+async def _join(room: Room, member: Member, data: Any) -> dict[str, Any]:
+    return await room_fns.join(room, member, p.parse(p.ShowRef, data).show_id)
+
+
+async def _leave(room: Room, member: Member, data: Any) -> dict[str, Any]:
+    show_id = p.parse(p.ShowRef, data).show_id
+    if member.show_id == show_id:
+        await room_fns.leave(room, member)
+    return {"ok": True}
+
+
+async def _chat(room: Room, member: Member, data: Any) -> dict[str, Any]:
+    body = p.parse(p.SocketChatIn, data)
+    principal = audience.require_joined(room, member, body.show_id)
+    message = await audience.post_chat(room, principal, body.show_id, body.text)
+    return {"message": message.model_dump(mode="json")}
+
+
+async def _react(room: Room, member: Member, data: Any) -> dict[str, Any]:
+    body = p.parse(p.SocketReactIn, data)
+    audience.react(room, member, body.show_id, body.kind)
+    return {"ok": True}
+
+
+async def _push_card(room: Room, member: Member, data: Any) -> dict[str, Any]:
+    body = p.parse(p.SocketCardIn, data)
+    card = await host.push_card(room, member.signed_in(), body.show_id, body)
+    return {"card": card.model_dump(mode="json")}
+
+
+async def _unpin_card(room: Room, member: Member, data: Any) -> dict[str, Any]:
+    await host.unpin_card(room, member.signed_in(), p.parse(p.ShowRef, data).show_id)
+    return {"card": None}
+
+
+async def _start_deal(room: Room, member: Member, data: Any) -> dict[str, Any]:
+    body = p.parse(p.SocketDealIn, data)
+    card = await host.start_deal(room, member.signed_in(), body.show_id, body.offer_id, body.duration_seconds)
+    return {"card": card.model_dump(mode="json")}
+
+
+async def _end_deal(room: Room, member: Member, data: Any) -> dict[str, Any]:
+    body = p.parse(p.SocketOfferRef, data)
+    card = await host.end_deal(room, member.signed_in(), body.show_id, body.offer_id)
+    return {"card": card.model_dump(mode="json")}
+
+
+async def _delete_message(room: Room, member: Member, data: Any) -> dict[str, Any]:
+    body = p.parse(p.SocketMessageRef, data)
+    await host.delete_message(room, member.signed_in(), body.show_id, body.message_id)
+    return {"ok": True}
+
+
+async def _moderate(room: Room, member: Member, data: Any) -> dict[str, Any]:
+    body = p.parse(p.SocketModerationIn, data)
+    return (await host.moderate(room, member.signed_in(), body.show_id, body)).model_dump(mode="json")
+
+
+async def _slow_mode(room: Room, member: Member, data: Any) -> dict[str, Any]:
+    body = p.parse(p.SocketChatSettingsIn, data)
+    result = await host.set_slow_mode(room, member.signed_in(), body.show_id, body.slow_mode_seconds)
+    return result.model_dump(mode="json")
+
+
+HANDLERS: dict[str, Handler] = {
+    "join": _join, "leave": _leave, "chat": _chat, "react": _react,
+    "push_card": _push_card, "unpin_card": _unpin_card, "start_deal": _start_deal, "end_deal": _end_deal,
+    "delete_message": _delete_message, "moderate": _moderate, "slow_mode": _slow_mode,
+}
+
+
+class ShowNamespace(socketio.AsyncNamespace):
+    """Dispatches from ``HANDLERS`` only: a client cannot reach a method by naming an event after it."""
+
+    def __init__(self, room: Room):
+        super().__init__(p.NAMESPACE)
+        self.room = room
+
+    def _connected(self, sid: str) -> bool:
+        return bool(self.server.manager.is_connected(sid, p.NAMESPACE))
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        # socket.io calls connect before the socket counts as connected, and disconnect after it stopped
+        # counting; a connected client sending an event named 'connect' or 'disconnect' is ignored.
+        if event == "connect":
+            return None if self._connected(args[0]) else await self._connect(*args)
+        if event == "disconnect":
+            if not self._connected(args[0]):
+                await room_fns.disconnect(self.room, args[0])
+            return None
+        sid, data = args[0], (args[1] if len(args) > 1 else None)
+        handler = HANDLERS.get(event)
+        try:
+            if handler is None:
+                raise DomainError(f"unknown event '{event}'", code="unknown_event")
+            return await handler(self.room, self.room.members.get(sid), data)
+        except DomainError as exc:
+            return p.error_ack(exc)
+        except Exception:
+            log.exception("socket event failed", extra={"event": event})
+            return p.error_ack(DomainError("internal error", code="internal", status=500))
+
+    async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        try:
+            await room_fns.connect(self.room, sid, environ, auth)
+        except DomainError as exc:
+            raise socketio.exceptions.ConnectionRefusedError(exc.message, p.error_ack(exc)["error"]) from exc

@@ -1,0 +1,178 @@
+"""The room's shared state in one process (``Room``), and what happens when a socket connects, joins a show
+(the snapshot), leaves, or disconnects; plus the app signals the room turns into events."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import socketio
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Show
+from db.session import Sessionmaker
+from live.auth import Principal, TokenService
+from live.errors import Forbidden
+from live.realtime import cards, chat, engine, presence
+from live.realtime import protocol as p
+from live.realtime.broadcaster import Broadcaster
+from live.realtime.chat import BlockedWords
+from live.realtime.lineup import Lineup, LineupCache
+from live.realtime.members import Member, Members, authenticate
+from live.realtime.reactions import ReactionCounter
+from live.realtime.ticker import RoomTicker
+from live.rediskeys import RedisKeys
+from live.schemas.room import RoomShow
+from live.signals import BroadcastState
+
+SOCKETS_OF_TTL = 24 * 3600
+
+
+@dataclass
+class Room:
+    sessionmaker: Sessionmaker
+    redis: Redis
+    rk: RedisKeys
+    tokens: TokenService
+    sio: socketio.AsyncServer
+    broadcaster: Broadcaster
+    members: Members
+    lineups: LineupCache
+    blocked: BlockedWords
+    counter: ReactionCounter
+    ticker: RoomTicker
+
+    def session(self) -> AsyncSession:
+        return self.sessionmaker()
+
+    def in_show(self, member: Member, show_id: str) -> bool:
+        """The socket is in the show's room (a ban from any process takes it out)."""
+        return member.show_id == show_id and engine.in_room(self.sio.manager, p.NAMESPACE, member.sid,
+                                                            p.show_room(show_id))
+
+
+def is_staff(principal: Principal | None, show: Show) -> bool:
+    return principal is not None and (principal.user_id == show.host_id or principal.owns_merchant(show.merchant_id))
+
+
+def room_show(lineup: Lineup, room_hash: Mapping[str, str]) -> RoomShow:
+    show = lineup.show
+    return RoomShow(
+        id=show.id, merchant_id=show.merchant_id, title=show.title, description=show.description,
+        state=show.state, started_at=show.started_at, ended_at=show.ended_at, host=lineup.host,
+        slow_mode_seconds=show.slow_mode_seconds, paused=room_hash.get("paused") == "1",
+    )
+
+
+async def connect(room: Room, sid: str, environ: Mapping[str, Any], auth: Any) -> Member:
+    member = authenticate(room.tokens, environ, auth, sid)
+    room.members.add(member)
+    if member.user_id:
+        await room.sio.enter_room(sid, p.user_room(member.user_id), namespace=p.NAMESPACE)
+    return member
+
+
+async def disconnect(room: Room, sid: str) -> None:
+    """socket.io takes a disconnected socket out of every room itself (a leave_room now would be sent to
+    the other processes, since the socket no longer counts as connected here)."""
+    member = room.members.remove(sid)
+    if member is not None and member.show_id and member.user_id:
+        await room.redis.srem(room.rk.show(member.show_id).sockets_of(member.user_id), sid)
+
+
+async def leave(room: Room, member: Member) -> None:
+    show_id, member.show_id = member.show_id, None
+    if show_id is None:
+        return
+    await room.sio.leave_room(member.sid, p.show_room(show_id), namespace=p.NAMESPACE)
+    if member.user_id:
+        await room.redis.srem(room.rk.show(show_id).sockets_of(member.user_id), member.sid)
+
+
+async def join(room: Room, member: Member, show_id: str) -> dict[str, Any]:
+    """Enter the show's room, then read the snapshot: anything sent after entering is either in the snapshot
+    or arrives after it, so a (re)joining client never shows a stale screen."""
+    sk = room.rk.show(show_id)
+    user_id = member.user_id
+    async with room.redis.pipeline(transaction=False) as pipe:
+        pipe.hget(sk.room, "rev")
+        pipe.sismember(sk.banned, user_id or "")
+        rev, banned = await pipe.execute()
+    if banned:
+        raise Forbidden("the host banned you from this show", code="banned")
+    lineup = await room.lineups.get(show_id, rev)  # NotFound for an unknown show
+    if member.show_id not in (None, show_id):
+        await leave(room, member)
+    await room.sio.enter_room(member.sid, p.show_room(show_id), namespace=p.NAMESPACE)
+    member.show_id = show_id
+    async with room.redis.pipeline(transaction=False) as pipe:
+        pipe.hgetall(sk.room)
+        pipe.lrange(sk.chat, 0, chat.TAIL - 1)
+        pipe.hgetall(sk.stock)
+        pipe.hgetall(sk.presence)
+        pipe.sismember(sk.muted, user_id or "")
+        pipe.pfadd(sk.uniques, member.visitor_id)
+        if user_id:
+            pipe.sadd(sk.sockets_of(user_id), member.sid)
+            pipe.expire(sk.sockets_of(user_id), SOCKETS_OF_TTL)
+        room_hash, tail, counters, entries, muted, *_ = await pipe.execute()
+    if room_hash.get("rev") != lineup.rev:
+        lineup = await room.lineups.get(show_id, room_hash.get("rev"))
+    return snapshot(room, member, lineup, room_hash, tail, counters, entries, bool(muted))
+
+
+def snapshot(room: Room, member: Member, lineup: Lineup, room_hash: Mapping[str, str], tail: list[str],
+             counters: Mapping[str, str], entries: dict[str, str], muted: bool) -> dict[str, Any]:
+    show = lineup.show
+    if show.state == "scheduled":
+        stock = {o.id: o.stock for o in lineup.offers}
+    else:
+        stock = room.ticker.stock_sent(show.id) or {o.id: int(counters.get(o.id, 0)) for o in lineup.offers}
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    entries.pop(room.ticker.process_id, None)
+    others, _ = presence.count(entries, now_ms)
+    state = cards.CardState.from_json(room_hash.get("card"))
+    offer = lineup.offer(state.offer_id) if state else None
+    card = None
+    if state and offer:
+        card = cards.render(offer, state, show.state, stock.get(offer.id, 0), datetime.now(UTC))
+    principal = member.principal
+    return {
+        "show": room_show(lineup, room_hash).model_dump(mode="json"),
+        "offers": [o.model_copy(update={"remaining": stock.get(o.id, 0)}).model_dump(mode="json")
+                   for o in lineup.offers],
+        "card": card.model_dump(mode="json") if card else None,
+        "stock": stock,
+        "viewers": others + engine.room_size(room.sio.manager, p.NAMESPACE, p.show_room(show.id)),
+        "chat": chat.decode_tail(tail),
+        "you": {
+            "user_id": member.user_id, "display_name": member.display_name,
+            "role": principal.role if principal else "anonymous", "staff": is_staff(principal, show),
+            "muted": muted, "can_chat": principal is not None and not muted,
+        },
+    }
+
+
+async def current_show(room: Room, show_id: str) -> RoomShow:
+    """The show as it is now (after a change): the room's revision is bumped so every process reloads."""
+    sk = room.rk.show(show_id)
+    await cards.bump_rev(room.redis, sk)
+    room_hash: dict[str, str] = await room.redis.hgetall(sk.room)  # type: ignore[assignment]
+    return room_show(await room.lineups.get(show_id, room_hash.get("rev")), room_hash)
+
+
+# App signals -> events.
+async def on_show_changed(room: Room, show: Show) -> None:
+    await room.broadcaster.show((await current_show(room, show.id)).model_dump(mode="json"))
+
+
+async def on_broadcast_changed(room: Room, state: BroadcastState) -> None:
+    await room.redis.hset(room.rk.show(state.show_id).room, "paused", "0" if state.on_air else "1")
+    await room.broadcaster.show((await current_show(room, state.show_id)).model_dump(mode="json"))
+
+
+async def on_order_changed(room: Room, order: dict[str, Any]) -> None:
+    await room.broadcaster.order(order)

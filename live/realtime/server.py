@@ -1,0 +1,100 @@
+"""The socket.io server on the aiohttp app: created with the app (its routes must exist before the app
+starts), given its room once the database and Redis are open, and closed before them."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import socketio
+from aiohttp import web
+from socketio.async_pubsub_manager import AsyncPubSubManager
+
+from live import keys
+from live.config import Settings
+from live.realtime import engine
+from live.realtime import protocol as p
+from live.realtime import room as room_fns
+from live.realtime.broadcaster import Broadcaster, server_emits
+from live.realtime.chat import BlockedWords
+from live.realtime.lineup import LineupCache
+from live.realtime.members import Members
+from live.realtime.namespace import ShowNamespace
+from live.realtime.presence import ViewerStats
+from live.realtime.reactions import ReactionCounter
+from live.realtime.room import Room
+from live.realtime.ticker import RoomTicker
+from live.redis_server import EmbeddedRedis
+
+log = logging.getLogger("live.realtime")
+MAX_EVENT_BYTES = 64 * 1024
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def origin_policy(settings: Settings) -> Any:
+    """Browsers may connect from our own pages (same origin, or the public URL) and from the sites allowed to
+    embed the player; clients that send no Origin (apps, servers) are not browsers and may connect too."""
+    allowed = {_origin(settings.public_url), *(_origin(o) for o in settings.embed_allowed_origins)}
+
+    def allow(origin: str | None, environ: Mapping[str, Any]) -> bool:
+        own = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
+        return origin is None or origin == own or origin in allowed
+
+    return allow
+
+
+def install(app: web.Application, settings: Settings) -> None:
+    rk = app[keys.redis_keys_key]
+    redis_url = settings.redis_url or EmbeddedRedis(settings.data_dir).url
+    fast = settings.socketio_fast_broadcast
+    manager = (engine.RoomRedisManager if fast else socketio.AsyncRedisManager)(redis_url, channel=rk.socketio_channel)
+    sio = (engine.RoomServer if fast else socketio.AsyncServer)(
+        async_mode="aiohttp", client_manager=manager, cors_allowed_origins=origin_policy(settings),
+        transports=["polling", "websocket"], max_http_buffer_size=MAX_EVENT_BYTES, logger=False,
+        engineio_logger=False,
+    )
+    sio.attach(app, socketio_path="socket.io")
+    app[keys.sio_key] = sio
+    app.cleanup_ctx.append(realtime_ctx)
+
+
+def _local_shows(sio: socketio.AsyncServer) -> dict[str, int]:
+    rooms = engine.local_rooms(sio.manager, p.NAMESPACE, p.SHOW_ROOM_PREFIX)
+    return {name.removeprefix(p.SHOW_ROOM_PREFIX): n for name, n in rooms.items()}
+
+
+async def realtime_ctx(app: web.Application) -> AsyncIterator[None]:
+    sio = app[keys.sio_key]
+    redis, rk, sessionmaker = app[keys.redis_key], app[keys.redis_keys_key], app[keys.sessionmaker_key]
+    broadcaster = Broadcaster(*server_emits(sio))
+    counter = ReactionCounter()
+    ticker = RoomTicker(redis, rk, lambda: _local_shows(sio), broadcaster, counter,
+                        ViewerStats(sessionmaker, redis, rk), process_id=uuid.uuid4().hex)
+    room = Room(sessionmaker, redis, rk, app[keys.tokens_key], sio, broadcaster, Members(),
+                LineupCache(sessionmaker), BlockedWords(sessionmaker), counter, ticker)
+    app[keys.room_key] = room
+    sio.register_namespace(ShowNamespace(room))
+    app[keys.show_changed_key].subscribe(lambda show: room_fns.on_show_changed(room, show))
+    app[keys.broadcast_changed_key].subscribe(lambda state: room_fns.on_broadcast_changed(room, state))
+    app[keys.order_changed_key].subscribe(lambda order: room_fns.on_order_changed(room, order))
+    ticker.start()
+    yield
+    await close(sio, ticker)
+
+
+async def close(sio: socketio.AsyncServer, ticker: RoomTicker) -> None:
+    """Close every socket (their disconnects leave the rooms and the viewer count), then the background work."""
+    with contextlib.suppress(Exception):
+        await sio.eio.disconnect()
+    await ticker.stop()
+    await sio.shutdown()
+    if isinstance(sio.manager, AsyncPubSubManager):
+        await engine.close_pubsub_manager(sio.manager)

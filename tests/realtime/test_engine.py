@@ -1,0 +1,87 @@
+"""Pins the python-socketio / python-engineio internals that live/realtime/engine.py relies on. If one of these
+fails after an upgrade, read engine.py's docstring and the new library source before changing anything."""
+
+from __future__ import annotations
+
+import asyncio
+from importlib.metadata import version
+from typing import Any
+
+import aiohttp
+from aiohttp.test_utils import TestClient
+from engineio import packet as eio_packet
+from socketio import AsyncManager
+from socketio.async_pubsub_manager import AsyncPubSubManager
+
+from live import keys
+from live.realtime import engine
+from live.realtime import protocol as p
+from tests.helpers import Api
+from tests.realtime.conftest import Socket, SocketFactory
+
+
+def test_written_against_these_versions() -> None:
+    assert version("python-socketio").startswith("5.18."), "engine.py wraps python-socketio 5.18 internals"
+    assert version("python-engineio").startswith("4.15."), "engine.py wraps python-engineio 4.15 internals"
+
+
+def test_emits_from_other_processes_take_the_fast_path() -> None:
+    """AsyncPubSubManager._handle_emit calls super().emit, which must be FastEmitManager's."""
+    mro = engine.RoomRedisManager.__mro__
+    assert mro.index(AsyncPubSubManager) < mro.index(engine.FastEmitManager) < mro.index(AsyncManager)
+
+
+async def _joined_viewer(api: Api, sockets: SocketFactory) -> tuple[dict[str, Any], Socket]:
+    owner = await api.merchant()
+    show, _ = await api.live_show(owner)
+    s = await sockets(await api.viewer())
+    await s.join(show["id"])
+    return show, s
+
+
+async def test_an_idle_websocket_is_written_directly(api: Api, sockets: SocketFactory, client: TestClient) -> None:
+    show, s = await _joined_viewer(api, sockets)
+    sio = client.app[keys.sio_key]
+    eio_sid = s.sio.eio.sid
+    direct = sio.manager.direct
+    assert eio_sid in direct.connections, "the websocket driver registered the connection"
+    await asyncio.sleep(0.05)  # let the join acknowledgement leave the socket's queue
+    assert await direct.deliver([eio_sid], '2["probe",{"n":1}]') == (1, 0)
+    assert await s.wait_for("probe") == {"n": 1}
+    rooms = engine.local_rooms(sio.manager, p.NAMESPACE, p.SHOW_ROOM_PREFIX)
+    assert rooms == {p.show_room(show["id"]): 1}
+    assert engine.room_size(sio.manager, p.NAMESPACE, p.show_room(show["id"])) == 1
+    assert engine.in_room(sio.manager, p.NAMESPACE, s.sio.get_sid(), p.show_room(show["id"]))
+
+
+async def test_a_busy_socket_gets_the_packet_on_its_queue_in_order(api: Api, sockets: SocketFactory,
+                                                                   client: TestClient) -> None:
+    _, s = await _joined_viewer(api, sockets)
+    sio = client.app[keys.sio_key]
+    eio_sid = s.sio.eio.sid
+    socket = sio.eio.sockets[eio_sid]
+    socket.queue.put_nowait(eio_packet.Packet(eio_packet.MESSAGE, '2["probe",{"n":1}]'))
+    assert await sio.manager.direct.deliver([eio_sid], '2["probe",{"n":2}]') == (0, 1)
+    await s.wait_for("probe", lambda e: e["n"] == 2)
+    assert s.events["probe"] == [{"n": 1}, {"n": 2}]
+
+
+async def test_no_per_message_deflate_on_the_socketio_websocket(client: TestClient) -> None:
+    url = client.make_url("/socket.io/").with_query({"EIO": "4", "transport": "websocket"})
+    async with aiohttp.ClientSession() as session, session.ws_connect(url, compress=15) as ws:
+        assert (await ws.receive_str()).startswith("0")
+        assert ws.compress == 0, "a fan-out would compress the same frame once per socket"
+
+
+async def test_single_packets_skip_the_queue_of_an_idle_socket(api: Api, sockets: SocketFactory,
+                                                               client: TestClient) -> None:
+    """Acknowledgements (a join snapshot) take the direct write too; the writer task never holds on to one."""
+    _, s = await _joined_viewer(api, sockets)
+    sio = client.app[keys.sio_key]
+    assert isinstance(sio.eio, engine.RoomEngineServer)
+    eio_sid = s.sio.eio.sid
+    socket = sio.eio.sockets[eio_sid]
+    await asyncio.sleep(0.05)
+    await sio.eio.send_packet(eio_sid, eio_packet.Packet(eio_packet.MESSAGE, '2["probe",{"n":3}]'))
+    assert socket.queue.empty(), "written directly, not queued for the writer task"
+    assert await s.wait_for("probe") == {"n": 3}
