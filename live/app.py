@@ -8,10 +8,10 @@ from aiohttp import web
 
 from db.models import Show
 from live import keys
-from live.api import accounts, docs, pages, products, routing, shows
+from live.api import accounts, docs, media, pages, products, routing, shows
 from live.auth import TokenService
 from live.config import Settings
-from live.contexts import database_ctx, redis_ctx
+from live.contexts import database_ctx, media_ctx, redis_ctx
 from live.errors import error_middleware
 from live.rediskeys import RedisKeys
 from live.signals import BroadcastState, Signal
@@ -28,9 +28,10 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[keys.show_changed_key] = Signal[Show]("show_changed")
     app[keys.broadcast_changed_key] = Signal[BroadcastState]("broadcast_changed")
     app[keys.order_changed_key] = Signal[dict[str, Any]]("order_changed")
-    app.cleanup_ctx.extend([database_ctx, redis_ctx])
+    app.cleanup_ctx.extend([database_ctx, redis_ctx, media_ctx])
 
-    endpoints = routing.install(app, [accounts.router, products.router, shows.router])
+    endpoints = routing.install(app, [accounts.router, products.router, shows.router, media.router])
+    media.add_routes(app)
     docs.add_routes(app, endpoints)
     pages.add_routes(app)
     return app

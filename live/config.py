@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     ice_username: str | None = None
     ice_credential: str | None = None
     public_ip: str | None = Field(default=None, description="Address announced in ICE candidates behind NAT.")
+    max_viewers_per_show: int = Field(default=1000, ge=1, description="WebRTC viewers one server takes per show.")
 
     embed_allowed_origins: list[str] = Field(default_factory=list, description="Sites allowed to frame /watch.")
 

@@ -16,6 +16,7 @@ from live.signals import BroadcastState, Signal
 if TYPE_CHECKING:
     from live.auth import TokenService
     from live.rediskeys import RedisKeys
+    from streams.registry import MediaRegistry
 
 settings_key = web.AppKey("settings", Settings)
 engine_key = web.AppKey("engine", AsyncEngine)
@@ -23,6 +24,7 @@ sessionmaker_key = web.AppKey("sessionmaker", Sessionmaker)
 redis_key = web.AppKey("redis", Redis)
 tokens_key: web.AppKey[TokenService] = web.AppKey("tokens")
 redis_keys_key: web.AppKey[RedisKeys] = web.AppKey("redis_keys")
+media_key: web.AppKey[MediaRegistry] = web.AppKey("media")  # WebRTC sessions (streams.registry)
 # Signals (live.signals): who announces what.
 show_changed_key = web.AppKey("show_changed", Signal[Show])  # api/shows after start/end
 broadcast_changed_key = web.AppKey("broadcast_changed", Signal[BroadcastState])  # streams: host on/off air

@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 
 from live.api.docs import endpoints_key
-from tests.helpers import Actor, Api, unique_email
+from live.keys import media_key
+from tests.helpers import Actor, Api, sdp_offer, unique_email
 
+SDP = "application/sdp"
 ACTORS = ("anonymous", "viewer", "foreign_host", "other_merchant", "own_host", "owner")
 
 
@@ -72,6 +74,22 @@ async def a_live_show(world: World) -> Target:
     return target
 
 
+async def a_live_show_and_offer(world: World) -> Target:
+    return {**await a_live_show(world), "sdp": await sdp_offer("sendonly")}
+
+
+async def a_publishing_show(world: World) -> Target:
+    """A live show whose host (the owner) has a WHIP session: 'session' is its id."""
+    target = await a_live_show_and_offer(world)
+    _, answer = await world.api.call("POST", f"/api/shows/{target['show']}/whip", world.owner, data=target["sdp"],
+                                     headers={"Content-Type": SDP}, expect=201)
+    mid = next(line[6:] for line in str(answer).splitlines() if line.startswith("a=mid:"))
+    fragment = f"m=video 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:{mid}\r\na=candidate:1 1 udp 2130706431 192.0.2.9 9 typ host"
+    sessions = world.api.client.app[media_key].sessions
+    session = next(s for s in sessions.values() if s.show_id == target["show"])
+    return {**target, "session": session.id, "fragment": fragment}
+
+
 def starts() -> str:
     return (datetime.now(UTC) + timedelta(days=1)).isoformat()
 
@@ -86,6 +104,7 @@ class Case:
     prepare: Prepare
     body: Body | None
     allowed: frozenset[str]
+    content_type: str | None = None  # the body is text of this type, not JSON
 
 
 MERCHANTS = frozenset({"owner", "other_merchant"})
@@ -110,11 +129,17 @@ CASES = [
     Case("DELETE", "/api/shows/{show}/offers/{offer}", a_show_with_offer, None, OWNER),
     Case("POST", "/api/shows/{show}/start", a_show, None, STAFF),
     Case("POST", "/api/shows/{show}/end", a_live_show, None, STAFF),
+    Case("POST", "/api/shows/{show}/whip", a_live_show_and_offer, lambda t, a: t["sdp"], STAFF, SDP),
+    Case("PATCH", "/api/shows/{show}/whip/{session}", a_publishing_show, lambda t, a: t["fragment"], STAFF,
+         "application/trickle-ice-sdpfrag"),
+    Case("DELETE", "/api/shows/{show}/whip/{session}", a_publishing_show, None, STAFF),
 ]
 
-# Writes anyone may make: sign-up, log-in/out, viewer registration.
+# Writes anyone may make: sign-up, log-in/out, viewer registration, watching a live show (a WHEP session's
+# unguessable URL is the credential that changes or ends it; tests/streams/test_whep.py checks those rules).
 PUBLIC_WRITES = {("POST", "/api/merchants"), ("POST", "/api/sessions"), ("DELETE", "/api/sessions"),
-                 ("POST", "/api/viewers")}
+                 ("POST", "/api/viewers"), ("POST", "/api/shows/{show}/whep"),
+                 ("PATCH", "/api/shows/{show}/whep/{session}"), ("DELETE", "/api/shows/{show}/whep/{session}")}
 
 
 def _template(path: str) -> str:
@@ -138,7 +163,11 @@ async def test_matrix(api: Api, case: Case) -> None:
         target = await case.prepare(world)
         path = case.path.format(**target)
         body = case.body(target, actor) if case.body else None
-        status, answer = await api.call(case.method, path, actor, json=body)
+        if case.content_type:
+            status, answer = await api.call(case.method, path, actor, data=body,
+                                            headers={"Content-Type": case.content_type})
+        else:
+            status, answer = await api.call(case.method, path, actor, json=body)
         if name in case.allowed:
             assert status < 300, f"{name} should be allowed: {status} {answer}"
         else:
