@@ -2,16 +2,20 @@
 number (a barcode a viewer can read back after decoding), and viewers that either decode and read the numbers
 (tests) or only count encoded frames (bench: the viewers must not spend the machine's CPU on decoding).
 
-Run as a process: ``python -m bench.peers publish BASE_URL SHOW_ID TOKEN [--size 640x480]`` prints one JSON line
-when published and one per second with the frames sent and keyframe requests received.
+Run as processes: ``python -m bench.peers publish BASE_URL SHOW_ID TOKEN [--size 640x480 --texture]`` prints a
+JSON line when published, then one a second with the frames sent and keyframe requests received;
+``python -m bench.peers watch BASE_URL SHOW_ID --count N`` runs N counting viewers and prints their frame counts
+twice a second until SIGTERM.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -28,7 +32,7 @@ from aiortc import (
 )
 from av import VideoFrame
 
-from streams.aiortc_compat import on_keyframe_request, request_keyframe, tap_receiver
+from streams.aiortc_compat import fix_vp8_bitrate, on_keyframe_request, request_keyframe, tap_receiver
 
 BITS = 12  # the frame number, modulo 4096, as 12 black or white blocks across the top of the picture
 NO_ICE_SERVERS = RTCConfiguration(iceServers=[])  # no public STUN server: these machines have no internet
@@ -126,6 +130,7 @@ class Viewer:
     location: str = ""
     frames: int = 0
     keyframes: int = 0
+    octets: int = 0
     numbers: list[int] = field(default_factory=list)
     first_frame_at: float | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -143,6 +148,7 @@ def _counter(viewer: Viewer) -> Callable[[str, bytes, int], None]:
     def count(codec: str, data: bytes, timestamp: int) -> None:
         if codec.lower() != "opus":
             viewer.frames += 1
+            viewer.octets += len(data)
             viewer.keyframes += codec == "VP8" and not data[0] & 1
             if viewer.first_frame_at is None:
                 viewer.first_frame_at = time.monotonic()
@@ -184,6 +190,8 @@ async def ask_keyframe(viewer: Viewer) -> None:
 
 async def _publish_forever(args: argparse.Namespace) -> None:
     width, height = (int(v) for v in args.size.split("x"))
+    if args.bitrate:
+        fix_vp8_bitrate(args.bitrate)
     async with aiohttp.ClientSession() as session:
         publisher = await publish(session, args.base, args.show, args.token, width=width, height=height,
                                   texture=args.texture, audio=not args.no_audio)
@@ -193,6 +201,31 @@ async def _publish_forever(args: argparse.Namespace) -> None:
             print(json.dumps({"event": "stats", "frames": publisher.track.sent,
                               "keyframe_requests": len(publisher.keyframe_requests),
                               "time": time.monotonic()}), flush=True)
+
+
+async def _watch_forever(args: argparse.Namespace) -> None:
+    """Viewers that only count encoded frames, reporting each one's count twice a second."""
+    async with aiohttp.ClientSession() as session:
+        viewers: list[Viewer] = []
+        for _ in range(args.count):
+            for attempt in range(5):
+                try:
+                    viewers.append(await watch(session, args.base, args.show, decode=False))
+                    break
+                except (RuntimeError, aiohttp.ClientError):
+                    if attempt == 4:
+                        raise
+                    await asyncio.sleep(0.5)
+        print(json.dumps({"event": "watching", "viewers": len(viewers)}), flush=True)
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        while not stop.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.5)
+            print(json.dumps({"event": "stats", "frames": [v.frames for v in viewers],
+                              "octets": sum(v.octets for v in viewers), "time": time.monotonic()}), flush=True)
+        for viewer in viewers:
+            await viewer.close(session)
 
 
 def main(argv: list[str]) -> int:
@@ -205,9 +238,14 @@ def main(argv: list[str]) -> int:
     pub.add_argument("--size", default="320x240")
     pub.add_argument("--texture", action="store_true")
     pub.add_argument("--no-audio", action="store_true")
+    pub.add_argument("--bitrate", type=int, help="a fixed VP8 bitrate (bits/s) instead of following REMB")
+    view = commands.add_parser("watch")
+    view.add_argument("base")
+    view.add_argument("show")
+    view.add_argument("--count", type=int, default=1)
     args = parser.parse_args(argv)
     try:
-        asyncio.run(_publish_forever(args))
+        asyncio.run(_publish_forever(args) if args.command == "publish" else _watch_forever(args))
     except KeyboardInterrupt:
         pass
     return 0

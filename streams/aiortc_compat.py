@@ -29,10 +29,11 @@ from typing import Any
 
 import aiortc
 from aiortc import MediaStreamTrack, RTCRtpReceiver, RTCRtpSender
-from aiortc.codecs import CODECS
+from aiortc.codecs import CODECS, vpx
 from aiortc.codecs.h264 import H264Encoder
 from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.mediastreams import MediaStreamError
+from aiortc.rtcdtlstransport import State
 from aiortc.rtcpeerconnection import find_common_codecs
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpSendParameters
 from aiortc.rtcrtpsender import random_sequence_number
@@ -145,9 +146,37 @@ class ParkedTrack(MediaStreamTrack):
             self._ended.set_result(None)
 
 
+def srtp_protector(session: Any) -> Callable[[bytes], bytes | None]:
+    """SRTP protection for one transport, without pylibsrtp's per-call allocation and checks (a third of the
+    cost of a forwarded packet): the same C call on the session's own buffer with a reused length cell.
+    Returns None for a packet libsrtp refuses. Falls back to ``session.protect`` if pylibsrtp changed."""
+    try:
+        from pylibsrtp._binding import ffi, lib
+
+        context, cdata, buffer, protect = session._srtp[0], session._cdata, session._buffer, lib.srtp_protect
+    except (ImportError, AttributeError):
+        log.warning("pylibsrtp internals changed: forwarding uses the slower Session.protect")
+        return session.protect  # type: ignore[no-any-return]
+    length = ffi.new("int *")
+    room = len(buffer) - 144  # libsrtp's maximum trailer
+
+    def fast(packet: bytes) -> bytes | None:
+        size = len(packet)
+        if size > room:
+            return None
+        buffer[0:size] = packet
+        length[0] = size
+        if protect(context, cdata, length):
+            return None
+        return buffer[0:length[0]]  # type: ignore[no-any-return]
+
+    fast.fast = True  # type: ignore[attr-defined]
+    return fast
+
+
 _HEADER = struct.Struct("!BBHII")
 _HISTORY = 512  # packets kept per video outlet for retransmission (about 7 s at 640x480)
-_UNCONNECTED = frozenset({"new", "connecting", "closed", "failed"})
+_CONNECTED = State.CONNECTED
 
 
 def _mid_extension(ext_id: int | None, mid: str | None) -> bytes:
@@ -204,7 +233,7 @@ class RtpOutlet:
         if (srtp is None or pair is None or udp is None
                 or not all(k in self._stats for k in (_SR_NTP, _SR_RTP, _SR_PACKETS, _SR_OCTETS))):
             raise CompatError(f"aiortc {aiortc.__version__}: cannot reach the sender's SRTP session and socket")
-        self._srtp: Any = srtp
+        self._protect = srtp_protector(srtp)
         self._udp: Any = udp
         self._addr = pair.remote_addr
         self._buffered = getattr(udp, "get_write_buffer_size", lambda: 0)
@@ -214,7 +243,7 @@ class RtpOutlet:
 
     @property
     def closed(self) -> bool:
-        return self._udp.is_closing() or self._dtls.state in _UNCONNECTED
+        return bool(self._udp.is_closing()) or self._dtls._state is not _CONNECTED
 
     def backlog(self) -> int:
         """Bytes the socket could not take yet (asyncio buffers them): a viewer that cannot keep up."""
@@ -222,16 +251,18 @@ class RtpOutlet:
 
     def send(self, payloads: list[bytes], timestamp: int, size: int, ntp: int) -> bool:
         """Send one frame's payloads; False if the connection is gone (the caller detaches the outlet)."""
-        if self._udp.is_closing() or self._dtls.state != "connected":
+        if self._dtls._state is not _CONNECTED or self._udp.is_closing():
             return False
         ts = (timestamp + self._ts_origin) & 0xFFFFFFFF
         seq, first, pt, ssrc, ext = self._seq, self._first_byte, self._pt, self._ssrc, self._ext
-        protect, sendto, addr, history, pack = self._srtp.protect, self._udp.sendto, self._addr, self._history, \
+        protect, sendto, addr, history, pack = self._protect, self._udp.sendto, self._addr, self._history, \
             _HEADER.pack
         last = len(payloads) - 1
         for i, payload in enumerate(payloads):
             marker_pt = pt | 0x80 if i == last else pt
-            sendto(protect(b"".join((pack(first, marker_pt, seq, ts, ssrc), ext, payload))), addr)
+            packet = protect(b"".join((pack(first, marker_pt, seq, ts, ssrc), ext, payload)))
+            if packet is not None:
+                sendto(packet, addr)
             if history is not None:
                 history[seq % _HISTORY] = (seq, ts, marker_pt, payload)
             seq = (seq + 1) & 0xFFFF
@@ -256,7 +287,9 @@ class RtpOutlet:
             header = _HEADER.pack(self._first_byte, rtx_pt, self._rtx_seq, ts, self._rtx_ssrc)
             packet = b"".join((header, self._ext, struct.pack("!H", seq), payload))
             self._rtx_seq = (self._rtx_seq + 1) & 0xFFFF
-        self._udp.sendto(self._srtp.protect(packet), self._addr)
+        protected = self._protect(packet)
+        if protected is not None:
+            self._udp.sendto(protected, self._addr)
 
 
 def tap_sender(sender: RTCRtpSender, on_ready: Callable[[RtpOutlet], None],
@@ -284,6 +317,12 @@ def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> N
         original()
 
     sender._send_keyframe = hooked  # type: ignore[method-assign]
+
+
+def fix_vp8_bitrate(bits_per_second: int) -> None:
+    """Make this process's VP8 encoders keep one bitrate whatever the receiver estimates (REMB), so a
+    benchmark's load does not drift while it measures. Never called by the server, which does not encode."""
+    vpx.DEFAULT_BITRATE = vpx.MIN_BITRATE = vpx.MAX_BITRATE = bits_per_second
 
 
 # -- negotiating -------------------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 from aioice.candidate import candidate_priority
 from aiortc import RTCConfiguration, RTCIceCandidate, RTCIceServer
-from aiortc.rtcconfiguration import RTCBundlePolicy
 from aiortc.sdp import candidate_from_sdp
 
 from live.config import Settings
@@ -24,7 +23,9 @@ def rtc_configuration(settings: Settings) -> RTCConfiguration:
     """Always an explicit server list: with none, aiortc would ask a public STUN server."""
     stun = [url for url in settings.ice_servers if url.startswith("stun:")]
     servers = [RTCIceServer(urls=stun[0])] if stun and not settings.public_ip else []
-    return RTCConfiguration(iceServers=servers, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+    # aiortc's default bundle policy: with max-bundle it stops the shared transport when the offer's first
+    # bundled section is not the kind whose transceiver was created first.
+    return RTCConfiguration(iceServers=servers)
 
 
 def _quoted(value: str) -> str:

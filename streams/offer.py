@@ -31,7 +31,7 @@ class Offer:
     """What the server needs from an offer: its text, the media it carries and the codecs it can use."""
 
     text: str
-    kinds: set[str] = field(default_factory=set)
+    kinds: list[str] = field(default_factory=list)  # in the offer's order
     video_codecs: list[VideoCodec] = field(default_factory=list)  # the ones aiortc can do, offer's order
     has_opus: bool = False
     ufrags: set[str] = field(default_factory=set)
@@ -66,7 +66,7 @@ def read_offer(raw: bytes, content_type: str, *, client_sends: bool) -> Offer:
         if (media.direction or "sendrecv") not in wanted:
             who = "publisher must send" if client_sends else "viewer must receive"
             raise UnsupportedSdp(f"the {who} {media.kind} (direction {' or '.join(wanted)})")
-        offer.kinds.add(media.kind)
+        offer.kinds.append(media.kind)
         offer.ufrags.add(media.ice.usernameFragment)
         if media.kind == "video":
             offer.video_codecs = [VideoCodec.of(mime, params) for mime, params in common_video_codecs(media.rtp.codecs)]
