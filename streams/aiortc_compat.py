@@ -156,7 +156,7 @@ def srtp_protector(session: Any) -> Callable[[bytes], bytes | None]:
         context, cdata, buffer, protect = session._srtp[0], session._cdata, session._buffer, lib.srtp_protect
     except (ImportError, AttributeError):
         log.warning("pylibsrtp internals changed: forwarding uses the slower Session.protect")
-        return session.protect  # type: ignore[no-any-return]
+        return session.protect
     length = ffi.new("int *")
     room = len(buffer) - 144  # libsrtp's maximum trailer
 
@@ -168,7 +168,7 @@ def srtp_protector(session: Any) -> Callable[[bytes], bytes | None]:
         length[0] = size
         if protect(context, cdata, length):
             return None
-        return buffer[0:length[0]]  # type: ignore[no-any-return]
+        return buffer[0:length[0]]
 
     fast.fast = True  # type: ignore[attr-defined]
     return fast
