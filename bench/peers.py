@@ -27,6 +27,7 @@ from aiortc import (
     AudioStreamTrack,
     RTCConfiguration,
     RTCPeerConnection,
+    RTCRtpSender,
     RTCSessionDescription,
     VideoStreamTrack,
 )
@@ -86,7 +87,7 @@ def read_number(frame: VideoFrame) -> int:
     return number
 
 
-async def _exchange(session: aiohttp.ClientSession, url: str, pc: RTCPeerConnection,
+async def exchange(session: aiohttp.ClientSession, url: str, pc: RTCPeerConnection,
                     headers: dict[str, str]) -> str:
     """Offer, POST, apply the answer: the WHIP/WHEP client side. Returns the session's absolute URL."""
     await pc.setLocalDescription(await pc.createOffer())
@@ -108,16 +109,26 @@ class Publisher:
     keyframe_requests: list[float] = field(default_factory=list)
 
 
+def only(mime_type: str) -> list[Any]:
+    """Codec preferences for one video codec (H.264: constrained baseline, as browsers send it)."""
+    return [c for c in RTCRtpSender.getCapabilities("video").codecs
+            if c.mimeType == mime_type and c.parameters.get("profile-level-id", "42e01f") == "42e01f"]
+
+
 async def publish(session: aiohttp.ClientSession, base: str, show_id: str, token: str, *, width: int = 320,
-                  height: int = 240, texture: bool = False, audio: bool = True) -> Publisher:
+                  height: int = 240, texture: bool = False, audio: bool = True, codec: str | None = None) -> Publisher:
+    """A WHIP publisher; ``codec`` ('video/H264' or 'video/VP8') restricts its offer to that codec."""
     pc = RTCPeerConnection(NO_ICE_SERVERS)
     track = NumberedTrack(width, height, texture)
     requests: list[float] = []
-    sender = pc.addTransceiver(track, direction="sendonly").sender
+    transceiver = pc.addTransceiver(track, direction="sendonly")
+    if codec:
+        transceiver.setCodecPreferences(only(codec))
+    sender = transceiver.sender
     on_keyframe_request(sender, lambda: requests.append(time.monotonic()))
     if audio:
         pc.addTransceiver(AudioStreamTrack(), direction="sendonly")
-    location = await _exchange(session, f"{base}/api/shows/{show_id}/whip", pc, {"Authorization": f"Bearer {token}"})
+    location = await exchange(session, f"{base}/api/shows/{show_id}/whip", pc, {"Authorization": f"Bearer {token}"})
     return Publisher(pc, track, location, requests)
 
 
@@ -157,19 +168,21 @@ def _counter(viewer: Viewer) -> Callable[[str, bytes, int], None]:
 
 
 async def watch(session: aiohttp.ClientSession, base: str, show_id: str, *, decode: bool = True,
-                headers: dict[str, str] | None = None) -> Viewer:
+                headers: dict[str, str] | None = None, codec: str | None = None) -> Viewer:
     pc = RTCPeerConnection(NO_ICE_SERVERS)
     viewer = Viewer(pc)
-    video = pc.addTransceiver("video", direction="recvonly")
-    pc.addTransceiver("audio", direction="recvonly")
+    transceivers = [pc.addTransceiver(kind, direction="recvonly") for kind in ("video", "audio")]
+    if codec:
+        transceivers[0].setCodecPreferences(only(codec))
     if decode:
         @pc.on("track")
         def on_track(track: Any) -> None:
             if track.kind == "video":
                 viewer.tasks.append(asyncio.ensure_future(_read_numbers(viewer, track)))
     else:
-        tap_receiver(video.receiver, _counter(viewer))
-    viewer.location = await _exchange(session, f"{base}/api/shows/{show_id}/whep", pc, headers or {})
+        for transceiver in transceivers:
+            tap_receiver(transceiver.receiver, _counter(viewer))
+    viewer.location = await exchange(session, f"{base}/api/shows/{show_id}/whep", pc, headers or {})
     return viewer
 
 

@@ -105,6 +105,11 @@ class Track:
         self._last: tuple[int, float] | None = None  # (timeline timestamp, monotonic time) of the last frame
         self._rebase = True
 
+    @property
+    def cached_frames(self) -> int:
+        """Frames a joining viewer would get at once (0: it waits for the next keyframe, which it asks for)."""
+        return len(self._gop or ())
+
     def restart(self) -> None:
         """A (new) host starts sending: rebase its timestamps after ours, and video waits for a keyframe."""
         self._rebase = True
