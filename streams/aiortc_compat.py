@@ -110,7 +110,7 @@ class _PassThroughQueue(queue.Queue[Any]):
 
 def tap_receiver(receiver: RTCRtpReceiver, sink: FrameSink) -> None:
     """Give the receiver's encoded frames to ``sink`` instead of its decoder. Call before the peer connects."""
-    state = vars(receiver)
+    state = getattr(receiver, "__dict__", {})
     if not isinstance(state.get(_DECODER_QUEUE), queue.Queue) or _DECODER_THREAD not in state:
         raise CompatError(f"aiortc {aiortc.__version__}: RTCRtpReceiver has no decoder queue to tap")
     if state[_DECODER_THREAD] is not None:

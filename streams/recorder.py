@@ -38,18 +38,19 @@ def _ogg_crc(data: bytes) -> int:
     return crc
 
 
-def _ogg_page(payload: bytes, sequence: int, flags: int) -> bytes:
-    header = b"OggS" + struct.pack("<BBqIIIB", 0, flags, 0, 1, sequence, 0, 1) + bytes([len(payload)])
+def _ogg_page(payload: bytes, sequence: int, flags: int, granule: int = 0) -> bytes:
+    header = b"OggS" + struct.pack("<BBqIIIB", 0, flags, granule, 1, sequence, 0, 1) + bytes([len(payload)])
     page = header + payload
     return page[:22] + struct.pack("<I", _ogg_crc(page)) + page[26:]
 
 
 def _opus_template() -> Any:
     """A stream carrying an OpusHead (RFC 7845): WebM and MP4 need it as codec private data, and PyAV copies
-    it only from another stream. Two Ogg header pages are enough; nothing is decoded."""
+    it only from another stream. A three-page Ogg file (head, tags, one silent packet); nothing is decoded."""
     head = b"OpusHead" + struct.pack("<BBHIhB", 1, 2, 312, AUDIO_CLOCK, 0, 0)
     tags = b"OpusTags" + struct.pack("<I", 4) + b"live" + struct.pack("<I", 0)
-    return av.open(io.BytesIO(_ogg_page(head, 0, 2) + _ogg_page(tags, 1, 4)), format="ogg")
+    pages = _ogg_page(head, 0, 2) + _ogg_page(tags, 1, 0) + _ogg_page(b"\xfc\xff\xfe", 2, 4, granule=960)
+    return av.open(io.BytesIO(pages), format="ogg")
 
 
 class Recorder:

@@ -190,6 +190,7 @@ class MediaRegistry:
         if media.record and media.recorder is None and media.publisher is not None:
             media.recorder = Recorder(self.settings.data_dir / "recordings" / media.show_id, has_video)
             media.relay.listeners.append(media.recorder.frame)
+            media.relay.keyframes.request()  # a file starts at a keyframe
         elif not media.record and media.recorder is not None:
             media.relay.listeners.remove(media.recorder.frame)
             media.recorder.close()
