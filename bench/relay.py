@@ -17,7 +17,8 @@ The publisher's VP8 bitrate is fixed (``--bitrate``, default 1 Mbps, typical of 
 drift with the receiver's estimate while points are measured.
 
 Flags: ``--viewers=1,10,50,100,200 --naive=1,2,4 --seconds=10 --warmup=4 --per-process=25 --bitrate=1000000
---no-audio --quick`` (quick = ``--viewers=1,10,30 --naive=1,2 --seconds=6``).
+--no-audio --logs=DIR --quick``; ``--logs`` keeps every process's stderr in a file of DIR, ``--quick`` is
+``--viewers=1,10,30 --naive=1,2 --seconds=6``.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class Options:
     per_process: int = 25
     audio: bool = True
     bitrate: int = 1_000_000
+    logs: Path | None = None  # each process's stderr goes to a file here
 
 
 def parse(flags: list[str]) -> Options:
@@ -70,15 +72,20 @@ def parse(flags: list[str]) -> Options:
             setattr(options, name.replace("-", "_"), int(value))
         elif name == "no-audio":
             options.audio = False
+        elif name == "logs":
+            options.logs = Path(value)
+            options.logs.mkdir(parents=True, exist_ok=True)
     return options
 
 
 class Proc:
     """A child process whose JSON stdout lines are collected by a thread."""
 
-    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
+    def __init__(self, args: list[str], env: dict[str, str] | None = None, log: Path | None = None) -> None:
         self.lines: list[dict[str, Any]] = []
-        self.popen = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        self.log = log
+        errors = log.open("w") if log else subprocess.DEVNULL
+        self.popen = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=errors, text=True,
                                       cwd=ROOT, env={**os.environ, **(env or {})})
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -145,13 +152,17 @@ class Server:
     token: str
 
 
-def start_forwarding_server(data_dir: Path) -> Server:
+def _log(options: Options, name: str) -> Path | None:
+    return options.logs / f"{name}.log" if options.logs else None
+
+
+def start_forwarding_server(data_dir: Path, options: Options) -> Server:
     port = _free_port()
     env = {"LIVE_DATA_DIR": str(data_dir), "LIVE_SECRET_KEY": secrets.token_hex(24), "LIVE_LOG_LEVEL": "WARNING",
            "LIVE_HOST": "127.0.0.1", "LIVE_PORT": str(port)}
     subprocess.run([sys.executable, "-m", "live", "migrate"], cwd=ROOT, env={**os.environ, **env}, check=True,
                    capture_output=True)
-    proc = Proc([sys.executable, "-m", "live", "serve"], env)
+    proc = Proc([sys.executable, "-m", "live", "serve"], env, _log(options, "server"))
     base = f"http://127.0.0.1:{port}"
     _wait_http(base + "/healthz")
     email = f"bench-{secrets.token_hex(4)}@example.com"
@@ -164,9 +175,9 @@ def start_forwarding_server(data_dir: Path) -> Server:
     return Server(proc, base, show["id"], token)
 
 
-def start_naive_server() -> Server:
+def start_naive_server(options: Options) -> Server:
     port = _free_port()
-    proc = Proc([sys.executable, "-m", "bench.naive", str(port)])
+    proc = Proc([sys.executable, "-m", "bench.naive", str(port)], log=_log(options, "naive"))
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -199,7 +210,7 @@ def measure(server: Server, publisher: Proc, n: int, options: Options) -> dict[s
     while remaining > 0:
         count = min(options.per_process, remaining)
         workers.append(Proc([sys.executable, "-m", "bench.peers", "watch", server.base, server.show_id,
-                             "--count", str(count)]))
+                             "--count", str(count)], log=_log(options, f"viewers-{n}-{len(workers)}")))
         remaining -= count
     try:
         for worker in workers:
@@ -231,21 +242,29 @@ def measure(server: Server, publisher: Proc, n: int, options: Options) -> dict[s
     }
 
 
-def slope(points: list[dict[str, Any]]) -> float | None:
-    """Least-squares server CPU (% of a core) per viewer over the unsaturated points."""
-    usable = [(p["viewers"], p["server_cpu_pct"]) for p in points if not p["saturated"]]
-    if len({x for x, _ in usable}) < 2:
-        return None
-    mean_x = sum(x for x, _ in usable) / len(usable)
-    mean_y = sum(y for _, y in usable) / len(usable)
-    return sum((x - mean_x) * (y - mean_y) for x, y in usable) / sum((x - mean_x) ** 2 for x, _ in usable)
+def slope(points: list[dict[str, Any]]) -> dict[str, Any]:
+    """Least-squares server CPU (% of a core) per extra viewer over the points where the machine was not
+    saturated; if fewer than two are left (other work on the machine), over those that still delivered 95%."""
+    basis = "machine not saturated"
+    usable = [p for p in points if not p["saturated"]]
+    if len(usable) < 2:
+        basis = "machine saturated: points that delivered >= 95% (or the baseline)"
+        usable = [p for p in points if p["delivered"] is None or p["delivered"] >= 0.95]
+    pairs = [(p["viewers"], p["server_cpu_pct"]) for p in usable]
+    value = None
+    if len({x for x, _ in pairs}) >= 2:
+        mean_x = sum(x for x, _ in pairs) / len(pairs)
+        mean_y = sum(y for _, y in pairs) / len(pairs)
+        value = sum((x - mean_x) * (y - mean_y) for x, y in pairs) / sum((x - mean_x) ** 2 for x, _ in pairs)
+    return {"cpu_per_extra_viewer_pct": round(value, 3) if value is not None else None,
+            "viewers_used": [x for x, _ in pairs], "basis": basis}
 
 
 def run_path(name: str, server: Server, counts: list[int], options: Options) -> list[dict[str, Any]]:
     args = [sys.executable, "-m", "bench.peers", "publish", server.base, server.show_id, server.token,
             "--size", "640x480", "--texture", "--bitrate", str(options.bitrate)]
     args += [] if options.audio else ["--no-audio"]
-    publisher = Proc(args)
+    publisher = Proc(args, log=_log(options, f"publisher-{name}"))
     points = []
     try:
         publisher.wait_for("published", timeout=60)
@@ -264,25 +283,23 @@ def run_path(name: str, server: Server, counts: list[int], options: Options) -> 
 
 def main(flags: list[str]) -> int:
     options = parse(flags)
-    figures: dict[str, float | None] = {}
+    figures: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-relay-") as tmp:
-        server = start_forwarding_server(Path(tmp))
+        server = start_forwarding_server(Path(tmp), options)
         try:
             figures["forward"] = slope(run_path("forward", server, options.viewers, options))
         finally:
             server.proc.stop()
     if options.naive:
-        naive = start_naive_server()
+        naive = start_naive_server(options)
         try:
             figures["naive"] = slope(run_path("naive", naive, options.naive, options))
         finally:
             naive.proc.stop()
-    for name, value in figures.items():
-        print(json.dumps({"bench": "relay", "figure": "slope", "path": name,
-                          "cpu_per_extra_viewer_pct": round(value, 3) if value is not None else None,
-                          "note": "least squares over the points where the machine was not saturated"}),
-              flush=True)
-    forward, reencode = figures.get("forward"), figures.get("naive")
+    for name, figure in figures.items():
+        print(json.dumps({"bench": "relay", "figure": "slope", "path": name, **figure}), flush=True)
+    forward = figures.get("forward", {}).get("cpu_per_extra_viewer_pct")
+    reencode = figures.get("naive", {}).get("cpu_per_extra_viewer_pct")
     if forward and reencode:
         print(json.dumps({"bench": "relay", "figure": "ratio", "naive_over_forward": round(reencode / forward, 1),
                           "goal": ">= 30"}), flush=True)
