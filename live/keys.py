@@ -26,6 +26,6 @@ tokens_key: web.AppKey[TokenService] = web.AppKey("tokens")
 redis_keys_key: web.AppKey[RedisKeys] = web.AppKey("redis_keys")
 media_key: web.AppKey[MediaRegistry] = web.AppKey("media")  # WebRTC sessions (streams.registry)
 # Signals (live.signals): who announces what.
-show_changed_key = web.AppKey("show_changed", Signal[Show])  # api/shows after start/end
+show_changed_key = web.AppKey("show_changed", Signal[Show])  # api/shows after start, end and changes
 broadcast_changed_key = web.AppKey("broadcast_changed", Signal[BroadcastState])  # streams: host on/off air
 order_changed_key = web.AppKey("order_changed", Signal[dict[str, Any]])  # commerce: an order's public view

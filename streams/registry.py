@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
+
+from aiortc import RTCRtpReceiver
 
 from db.models import Show
 from live.config import Settings
@@ -183,7 +185,7 @@ class MediaRegistry:
             media.on_air = False
             await self._broadcast_changed.send(BroadcastState(media.show_id, on_air=False))
 
-    def _keyframe_asker(self, receiver: Any) -> Any:
+    def _keyframe_asker(self, receiver: RTCRtpReceiver) -> Callable[[], None]:
         return lambda: self._spawn(request_keyframe(receiver))
 
     def _sync_recording(self, media: ShowMedia, has_video: bool) -> None:

@@ -19,7 +19,7 @@ from live import keys, shows
 from live.api.routing import ApiRouter, Call
 from streams import whep, whip
 from streams.ice import link_headers
-from streams.offer import SDP_TYPE, read_offer
+from streams.offer import SDP_TYPE, Offer, read_offer
 from streams.peer import FRAGMENT_TYPE, PeerSession
 
 router = ApiRouter("media")
@@ -38,7 +38,7 @@ def _answer(call: Call[Any, Any], session: PeerSession, answer: str) -> web.Resp
     return web.Response(status=201, text=answer, content_type=SDP_TYPE, headers=headers)
 
 
-async def _offer(call: Call[Any, Any], client_sends: bool) -> Any:
+async def _offer(call: Call[Any, Any], client_sends: bool) -> Offer:
     return read_offer(await call.request.read(), call.request.content_type, client_sends=client_sends)
 
 

@@ -165,13 +165,15 @@ async def test_media_stall_takes_the_show_off_air_and_back(live_show: LiveShow, 
     (b"\xff\xfe", "application/sdp", 400, "invalid_sdp"),
     (b"v=0\r\n" + b"a=x\r\n" * 20000, "application/sdp", 413, "payload_too_large"),
 ])
+@pytest.mark.parametrize("endpoint", ["whip", "whep"])
 async def test_bad_offers_are_4xx(api: Api, live_show: LiveShow, body: bytes, content_type: str, status: int,
-                                  code: str, media: MediaRegistry) -> None:
-    async with api.client.post(f"/api/shows/{live_show.id}/whip", data=body,
-                               headers={**live_show.host.headers, "Content-Type": content_type}) as response:
+                                  code: str, media: MediaRegistry, endpoint: str) -> None:
+    headers = {**(live_show.host.headers if endpoint == "whip" else {}), "Content-Type": content_type}
+    async with api.client.post(f"/api/shows/{live_show.id}/{endpoint}", data=body, headers=headers) as response:
         answer = await response.json()
     assert response.status == status, answer
     assert answer["error"]["code"] == code and answer["error"]["message"]
+    assert response.headers["Access-Control-Allow-Origin"] == "*", "a cross-site player can read the error"
     assert media.sessions == {}
 
 
@@ -231,6 +233,33 @@ async def test_trickled_candidates(api: Api, live_show: LiveShow, media: MediaRe
         assert (status, answer["error"]["code"]) == (status_wanted, code)
     status, _ = await api.call("PATCH", path.replace("/whip/", "/whep/"), None, data=fragment, headers=FRAG)
     assert status == 404, "a publishing session is not a viewing session"
+
+
+async def test_the_openapi_document_describes_the_sdp_exchange(api: Api) -> None:
+    _, document = await api.call("GET", "/api/openapi.json", expect=200)
+    whip = document["paths"]["/api/shows/{show_id}/whip"]["post"]
+    assert list(whip["requestBody"]["content"]) == ["application/sdp"]
+    assert list(whip["responses"]["201"]["content"]) == ["application/sdp"]
+    assert {"401", "403", "409", "415", "422"} <= set(whip["responses"])
+    whep = document["paths"]["/api/shows/{show_id}/whep"]["post"]
+    assert "security" not in whep, "anyone may watch"
+    trickle = document["paths"]["/api/shows/{show_id}/whip/{session_id}"]["patch"]
+    assert list(trickle["requestBody"]["content"]) == ["application/trickle-ice-sdpfrag"]
+
+
+async def test_stopping_the_server_hangs_up_every_peer(live_show: LiveShow, base_url: str, client: TestClient,
+                                                      http: aiohttp.ClientSession, closing: list,
+                                                      media: MediaRegistry) -> None:
+    publisher = await peers.publish(http, base_url, live_show.id, live_show.host.token)
+    viewer = await peers.watch(http, base_url, live_show.id, decode=False)
+    closing.extend([publisher, viewer])
+    await eventually(lambda: viewer.frames > 3, 10, "frames")
+    sessions = list(media.sessions.values())
+    await client.close()
+    assert media.sessions == {} and media.shows == {}
+    assert all(s.pc.connectionState == "closed" for s in sessions)
+    await eventually(lambda: viewer.pc.connectionState == "closed" and publisher.pc.connectionState == "closed",
+                     10, "the peers to see the server hang up")
 
 
 async def test_ending_the_show_closes_every_peer(api: Api, live_show: LiveShow, base_url: str,
