@@ -12,6 +12,8 @@ neither, so it reaches inside in a few places, all of them here:
   counters true, and answers NACKs from its own history; the sender's own task waits on a track that never
   yields, so it never creates an encoder. A viewer's PLI/FIR arrives through ``RTCRtpSender._send_keyframe``.
 - packetizing: aiortc's VP8 and H.264 packetizers (``Vp8Encoder._packetize``, ``H264Encoder._packetize``).
+- helpers from aiortc's and aioice's modules that are not part of their public API: SDP parsing, ICE
+  candidate lines and priorities, codec matching, the NTP clock.
 
 An aiortc upgrade must break here, loudly: importing this module refuses other versions, ``check_internals``
 verifies the class-level hooks at import, every instance-level one is verified when it is first used, and
@@ -28,14 +30,17 @@ from collections.abc import Callable
 from typing import Any
 
 import aiortc
-from aiortc import MediaStreamTrack, RTCRtpReceiver, RTCRtpSender
+from aioice.candidate import candidate_priority
+from aiortc import MediaStreamTrack, RTCIceCandidate, RTCRtpCodecParameters, RTCRtpReceiver, RTCRtpSender, sdp
+from aiortc.clock import current_ntp_time
 from aiortc.codecs import CODECS, vpx
 from aiortc.codecs.h264 import H264Encoder
 from aiortc.codecs.vpx import Vp8Encoder
+from aiortc.exceptions import InternalError, InvalidStateError, OperationError
 from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcdtlstransport import State
 from aiortc.rtcpeerconnection import find_common_codecs
-from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpSendParameters
+from aiortc.rtcrtpparameters import RTCRtpSendParameters
 from aiortc.rtcrtpsender import random_sequence_number
 from aiortc.utils import random32
 
@@ -326,6 +331,29 @@ def fix_vp8_bitrate(bits_per_second: int) -> None:
 
 
 # -- negotiating -------------------------------------------------------------------------------------------
+
+NEGOTIATION_ERRORS = (ValueError, OperationError, InvalidStateError, InternalError)
+"""What aiortc raises for a description it cannot apply or answer."""
+ntp_now = current_ntp_time  # the RTCP sender-report clock
+
+
+def parse_sdp(text: str) -> sdp.SessionDescription:
+    return sdp.SessionDescription.parse(text)
+
+
+def parse_candidate(line: str) -> RTCIceCandidate:
+    """An ``a=candidate:`` value; ValueError if it is not one."""
+    try:
+        return sdp.candidate_from_sdp(line)
+    except (AssertionError, IndexError) as exc:
+        raise ValueError(f"not an ICE candidate: {line[:200]}") from exc
+
+
+def srflx_priority(component: int) -> int:
+    return int(candidate_priority(component, "srflx"))
+
+
+# -- codecs --------------------------------------------------------------------------------------------------
 
 
 def common_video_codecs(remote: list[RTCRtpCodecParameters]) -> list[tuple[str, dict[str, Any]]]:

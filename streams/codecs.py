@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from aiortc import RTCRtpSender
-from aiortc.rtcrtpparameters import RTCRtpCodecCapability
+from aiortc import RTCRtpCodecCapability, RTCRtpSender
 
 from streams.aiortc_compat import h264_units
 

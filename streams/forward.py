@@ -15,9 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from aiortc.clock import current_ntp_time
-
-from streams.aiortc_compat import Packetizer, packetizer
+from streams.aiortc_compat import Packetizer, ntp_now, packetizer
 from streams.codecs import AUDIO_CLOCK, VIDEO_CLOCK, is_keyframe
 
 GOP_MAX_FRAMES = 90  # a longer group of pictures is not cached: joiners ask for a keyframe instead
@@ -175,7 +173,7 @@ class Track:
             return
         # Squeeze the cached frames' timestamps just below the newest one: the viewer decodes them all at
         # once and shows the newest, instead of playing the group back in real time behind the live edge.
-        newest, ntp = self._gop[-1].timestamp, current_ntp_time()
+        newest, ntp = self._gop[-1].timestamp, ntp_now()
         count = len(self._gop)
         for i, frame in enumerate(self._gop):
             outlet.send(frame.payloads, newest - (count - 1 - i), frame.size, ntp)
@@ -223,7 +221,7 @@ class Relay:
         if pack is None:
             pack = self._packetizers[codec_name] = packetizer(codec_name)
         frame = Frame(pack(data), track.timeline(timestamp, now), is_keyframe(codec_name, data), len(data))
-        track.push(frame, current_ntp_time())
+        track.push(frame, ntp_now())
         for listener in self.listeners:
             listener(kind, codec_name, data, frame)
         if self.on_media is not None:

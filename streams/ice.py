@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from aioice.candidate import candidate_priority
 from aiortc import RTCConfiguration, RTCIceCandidate, RTCIceServer
-from aiortc.sdp import candidate_from_sdp
 
 from live.config import Settings
 from live.errors import DomainError
+from streams.aiortc_compat import parse_candidate, srflx_priority
 
 
 def rtc_configuration(settings: Settings) -> RTCConfiguration:
@@ -62,7 +61,7 @@ def announce_public_ip(sdp: str, public_ip: str | None) -> str:
         if (":" in address) != family_v6 or address == public_ip or (component, transport, port) in seen:
             continue
         seen.add((component, transport, port))
-        priority = candidate_priority(int(component), "srflx")
+        priority = srflx_priority(int(component))
         out.append(f"a=candidate:{foundation}n {component} {transport} {priority} {public_ip} {port} "
                    f"typ srflx raddr {address} rport {port}")
     return "\r\n".join(out) + "\r\n"
@@ -101,9 +100,9 @@ def parse_fragment(text: str) -> Fragment:
             fragment.complete = True
         elif line.startswith("a=candidate:"):
             try:
-                candidate = candidate_from_sdp(line[len("a=candidate:"):])
-            except (AssertionError, ValueError, IndexError) as exc:
-                raise BadFragment(f"not an ICE candidate: {line[:200]}") from exc
+                candidate = parse_candidate(line[len("a=candidate:"):])
+            except ValueError as exc:
+                raise BadFragment(str(exc)) from exc
             candidate.sdpMid = mid
             candidate.sdpMLineIndex = max(index, 0)
             fragment.candidates.append(candidate)

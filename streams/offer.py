@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from aiortc import sdp
-
 from live.errors import DomainError
-from streams.aiortc_compat import common_video_codecs
+from streams.aiortc_compat import common_video_codecs, parse_sdp
 from streams.codecs import VideoCodec
 
 SDP_TYPE = "application/sdp"
@@ -47,7 +45,7 @@ def read_offer(raw: bytes, content_type: str, *, client_sends: bool) -> Offer:
         text = raw.decode("utf-8")
         if not text.lstrip().startswith("v=0"):
             raise ValueError("an SDP offer starts with v=0")
-        description = sdp.SessionDescription.parse(text)
+        description = parse_sdp(text)
     except Exception as exc:  # aiortc's parser raises many kinds of errors on garbage
         raise InvalidSdp(f"the body is not a valid SDP offer: {exc}"[:300]) from exc
     offer = Offer(text=text)

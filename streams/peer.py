@@ -8,11 +8,10 @@ import time
 from typing import Literal
 
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription
-from aiortc.exceptions import InternalError, InvalidStateError, OperationError
 
 from live.config import Settings
 from live.errors import DomainError, NotFound
-from streams.aiortc_compat import RtpOutlet
+from streams.aiortc_compat import NEGOTIATION_ERRORS, RtpOutlet
 from streams.codecs import VideoCodec
 from streams.ice import announce_public_ip, parse_fragment, rtc_configuration
 from streams.offer import Offer, UnsupportedSdp
@@ -49,7 +48,7 @@ class PeerSession:
         try:
             await self.pc.setRemoteDescription(RTCSessionDescription(sdp=self.offer.text, type="offer"))
             await self.pc.setLocalDescription(await self.pc.createAnswer())
-        except (ValueError, OperationError, InvalidStateError, InternalError) as exc:
+        except NEGOTIATION_ERRORS as exc:
             raise UnsupportedSdp(f"the offer cannot be answered: {exc}"[:300]) from exc
         return announce_public_ip(self.pc.localDescription.sdp, self._public_ip)
 
