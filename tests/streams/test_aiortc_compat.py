@@ -9,6 +9,7 @@ import os
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +37,14 @@ from tests.streams.conftest import eventually
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_pinned_version_is_the_wrapped_one() -> None:
-    pin = re.search(r'"aiortc==([0-9.]+)\*"', (ROOT / "pyproject.toml").read_text())
+def test_the_pinned_versions_are_the_wrapped_ones() -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    pin = re.search(r'"aiortc==([0-9.]+)\*"', pyproject)
     assert pin is not None and pin.group(1) == aiortc_compat.SUPPORTED_VERSION
     assert aiortc.__version__.startswith(aiortc_compat.SUPPORTED_VERSION)
+    for package in ("aioice", "pylibsrtp"):
+        pinned = re.search(rf'"{package}==([0-9.]+)\*"', pyproject)
+        assert pinned is not None and version(package).startswith(pinned.group(1)), package
 
 
 def test_a_missing_hook_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
