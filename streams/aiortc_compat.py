@@ -180,7 +180,7 @@ def srtp_protector(session: Any) -> Callable[[bytes], bytes | None]:
 
 
 _HEADER = struct.Struct("!BBHII")
-_HISTORY = 512  # packets kept per video outlet for retransmission (about 7 s at 640x480)
+_HISTORY = 512  # packets kept per video outlet for retransmission (4 s at 1 Mbit/s)
 _CONNECTED = State.CONNECTED
 
 
@@ -219,7 +219,6 @@ class RtpOutlet:
         mid_id = next((e.id for e in parameters.headerExtensions if e.uri == MID_URI), None)
         self._ext = _mid_extension(mid_id, parameters.muxId)
         self._first_byte = 0x90 if self._ext else 0x80
-        self._header_length = _HEADER.size + len(self._ext)
         self._ssrc = sender._ssrc
         self._rtx_ssrc = sender._rtx_ssrc
         self._seq = random_sequence_number()
