@@ -4,13 +4,15 @@ MediaRelay, which re-encodes for every viewer (bench/naive.py), measured in the 
 Every party is its own process: the server (``python -m live serve``, embedded Redis and SQLite in a temporary
 folder), one publisher (an aiortc peer sending a synthetic 640x480 30 fps VP8 stream of moving noise, plus Opus
 audio), and viewer processes of up to ``--per-process`` aiortc viewers each that count encoded frames without
-decoding them. For each number of viewers N: warm up, then read the server process's CPU time (psutil) and
-every viewer's frame count over a window. One JSON line per figure:
+decoding them, at a lower priority (nice 10) so that they cannot starve the server they measure. For each
+number of viewers N: warm up, then read the server process's CPU time (psutil) and every viewer's frame count
+over a window. One JSON line per figure:
 
 - per N: server CPU (% of one core), CPU per viewer over the publisher-only baseline, frames received per
   viewer per second, the delivered ratio (viewer fps / publisher fps), and the machine's load (the viewers
   share its cores: a saturated machine starves everyone, so such points are marked and left out of the slope);
-- ``slope``: least-squares server CPU per extra viewer over the unsaturated points, for both paths;
+- ``slope``: least-squares server CPU per extra viewer over the points that delivered >= 95% of the frames
+  while the machine was not saturated, for both paths (with the points it used);
 - ``ratio``: naive CPU per viewer / forwarding CPU per viewer.
 
 The publisher's VP8 bitrate is fixed (``--bitrate``, default 1 Mbps, typical of 640x480) so the load does not
@@ -44,6 +46,7 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 SATURATED = 0.85  # machine busy fraction above which a point says more about the machine than the server
+VIEWER_NICE = 10  # the load generator yields the CPU to what it measures (server, publisher)
 
 
 @dataclass
@@ -81,12 +84,13 @@ def parse(flags: list[str]) -> Options:
 class Proc:
     """A child process whose JSON stdout lines are collected by a thread."""
 
-    def __init__(self, args: list[str], env: dict[str, str] | None = None, log: Path | None = None) -> None:
+    def __init__(self, args: list[str], env: dict[str, str] | None = None, log: Path | None = None,
+                 nice: int = 0) -> None:
         self.lines: list[dict[str, Any]] = []
         self.log = log
         errors = log.open("w") if log else subprocess.DEVNULL
-        self.popen = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=errors, text=True,
-                                      cwd=ROOT, env={**os.environ, **(env or {})})
+        self.popen = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=errors, text=True, cwd=ROOT,
+                                      env={**os.environ, **(env or {})}, preexec_fn=lambda: os.nice(nice))
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -209,8 +213,8 @@ def measure(server: Server, publisher: Proc, n: int, options: Options) -> dict[s
     remaining = n
     while remaining > 0:
         count = min(options.per_process, remaining)
-        workers.append(Proc([sys.executable, "-m", "bench.peers", "watch", server.base, server.show_id,
-                             "--count", str(count)], log=_log(options, f"viewers-{n}-{len(workers)}")))
+        args = [sys.executable, "-m", "bench.peers", "watch", server.base, server.show_id, "--count", str(count)]
+        workers.append(Proc(args, log=_log(options, f"viewers-{n}-{len(workers)}"), nice=VIEWER_NICE))
         remaining -= count
     try:
         for worker in workers:
@@ -227,6 +231,7 @@ def measure(server: Server, publisher: Proc, n: int, options: Options) -> dict[s
     server_cpu = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / (t1 - t0)
     server_system = (cpu1.system - cpu0.system) / (t1 - t0)
     sent = _rate(publisher.lines, t0, t1, "frames")
+    asked = _rate(publisher.lines, t0, t1, "keyframe_requests")
     fps = [rate for worker in workers for rate in _rate(worker.lines, t0, t1, "frames")]
     octets = sum(rate for worker in workers for rate in _rate(worker.lines, t0, t1, "octets"))
     publisher_fps = sent[0] if sent else 0.0
@@ -238,18 +243,20 @@ def measure(server: Server, publisher: Proc, n: int, options: Options) -> dict[s
         "fps_per_viewer": round(mean_fps, 2), "min_fps_viewer": round(min(fps), 2) if fps else None,
         "delivered": round(mean_fps / publisher_fps, 4) if publisher_fps and n else None,
         "video_kbps_per_viewer": round(8 * octets / 1000 / n, 1) if n else None,
+        "host_keyframe_requests_per_s": round(asked[0], 2) if asked else None,
         "machine_busy_pct": round(100 * busy, 1), "saturated": busy > SATURATED,
     }
 
 
 def slope(points: list[dict[str, Any]]) -> dict[str, Any]:
-    """Least-squares server CPU (% of a core) per extra viewer over the points where the machine was not
-    saturated; if fewer than two are left (other work on the machine), over those that still delivered 95%."""
-    basis = "machine not saturated"
-    usable = [p for p in points if not p["saturated"]]
+    """Least-squares server CPU (% of a core) per extra viewer over the points that delivered at least 95% of
+    the frames while the machine was not saturated; if fewer than two are left (other work on the machine),
+    over all that delivered 95%. A point that delivered less measures a machine that fell behind."""
+    delivered = [p for p in points if p["delivered"] is None or p["delivered"] >= 0.95]
+    basis = "delivered >= 95%, machine not saturated"
+    usable = [p for p in delivered if not p["saturated"]]
     if len(usable) < 2:
-        basis = "machine saturated: points that delivered >= 95% (or the baseline)"
-        usable = [p for p in points if p["delivered"] is None or p["delivered"] >= 0.95]
+        basis, usable = "delivered >= 95% (machine saturated)", delivered
     pairs = [(p["viewers"], p["server_cpu_pct"]) for p in usable]
     value = None
     if len({x for x, _ in pairs}) >= 2:

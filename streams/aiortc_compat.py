@@ -123,6 +123,34 @@ def tap_receiver(receiver: RTCRtpReceiver, sink: FrameSink) -> None:
     state[_DECODER_QUEUE] = _PassThroughQueue(sink)
 
 
+YIELD_EVERY = 8  # packets
+
+
+def yield_while_receiving(receiver: RTCRtpReceiver, every: int = YIELD_EVERY) -> None:
+    """Let the event loop run every few packets the receiver's transport reads. aiortc's DTLS task does not
+    yield while packets are queued, and each of the host's frames is fanned out where it is read: after a
+    stall, working off a backlog would hold the loop long enough (seconds, with hundreds of viewers) for ICE
+    consent to the host to expire (it allows 0.5 s per check). Call after the answer (bundling is settled)."""
+    ice = receiver.transport.transport
+    original = getattr(ice, "_recv", None)
+    if original is None:
+        raise CompatError(f"aiortc {aiortc.__version__}: RTCIceTransport._recv is gone")
+    if getattr(original, "yields", False):
+        return
+    count = 0
+
+    async def recv() -> bytes:
+        nonlocal count
+        count += 1
+        if count >= every:
+            count = 0
+            await asyncio.sleep(0)
+        return await original()
+
+    recv.yields = True  # type: ignore[attr-defined]
+    ice._recv = recv
+
+
 async def request_keyframe(receiver: RTCRtpReceiver) -> None:
     """Ask the remote sender for a keyframe (RTCP PLI) on every source it is sending."""
     for source in receiver.getSynchronizationSources():

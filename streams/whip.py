@@ -16,7 +16,7 @@ from live.auth import Principal
 from live.config import Settings
 from live.errors import Conflict
 from live.shows import require_host_or_owner
-from streams.aiortc_compat import tap_receiver
+from streams.aiortc_compat import tap_receiver, yield_while_receiving
 from streams.codecs import VideoCodec, opus_preferences, video_preferences
 from streams.forward import Relay
 from streams.offer import Offer
@@ -70,7 +70,10 @@ async def open_publisher(show_id: str, relay: Relay, settings: Settings, user_id
                 transceiver.setCodecPreferences(opus_preferences())
             tap_receiver(transceiver.receiver, relay.sink)
             session.receivers[kind] = transceiver.receiver
-        return session, await session.answer()
+        answer = await session.answer()
+        for receiver in session.receivers.values():
+            yield_while_receiving(receiver)
+        return session, answer
     except BaseException:
         await session.close()
         raise

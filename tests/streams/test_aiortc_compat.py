@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import aiortc
@@ -30,6 +31,7 @@ from streams.aiortc_compat import (
     srtp_protector,
     tap_receiver,
     tap_sender,
+    yield_while_receiving,
 )
 from streams.codecs import h264_size, is_keyframe, vp8_size
 from tests.streams.conftest import eventually
@@ -134,6 +136,39 @@ async def test_tapping_a_started_receiver_or_something_else_is_refused(pair: Pai
         tap_receiver(pair.receiver, lambda *a: None)  # already receiving
     with pytest.raises(CompatError):
         tap_receiver(object(), lambda *a: None)  # type: ignore[arg-type]
+
+
+async def test_working_off_a_backlog_lets_the_event_loop_run(pair: Pair) -> None:
+    yield_while_receiving(pair.receiver, every=2)
+    ice = pair.receiver.transport.transport
+    assert getattr(ice._recv, "yields", False), "the DTLS task reads through the wrapper"
+
+    class Backlog:
+        """A transport whose queue is never empty: reading never suspends, as after a stall."""
+
+        async def _recv(self) -> bytes:
+            return b"packet"
+
+    backlog = Backlog()
+    yield_while_receiving(SimpleNamespace(transport=SimpleNamespace(transport=backlog)), every=2)  # type: ignore[arg-type]
+    turns = 0
+
+    async def other_work() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.ensure_future(other_work())
+    await asyncio.sleep(0)
+    before = turns
+    for _ in range(20):
+        await backlog._recv()
+    task.cancel()
+    assert turns - before >= 9, "other work ran while twenty queued packets were read"
+    frames = encode("libvpx", 4)
+    await send_all(pair.outlets[0], frames)
+    await eventually(lambda: len(pair.received) == 3, 5, "frames through the wrapped transport")
 
 
 async def send_all(outlet: RtpOutlet, frames: list[bytes], first: int = 0) -> None:
