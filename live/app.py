@@ -8,11 +8,11 @@ from aiohttp import web
 
 from db.models import Show
 from live import keys
-from live.api import accounts, docs, orders, pages, products, room, routing, shows
+from live.api import accounts, docs, media, orders, pages, products, room, routing, shows
 from live.auth import TokenService
 from live.commerce.workers import commerce_ctx
 from live.config import Settings
-from live.contexts import database_ctx, redis_ctx
+from live.contexts import database_ctx, media_ctx, redis_ctx
 from live.errors import error_middleware
 from live.realtime import server as realtime
 from live.rediskeys import RedisKeys
@@ -30,9 +30,12 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[keys.show_changed_key] = Signal[Show]("show_changed")
     app[keys.broadcast_changed_key] = Signal[BroadcastState]("broadcast_changed")
     app[keys.order_changed_key] = Signal[dict[str, Any]]("order_changed")
-    app.cleanup_ctx.extend([database_ctx, redis_ctx, commerce_ctx])
+    app.cleanup_ctx.extend([database_ctx, redis_ctx, commerce_ctx, media_ctx])
     realtime.install(app, settings)  # its cleanup context runs after (and closes before) the ones above
-    endpoints = routing.install(app, [accounts.router, products.router, shows.router, orders.router, room.router])
+    endpoints = routing.install(
+        app, [accounts.router, products.router, shows.router, orders.router, room.router, media.router]
+    )
+    media.add_routes(app)
     docs.add_routes(app, endpoints)
     pages.add_routes(app)
     return app

@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     ice_username: str | None = None
     ice_credential: str | None = None
     public_ip: str | None = Field(default=None, description="Address announced in ICE candidates behind NAT.")
+    max_viewers_per_show: int = Field(default=1000, ge=1, description="WebRTC viewers one server takes per show.")
 
     socketio_fast_broadcast: bool = Field(
         default=True, description="Room events written straight to idle websockets (False: python-socketio's own "

@@ -11,6 +11,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from db.session import make_engine, make_sessionmaker
 from live import keys
 from live.redis_server import EmbeddedRedis
+from streams.registry import MediaRegistry
 
 
 def make_redis(url: str, max_connections: int = 64) -> Redis:
@@ -45,3 +46,16 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
         await client.aclose()
         if embedded is not None:
             await asyncio.to_thread(embedded.stop)
+
+
+async def media_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The media registry: it hears when shows end, and closes every peer connection when the app stops."""
+    settings = app[keys.settings_key]
+    registry = MediaRegistry(settings, app[keys.broadcast_changed_key], settings.max_viewers_per_show)
+    app[keys.show_changed_key].subscribe(registry.show_changed)
+    app[keys.media_key] = registry
+    await registry.start()
+    try:
+        yield
+    finally:
+        await registry.close()

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from live.commerce.payments import PaymentService
     from live.realtime.room import Room
     from live.rediskeys import RedisKeys
+    from streams.registry import MediaRegistry
 
 settings_key = web.AppKey("settings", Settings)
 engine_key = web.AppKey("engine", AsyncEngine)
@@ -30,8 +31,9 @@ tokens_key: web.AppKey[TokenService] = web.AppKey("tokens")
 redis_keys_key: web.AppKey[RedisKeys] = web.AppKey("redis_keys")
 order_desk_key: web.AppKey[OrderDesk] = web.AppKey("order_desk")
 payment_service_key: web.AppKey[PaymentService] = web.AppKey("payment_service")
+media_key: web.AppKey[MediaRegistry] = web.AppKey("media")  # WebRTC sessions (streams.registry)
 # Signals (live.signals): who announces what.
-show_changed_key = web.AppKey("show_changed", Signal[Show])  # api/shows after start/end
+show_changed_key = web.AppKey("show_changed", Signal[Show])  # api/shows after start, end and changes
 broadcast_changed_key = web.AppKey("broadcast_changed", Signal[BroadcastState])  # streams: host on/off air
 order_changed_key = web.AppKey("order_changed", Signal[dict[str, Any]])  # commerce: an order's public view
 # The show room (live.realtime): the socket.io server, and the room's state that HTTP handlers act on.

@@ -251,7 +251,7 @@ async def summarize(session: AsyncSession, shows: list[Show], public_url: str) -
             description=s.description, starts_at=s.starts_at, state=s.state,
             started_at=s.started_at, ended_at=s.ended_at,
             host=HostOut(id=s.host_id, display_name=hosts.get(s.host_id, "")),
-            watch_url=f"{public_url.rstrip('/')}/watch/{s.id}",
+            watch_url=f"{public_url.rstrip('/')}/watch/{s.id}", record=s.record,
         )
         for s in shows
     ]

@@ -55,13 +55,13 @@ class Api:
 
     async def call(
         self, method: str, path: str, actor: Actor | None = None, json: Any = None, expect: int | None = None,
-        headers: dict[str, str] | None = None, keep_cookies: bool = False,
+        headers: dict[str, str] | None = None, keep_cookies: bool = False, data: str | None = None,
     ) -> tuple[int, Any]:
-        """One request; the cookie the API may set is dropped unless asked, so an actor-less call is
-        really anonymous."""
+        """One request (a JSON body, or ``data`` of the type in ``headers``); the cookie the API may set is
+        dropped unless asked, so an actor-less call is really anonymous."""
         all_headers = dict(actor.headers if actor else {})
         all_headers.update(headers or {})
-        async with self.client.request(method, path, json=json, headers=all_headers) as response:
+        async with self.client.request(method, path, json=json, data=data, headers=all_headers) as response:
             body = await response.json() if response.content_type == "application/json" else await response.text()
         if not keep_cookies:
             self.client.session.cookie_jar.clear()
@@ -126,3 +126,17 @@ class Api:
         created = await self.offer(merchant, show["id"], product["id"], stock=stock, per_buyer_limit=limit, **offer)
         await self.call("POST", f"/api/shows/{show['id']}/start", merchant, expect=200)
         return show, created
+
+
+async def sdp_offer(direction: str, kinds: tuple[str, ...] = ("video", "audio")) -> str:
+    """A real offer from an aiortc peer (closed right after): 'sendonly' for WHIP, 'recvonly' for WHEP."""
+    from aiortc import RTCConfiguration, RTCPeerConnection
+
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    try:
+        for kind in kinds:
+            pc.addTransceiver(kind, direction=direction)
+        await pc.setLocalDescription(await pc.createOffer())
+        return str(pc.localDescription.sdp)
+    finally:
+        await pc.close()

@@ -19,7 +19,9 @@ _ERROR_TEXT = {
     403: "Signed in, but not allowed to do this",
     404: "Not found",
     409: "Conflicts with the current state",
-    415: "Body is not application/json",
+    412: "The If-Match ETag does not match",
+    413: "The body is too large",
+    415: "The body has the wrong content type",
     422: "The body or query failed validation",
 }
 
@@ -72,6 +74,8 @@ def _operation(ep: Endpoint, refs: dict[Any, Any]) -> dict[str, Any]:
             "required": True,
             "content": {"application/json": {"schema": refs[(ep.body, "validation")]}},
         }
+    elif ep.request_type is not None:
+        op["requestBody"] = {"required": True, "content": {ep.request_type: {"schema": {"type": "string"}}}}
     if ep.roles is not None:
         op["security"] = [{"bearer": []}, {"cookie": []}]
     success: dict[str, Any] = {"description": "Success"}
@@ -84,7 +88,7 @@ def _operation(ep: Endpoint, refs: dict[Any, Any]) -> dict[str, Any]:
         op["responses"][str(status)] = {"description": text}
     error_ref = {"application/json": {"schema": refs[(ErrorResponse, "serialization")]}}
     statuses = set(ep.errors) | ({401, 403} if ep.roles is not None else set())
-    if ep.body is not None or ep.query is not None:
+    if ep.body is not None or ep.query is not None or ep.request_type is not None:
         statuses |= {400, 422}
     if "{" in ep.path:
         statuses.add(404)

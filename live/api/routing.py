@@ -91,6 +91,7 @@ class Endpoint:
     errors: Sequence[int] = ()
     content_type: str = "application/json"
     extra_responses: dict[int, str] = field(default_factory=dict)
+    request_type: str | None = None  # a non-JSON body the handler reads itself (e.g. application/sdp)
 
 
 class ApiRouter:
@@ -114,12 +115,13 @@ class ApiRouter:
         errors: Sequence[int] = (),
         content_type: str = "application/json",
         extra_responses: dict[int, str] | None = None,
+        request_type: str | None = None,
     ) -> Callable[[HandlerFn], HandlerFn]:
         def register(handler: HandlerFn) -> HandlerFn:
             self.endpoints.append(
                 Endpoint(
                     method, path, handler, summary, self.tag, roles, body, query, response, status,
-                    errors, content_type, extra_responses or {},
+                    errors, content_type, extra_responses or {}, request_type,
                 )
             )
             return handler

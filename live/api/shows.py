@@ -69,6 +69,7 @@ async def update_show(call: Call[ShowPatch, None]) -> ShowOut:
         show = await shows.get_show(session, call.path("show_id"))
         shows.require_owner(call.user, show)
         show = await shows.update_show(session, show, call.body)
+    await call.app[keys.show_changed_key].send(show)  # e.g. media starts or stops recording
     return await _detail(call, show)
 
 

@@ -18,6 +18,7 @@ class ShowIn(Input):
     description: Text = ""
     starts_at: AwareDatetime
     host_id: Id
+    record: bool = Field(default=False, description="Record the host's video (without re-encoding) for a replay")
 
 
 class ShowPatch(Input):
@@ -25,6 +26,7 @@ class ShowPatch(Input):
     description: Text | None = None
     starts_at: AwareDatetime | None = None
     host_id: Id | None = None
+    record: bool | None = Field(default=None, description="Switch recording on or off, also during the show")
 
 
 class SaleWindow(Input):
@@ -93,6 +95,7 @@ class ShowSummary(Output):
     ended_at: datetime | None
     host: HostOut
     watch_url: str
+    record: bool = False
 
 
 class ShowOut(ShowSummary):

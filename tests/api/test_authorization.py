@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 
 from live.api.docs import endpoints_key
-from tests.helpers import Actor, Api, unique_email
+from live.keys import media_key
+from tests.helpers import Actor, Api, sdp_offer, unique_email
 
+SDP = "application/sdp"
 ACTORS = ("anonymous", "viewer", "foreign_host", "other_merchant", "own_host", "owner")
 
 
@@ -91,6 +93,22 @@ async def a_live_show_and_viewer(world: World) -> Target:
     return {**target, "target": (await world.api.viewer("Target")).id}
 
 
+async def a_live_show_and_offer(world: World) -> Target:
+    return {**await a_live_show(world), "sdp": await sdp_offer("sendonly")}
+
+
+async def a_publishing_show(world: World) -> Target:
+    """A live show whose host (the owner) has a WHIP session: 'session' is its id."""
+    target = await a_live_show_and_offer(world)
+    _, answer = await world.api.call("POST", f"/api/shows/{target['show']}/whip", world.owner, data=target["sdp"],
+                                     headers={"Content-Type": SDP}, expect=201)
+    mid = next(line[6:] for line in str(answer).splitlines() if line.startswith("a=mid:"))
+    fragment = f"m=video 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:{mid}\r\na=candidate:1 1 udp 2130706431 192.0.2.9 9 typ host"
+    sessions = world.api.client.app[media_key].sessions
+    session = next(s for s in sessions.values() if s.show_id == target["show"])
+    return {**target, "session": session.id, "fragment": fragment}
+
+
 def starts() -> str:
     return (datetime.now(UTC) + timedelta(days=1)).isoformat()
 
@@ -105,6 +123,7 @@ class Case:
     prepare: Prepare
     body: Body | None
     allowed: frozenset[str]
+    content_type: str | None = None  # the body is text of this type, not JSON
     headers: dict[str, str] | None = None
 
 
@@ -146,12 +165,19 @@ CASES = [
     Case("POST", "/api/shows/{show}/moderation", a_live_show_and_viewer,
          lambda t, a: {"user_id": t["target"], "action": "mute"}, STAFF),
     Case("PUT", "/api/merchants/me/blocked-words", nothing, lambda t, a: {"words": ["spam"]}, MERCHANTS),
+    Case("POST", "/api/shows/{show}/whip", a_live_show_and_offer, lambda t, a: t["sdp"], STAFF, SDP),
+    Case("PATCH", "/api/shows/{show}/whip/{session}", a_publishing_show, lambda t, a: t["fragment"], STAFF,
+         "application/trickle-ice-sdpfrag"),
+    Case("DELETE", "/api/shows/{show}/whip/{session}", a_publishing_show, None, STAFF),
 ]
 
-# Writes anyone may make: sign-up, log-in/out, viewer registration.
+# Writes anyone may make: sign-up, log-in/out, viewer registration, watching a live show (a WHEP session's
+# unguessable URL is the credential that changes or ends it; tests/streams/test_whep.py checks those rules).
 # The payment webhook is authenticated by its signature instead (tests/commerce/test_payments.py).
 PUBLIC_WRITES = {("POST", "/api/merchants"), ("POST", "/api/sessions"), ("DELETE", "/api/sessions"),
-                 ("POST", "/api/viewers"), ("POST", "/api/payments/webhook")}
+                 ("POST", "/api/viewers"), ("POST", "/api/shows/{show}/whep"),
+                 ("PATCH", "/api/shows/{show}/whep/{session}"), ("DELETE", "/api/shows/{show}/whep/{session}"),
+                 ("POST", "/api/payments/webhook")}
 
 
 def _template(path: str) -> str:
@@ -175,7 +201,11 @@ async def test_matrix(api: Api, case: Case) -> None:
         target = await case.prepare(world)
         path = case.path.format(**target)
         body = case.body(target, actor) if case.body else None
-        status, answer = await api.call(case.method, path, actor, json=body, headers=case.headers)
+        if case.content_type:
+            status, answer = await api.call(case.method, path, actor, data=body,
+                                            headers={**(case.headers or {}), "Content-Type": case.content_type})
+        else:
+            status, answer = await api.call(case.method, path, actor, json=body, headers=case.headers)
         if name in case.allowed:
             assert status < 300, f"{name} should be allowed: {status} {answer}"
         else:

@@ -1,0 +1,246 @@
+"""Every media session of this server, by show: who publishes, who watches, whether the host is on air, and
+what is recorded. Opened and closed with the app (``media_ctx``), so no peer outlives it.
+
+Lifecycle: the host is on air from its first frame until its session ends or no frame came for
+``MEDIA_TIMEOUT`` seconds; each change is announced on ``broadcast_changed`` (realtime turns it into the
+socket ``show`` event). Viewers keep their sessions while the host is away and resume at the host's next
+keyframe. When a show ends (``show_changed`` with state 'ended') every peer of the show closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from aiortc import RTCRtpReceiver
+
+from db.models import Show
+from live.config import Settings
+from live.errors import DomainError
+from live.signals import BroadcastState, Signal
+from streams import whep, whip
+from streams.aiortc_compat import request_keyframe
+from streams.codecs import VideoCodec
+from streams.forward import Relay
+from streams.offer import Offer
+from streams.peer import PeerSession, Role, find_session
+from streams.recorder import Recorder
+
+log = logging.getLogger("streams.registry")
+CONNECT_TIMEOUT = 30.0  # a session that has not connected by then is closed
+TICK = 0.5
+
+
+class ShowMedia:
+    """One show's media on this server."""
+
+    def __init__(self, show_id: str) -> None:
+        self.show_id = show_id
+        self.relay = Relay()
+        self.publisher: PeerSession | None = None
+        self.viewers: dict[str, PeerSession] = {}
+        self.codec: VideoCodec | None = None  # what viewers negotiate; set by the host or the first viewer
+        self.on_air = False
+        self.record = False
+        self.recorder: Recorder | None = None
+
+    @property
+    def idle(self) -> bool:
+        return self.publisher is None and not self.viewers and self.recorder is None
+
+
+class MediaRegistry:
+    def __init__(self, settings: Settings, broadcast_changed: Signal[BroadcastState],
+                 max_viewers_per_show: int = 1000) -> None:
+        self.settings = settings
+        self.shows: dict[str, ShowMedia] = {}
+        self.sessions: dict[str, PeerSession] = {}
+        self.max_viewers_per_show = max_viewers_per_show
+        self._broadcast_changed = broadcast_changed
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._ticker: asyncio.Task[None] | None = None
+
+    # -- sessions ------------------------------------------------------------------------------------------
+
+    def session(self, show_id: str, session_id: str, role: Role) -> PeerSession:
+        return find_session(self.sessions, show_id, session_id, role)
+
+    async def publish(self, show: Show, user_id: str, offer: Offer) -> tuple[PeerSession, str]:
+        """The host's WHIP offer: replaces a publisher that went quiet, refuses one that is active (409)."""
+        media = self.shows.setdefault(show.id, ShowMedia(show.id))
+        try:
+            whip.check_no_active_publisher(media.publisher, media.relay)
+            session, answer = await whip.open_publisher(show.id, media.relay, self.settings, user_id, offer,
+                                                        media.codec)
+        except BaseException:
+            self._forget_if_idle(media)
+            raise
+        try:
+            whip.check_no_active_publisher(media.publisher, media.relay)  # another request won the race
+        except DomainError:
+            await session.close()
+            raise
+        if media.publisher is not None:
+            await self.end(media.publisher)
+        self._add(session)
+        self.shows[show.id] = media
+        media.publisher = session
+        video = session.receivers.get("video")
+        media.relay.restart(self._keyframe_asker(video) if video is not None else None)
+        media.relay.last_media_at = None
+        media.relay.on_media = lambda: self._went_on_air(media)
+        if session.video_codec is not None and session.video_codec != media.codec:
+            stale = [v for v in media.viewers.values() if v.video_codec not in (None, session.video_codec)]
+            for viewer in stale:  # they cannot take the new codec; they reconnect and negotiate it
+                await self.end(viewer)
+            media.codec = session.video_codec
+        media.record = show.record
+        self._sync_recording(media, "video" in offer.kinds)
+        return session, answer
+
+    async def watch(self, show_id: str, user_id: str | None, offer: Offer) -> tuple[PeerSession, str]:
+        media = self.shows.setdefault(show_id, ShowMedia(show_id))
+        try:
+            if len(media.viewers) >= self.max_viewers_per_show:
+                raise DomainError("this show has as many viewers as this server takes", code="at_capacity",
+                                  status=503)
+            codec = whep.choose_codec(offer, media.codec)
+            session, answer = await whep.open_viewer(show_id, media.relay, self.settings, user_id, offer, codec)
+        except BaseException:
+            self._forget_if_idle(media)
+            raise
+        self.shows[show_id] = media
+        if media.codec is None:
+            media.codec = codec
+        self._add(session)
+        media.viewers[session.id] = session
+        return session, answer
+
+    def _forget_if_idle(self, media: ShowMedia) -> None:
+        if media.idle and self.shows.get(media.show_id) is media:
+            del self.shows[media.show_id]
+
+    def _add(self, session: PeerSession) -> None:
+        self.sessions[session.id] = session
+
+        @session.pc.on("connectionstatechange")
+        def changed() -> None:
+            state = session.pc.connectionState
+            if state == "connected" and session.connected_at is None:
+                session.connected_at = time.monotonic()
+            elif state in ("failed", "closed") and not session.closed:
+                self._spawn(self.end(session))
+
+    async def end(self, session: PeerSession) -> None:
+        """Close a session (DELETE, failure, show end); a publisher's end takes the show off air."""
+        if session.closed:
+            return
+        self.sessions.pop(session.id, None)
+        media = self.shows.get(session.show_id)
+        if media is not None:
+            for outlet in session.outlets:
+                media.relay.track(outlet.kind).detach(outlet)
+            media.viewers.pop(session.id, None)
+            if media.publisher is session:
+                media.publisher = None
+                media.relay.restart(None)
+                await self._went_off_air(media)
+        await session.close()
+        if media is not None:
+            self._forget_if_idle(media)
+
+    # -- the show's state ----------------------------------------------------------------------------------
+
+    async def show_changed(self, show: Show) -> None:
+        """Listener of ``show_changed``: an ended show closes all its peers; ``record`` starts or stops it."""
+        media = self.shows.get(show.id)
+        if media is None:
+            return
+        if show.state == "ended":
+            await self.close_show(media)
+        else:
+            media.record = show.record
+            self._sync_recording(media, media.publisher is None or "video" in media.publisher.offer.kinds)
+
+    async def close_show(self, media: ShowMedia) -> None:
+        for session in [*media.viewers.values(), *([media.publisher] if media.publisher else [])]:
+            await self.end(session)
+        media.record = False
+        self._sync_recording(media, True)
+        media.relay.close()
+        self.shows.pop(media.show_id, None)
+
+    def _went_on_air(self, media: ShowMedia) -> None:
+        media.relay.on_media = None  # nothing to do per frame while on air
+        if not media.on_air:
+            media.on_air = True
+            self._spawn(self._broadcast_changed.send(BroadcastState(media.show_id, on_air=True)))
+
+    async def _went_off_air(self, media: ShowMedia) -> None:
+        media.relay.on_media = (lambda: self._went_on_air(media)) if media.publisher else None
+        if media.on_air:
+            media.on_air = False
+            await self._broadcast_changed.send(BroadcastState(media.show_id, on_air=False))
+
+    def _keyframe_asker(self, receiver: RTCRtpReceiver) -> Callable[[], None]:
+        return lambda: self._spawn(request_keyframe(receiver))
+
+    def _sync_recording(self, media: ShowMedia, has_video: bool) -> None:
+        if media.record and media.recorder is None and media.publisher is not None:
+            media.recorder = Recorder(self.settings.data_dir / "recordings" / media.show_id, has_video)
+            media.relay.listeners.append(media.recorder.frame)
+            media.relay.keyframes.request()  # a file starts at a keyframe
+        elif not media.record and media.recorder is not None:
+            media.relay.listeners.remove(media.recorder.frame)
+            media.recorder.close()
+            media.recorder = None
+
+    def mark(self, show_id: str, label: str) -> float | None:
+        """Note a moment (e.g. a card push) in the show's recording: seconds into the file, or None."""
+        media = self.shows.get(show_id)
+        return media.recorder.mark(label) if media is not None and media.recorder is not None else None
+
+    # -- housekeeping --------------------------------------------------------------------------------------
+
+    async def _tick(self) -> None:
+        """Off air after ``MEDIA_TIMEOUT`` without frames; close sessions that never connected."""
+        now = time.monotonic()
+        for media in list(self.shows.values()):
+            last = media.relay.last_media_at
+            if media.on_air and (last is None or now - last > whip.MEDIA_TIMEOUT):
+                await self._went_off_air(media)
+        for session in list(self.sessions.values()):
+            if session.connected_at is None and now - session.created_at > CONNECT_TIMEOUT:
+                await self.end(session)
+
+    async def _tick_forever(self) -> None:
+        while True:
+            await asyncio.sleep(TICK)
+            try:
+                await self._tick()
+            except Exception:
+                log.exception("media housekeeping failed")
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def start(self) -> None:
+        self._ticker = asyncio.create_task(self._tick_forever())
+
+    async def close(self) -> None:
+        """Close every peer (the app is stopping)."""
+        if self._ticker is not None:
+            self._ticker.cancel()
+            await asyncio.gather(self._ticker, return_exceptions=True)
+        for media in list(self.shows.values()):
+            await self.close_show(media)
+        for session in list(self.sessions.values()):
+            await self.end(session)
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
