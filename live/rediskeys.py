@@ -54,8 +54,8 @@ class ShowKeys:
 
     @property
     def tap_keys(self) -> tuple[str, ...]:
-        """KEYS 3-8 of reserve.lua (after state and the offer's terms), in their order."""
-        return (self.stock, self.bought, self.idempotency, self.orders, self.deadlines, self.stream)
+        """KEYS 3-9 of reserve.lua (after state and the offer's terms), in their order."""
+        return (self.stock, self.bought, self.idempotency, self.orders, self.deadlines, self.stream, self.banned)
 
     def release_keys(self) -> list[str]:
         """KEYS of release.lua and expire_due.lua, in their order."""

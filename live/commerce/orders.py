@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 from live.commerce.batching import BatchedScript
 from live.commerce.pipeline import PipelinedConnection
 from live.commerce.scripts import script
-from live.errors import Conflict
+from live.errors import Conflict, DomainError, Forbidden
 from live.ids import new_order_id, show_of_order
 from live.rediskeys import RedisKeys, ShowKeys
 
@@ -135,12 +135,14 @@ class OrderDesk:
         return str(result)
 
 
-def _refusal(outcome: str, detail: str, remaining: int) -> Conflict:
+def _refusal(outcome: str, detail: str, remaining: int) -> DomainError:
     if outcome == "sold_out":
         return Conflict("sold out", code="sold_out", remaining=remaining)
     if outcome == "limit_reached":
         return Conflict("this would pass the per-buyer limit", code="limit_reached",
                         remaining=remaining, you_may_add=max(int(detail or 0), 0))
+    if outcome == "banned":
+        return Forbidden("you are banned from this show", code="banned")
     if outcome == "key_reused":
         return Conflict("this Idempotency-Key was used for a different order", code="idempotency_key_reused")
     messages = {

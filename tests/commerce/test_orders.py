@@ -83,6 +83,19 @@ async def test_not_on_sale_cases(api: Api) -> None:
     assert status == 409 and body["error"]["code"] == "not_on_sale"
 
 
+async def test_a_viewer_banned_from_the_show_cannot_buy(api: Api) -> None:
+    owner = await api.merchant()
+    show, offer = await api.live_show(owner, stock=5)
+    viewer = await api.viewer()
+    await api.call("POST", f"/api/shows/{show['id']}/moderation", owner,
+                   json={"user_id": viewer.id, "action": "ban"}, expect=200)
+    status, body = await api.tap(viewer, show["id"], offer["id"])
+    assert status == 403 and body["error"]["code"] == "banned"
+    await api.call("POST", f"/api/shows/{show['id']}/moderation", owner,
+                   json={"user_id": viewer.id, "action": "unban"}, expect=200)
+    assert (await api.tap(viewer, show["id"], offer["id"]))[0] == 201
+
+
 async def test_tap_needs_key_viewer_and_payment_method(api: Api) -> None:
     owner = await api.merchant()
     show, offer = await api.live_show(owner)

@@ -1,6 +1,6 @@
 -- One tap: atomically check idempotency, show state, sale window, stock and the buyer's limit, then
 -- reserve. One round trip; all keys share the show's hash tag.
--- KEYS: 1 state, 2 offer terms, 3 stock, 4 bought, 5 idempotency, 6 orders, 7 deadlines, 8 stream
+-- KEYS: 1 state, 2 offer terms, 3 stock, 4 bought, 5 idempotency, 6 orders, 7 deadlines, 8 stream, 9 banned
 -- ARGV: 1 show_id, 2 offer_id, 3 buyer_id, 4 idempotency key, 5 quantity, 6 ttl_ms, 7 new order id
 -- Returns {outcome, order JSON or '', remaining, detail}; outcome 'id_taken' asks for another order id.
 local show_id, offer_id, buyer, key = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -18,6 +18,9 @@ if known then
   return {'repeat', json, left, ''}
 end
 
+if redis.call('SISMEMBER', KEYS[9], buyer) == 1 then
+  return {'banned', '', '0', ''}
+end
 if redis.call('GET', KEYS[1]) ~= 'live' then
   return {'not_on_sale', '', '0', 'show_not_live'}
 end
