@@ -27,7 +27,6 @@ import multiprocessing as mp
 import os
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,6 +44,7 @@ import psutil
 from aiohttp import web
 from redis.asyncio import Redis
 
+from bench.common import free_port, stop_process
 from live.auth import Principal, TokenService
 
 SECRET = "bench-secret-" + "x" * 40
@@ -53,11 +53,6 @@ SECRET = "bench-secret-" + "x" * 40
 def emit(figure: str, value: float | int | str, **extra: Any) -> None:
     print(json.dumps({"bench": "fanout", "figure": figure, "value": value, **extra}), flush=True)
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # ---------------------------------------------------------------- clients (run in child processes)
@@ -340,11 +335,7 @@ async def run_live(args: argparse.Namespace, tmp: Path) -> tuple[dict[str, float
             got = collect(pipes)
         return report(target, args.viewers, t0, got, args.cards, server.pid, rss_before, rss_after), sample
     finally:
-        server.terminate()
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_process(server, 30)
         if args.redis_url:
             await forget_keys(args.redis_url, env["LIVE_REDIS_PREFIX"])
 

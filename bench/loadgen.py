@@ -16,6 +16,7 @@ class Result:
     status: int
     body: bytes
     latency: float  # seconds, from the scheduled send time to the full response
+    due: float = 0.0  # seconds after the start at which the request was due (sent, in a closed loop)
 
 
 class _Connection(asyncio.Protocol):
@@ -88,9 +89,9 @@ async def _run_buyer(conn: _Connection, buyer: Buyer, start: float, results: lis
         try:
             status, body = await conn.send(raw)
         except ConnectionError:
-            results.append(Result(0, b"", time.perf_counter() - scheduled))
+            results.append(Result(0, b"", time.perf_counter() - scheduled, scheduled - start))
             return
-        results.append(Result(status, body, time.perf_counter() - scheduled))
+        results.append(Result(status, body, time.perf_counter() - scheduled, scheduled - start))
 
 
 async def run(host: str, port: int, buyers: list[Buyer], connect_slots: int = 100) -> tuple[list[Result], float]:

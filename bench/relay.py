@@ -44,6 +44,8 @@ from typing import Any
 
 import psutil
 
+from bench.common import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 SATURATED = 0.85  # machine busy fraction above which a point says more about the machine than the server
 VIEWER_NICE = 10  # the load generator yields the CPU to what it measures (server, publisher)
@@ -121,11 +123,6 @@ class Proc:
                 self.popen.wait()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 def _http(method: str, url: str, body: Any = None, token: str | None = None) -> Any:
     headers = {"Content-Type": "application/json"}
@@ -161,7 +158,7 @@ def _log(options: Options, name: str) -> Path | None:
 
 
 def start_forwarding_server(data_dir: Path, options: Options) -> Server:
-    port = _free_port()
+    port = free_port()
     env = {"LIVE_DATA_DIR": str(data_dir), "LIVE_SECRET_KEY": secrets.token_hex(24), "LIVE_LOG_LEVEL": "WARNING",
            "LIVE_HOST": "127.0.0.1", "LIVE_PORT": str(port)}
     subprocess.run([sys.executable, "-m", "live", "migrate"], cwd=ROOT, env={**os.environ, **env}, check=True,
@@ -180,7 +177,7 @@ def start_forwarding_server(data_dir: Path, options: Options) -> Server:
 
 
 def start_naive_server(options: Options) -> Server:
-    port = _free_port()
+    port = free_port()
     proc = Proc([sys.executable, "-m", "bench.naive", str(port)], log=_log(options, "naive"))
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

@@ -2,7 +2,8 @@
 
 Entries are acknowledged (and deleted, so streams stay small) only after ``handle`` succeeded; entries left
 pending by a consumer that crashed are claimed after ``min_idle_ms``. ``handle`` must therefore be
-idempotent: an entry may be handled twice, never zero times.
+idempotent: an entry may be handled twice, never zero times. Batches are small (100 entries) so that a
+worker sharing the event loop with the tap path never holds it for long during a sale.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ Entry = tuple[str, str, dict[str, str]]  # stream, entry id, fields
 class StreamConsumer(ABC):
     group: str
 
-    def __init__(self, redis: Redis, consumer: str, *, count: int = 500, block_ms: int = 500,
+    def __init__(self, redis: Redis, consumer: str, *, count: int = 100, block_ms: int = 500,
                  min_idle_ms: int = 5000):
         self.redis = redis
         self.consumer = consumer

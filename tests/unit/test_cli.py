@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,12 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from live.redis_server import answers_ping, socket_path_for
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.conftest import free_port
 
 
 def _live(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -27,7 +21,7 @@ def _live(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[s
 
 
 def test_migrate_demo_serve_on_embedded_defaults(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIVE_")}
     env.update(LIVE_DATA_DIR=str(tmp_path / "data"), LIVE_PUBLIC_URL=f"http://localhost:{port}")
     _live(["migrate"], env)
