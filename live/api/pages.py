@@ -1,4 +1,8 @@
-"""The browser pages and static files."""
+"""The browser pages and static files.
+
+Pages are plain HTML files in ``static/`` (ES modules, no build step). The watch page may be framed by the
+sites in ``embed_allowed_origins`` (the embeddable player); the studio and the dashboard never are.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,49 @@ from pathlib import Path
 
 from aiohttp import web
 
+from live.keys import settings_key
+
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 
 
-def page(name: str) -> web.FileResponse:
-    return web.FileResponse(STATIC_DIR / name, headers={"Cache-Control": "no-cache"})
+def page(name: str, frame_ancestors: str = "'none'") -> web.FileResponse:
+    headers = {
+        "Cache-Control": "no-cache",
+        "Content-Security-Policy": f"frame-ancestors {frame_ancestors}",
+        "Referrer-Policy": "same-origin",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return web.FileResponse(STATIC_DIR / name, headers=headers)
 
 
 async def index(request: web.Request) -> web.FileResponse:
     return page("index.html")
 
 
+async def watch(request: web.Request) -> web.FileResponse:
+    """The viewer's page; the merchants' own sites (the allow-list) may frame it."""
+    origins = " ".join(request.app[settings_key].embed_allowed_origins)
+    return page("watch.html", f"'self' {origins}".strip())
+
+
+async def studio(request: web.Request) -> web.FileResponse:
+    return page("studio.html")
+
+
+async def merchant(request: web.Request) -> web.FileResponse:
+    return page("merchant.html")
+
+
+async def embed_script(request: web.Request) -> web.FileResponse:
+    """``<script src="https://live.example/embed.js" data-show="ID">`` on a merchant's site."""
+    response = web.FileResponse(STATIC_DIR / "embed.js", headers={"Cache-Control": "no-cache"})
+    return response
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", index)
+    app.router.add_get("/watch/{show_id}", watch)
+    app.router.add_get("/studio/{show_id}", studio)
+    app.router.add_get("/merchant", merchant)
+    app.router.add_get("/embed.js", embed_script)
     app.router.add_static("/static/", STATIC_DIR, append_version=False)

@@ -5,7 +5,6 @@ from the viewer's POST to its first decoded frame is printed and recorded (junit
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,17 +18,7 @@ from live.keys import media_key
 from tests.conftest import delete_prefixed
 from tests.helpers import Api
 
-CHROMIUM = "/usr/bin/chromium"
 PAGES = Path(__file__).parent / "pages"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--use-fake-device-for-media-stream",
-        "--use-fake-ui-for-media-stream", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"),
-                       reason="Debian's chromium is not installed (apt-get install -y chromium); CI installs it"),
-]
 
 
 @pytest.fixture
@@ -40,16 +29,6 @@ async def client(aiohttp_client, settings: Settings) -> AsyncIterator[TestClient
     test_client = await aiohttp_client(app)
     yield test_client
     await delete_prefixed(settings.redis_url or "", settings.redis_prefix)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield chromium
-        await chromium.close()
 
 
 async def wait_for(page: Any, expression: str, timeout_ms: int = 20000) -> Any:

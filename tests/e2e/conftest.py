@@ -1,0 +1,83 @@
+"""Real browsers for the page tests: headless Chromium (Debian's package) driven by Playwright, with a fake
+camera and microphone. Every page a test opens records console errors and uncaught exceptions, and the test
+fails if any happened; ``shot`` saves a screenshot of a key moment under ``tests/e2e/artifacts/``."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).parent / "artifacts"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required"]
+HAS_CHROMIUM = Path(CHROMIUM).exists() or shutil.which("chromium") is not None
+NO_CHROMIUM = "Debian's chromium is not installed (apt-get install -y chromium); CI installs it"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e/" in str(item.fspath).replace("\\", "/"):
+            item.add_marker(pytest.mark.browser)
+            if not HAS_CHROMIUM:
+                item.add_marker(pytest.mark.skip(reason=NO_CHROMIUM))
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield chromium
+        await chromium.close()
+
+
+OpenPage = Callable[..., Awaitable[Any]]
+
+
+@pytest.fixture
+async def open_page(browser: Any) -> AsyncIterator[OpenPage]:
+    """``await open_page(url, viewport=PHONE)``: a page in its own browser context (own cookies), watched for
+    console errors, which fail the test at the end."""
+    errors: list[str] = []
+    contexts: list[Any] = []
+
+    async def open_(url: str, viewport: dict[str, int] = DESKTOP, **context_options: Any) -> Any:
+        context = await browser.new_context(viewport=viewport, **context_options)
+        contexts.append(context)
+        page = await context.new_page()
+        name = f"page {len(contexts)} ({url})"
+        page.on("console", lambda message: message.type == "error" and errors.append(f"{name}: {message.text}"))
+        page.on("pageerror", lambda error: errors.append(f"{name}: uncaught {error}"))
+        await page.goto(url)
+        return page
+
+    yield open_
+    for context in contexts:
+        await context.close()
+    assert errors == [], "console errors on the pages:\n" + "\n".join(errors)
+
+
+@pytest.fixture
+def shot(request: pytest.FixtureRequest) -> Callable[[Any, str], Awaitable[Path]]:
+    """``await shot(page, "reserved")`` saves tests/e2e/artifacts/<test>/<n>-reserved.png."""
+    folder = ARTIFACTS / request.node.name
+    shutil.rmtree(folder, ignore_errors=True)
+    counter = [0]
+
+    async def take(page: Any, label: str) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        counter[0] += 1
+        path = folder / f"{counter[0]:02d}-{label}.png"
+        await page.screenshot(path=str(path))
+        return path
+
+    return take
