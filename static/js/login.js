@@ -1,0 +1,50 @@
+// Sign-in for the studio (hosts) and the dashboard (merchants): returns the signed-in user, showing a login
+// form in `container` first when nobody (or the wrong role) is signed in. The server sets the HttpOnly cookie.
+import { api, ApiError, currentUser } from "/static/js/api.js";
+
+export async function requireLogin(container, roles, { title = "Sign in" } = {}) {
+  const user = await currentUser();
+  if (user && roles.includes(user.role)) return user;
+  return new Promise((resolve) => {
+    container.replaceChildren(loginForm(title, roles, resolve));
+    container.querySelector("input").focus();
+  });
+}
+
+export async function logout() {
+  await api("DELETE", "/api/sessions");
+  location.reload();
+}
+
+function loginForm(title, roles, resolve) {
+  const form = document.createElement("form");
+  form.className = "card login";
+  form.setAttribute("aria-labelledby", "login-title");
+  form.innerHTML = `
+    <h1 id="login-title"></h1>
+    <label for="login-email">Email</label>
+    <input id="login-email" name="email" type="email" autocomplete="username" required>
+    <label for="login-password">Password</label>
+    <input id="login-password" name="password" type="password" autocomplete="current-password" required>
+    <p class="error" role="alert" data-testid="login-error"></p>
+    <button type="submit" class="primary" data-testid="login-submit">Sign in</button>`;
+  form.querySelector("h1").textContent = title;
+  const error = form.querySelector(".error");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    try {
+      const { user } = await api("POST", "/api/sessions", {
+        email: form.elements.email.value, password: form.elements.password.value,
+      });
+      if (!roles.includes(user.role)) {
+        error.textContent = `This page is for ${roles.join(" or ")} accounts.`;
+        return;
+      }
+      resolve(user);
+    } catch (caught) {
+      error.textContent = caught instanceof ApiError ? caught.message : String(caught);
+    }
+  });
+  return form;
+}
