@@ -65,6 +65,7 @@ class Config:
     window_s: float = 1.0
     throughput_connections: int = 256
     throughput_requests: int = 10240
+    split: bool = False  # web process without workers + a separate ``live worker`` process
 
 
 
@@ -79,8 +80,8 @@ class BenchServer:
 
 
 @asynccontextmanager
-async def server(backend: str, workdir: Path, extra_args: tuple[str, ...] = ()) -> Any:
-    """Migrate, then run bench/server.py as its own process."""
+async def server(backend: str, workdir: Path, extra_args: tuple[str, ...] = (), split: bool = False) -> Any:
+    """Migrate, then run bench/server.py as its own process (and with ``split``, the workers in another)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIVE_")}
     prefix = f"bench{secrets.token_hex(3)}:"
     env.update(LIVE_DATA_DIR=str(workdir / "data"), LIVE_LOG_LEVEL="WARNING", LIVE_REDIS_PREFIX=prefix,
@@ -97,7 +98,10 @@ async def server(backend: str, workdir: Path, extra_args: tuple[str, ...] = ()) 
     subprocess.run([sys.executable, "-m", "live", "migrate"], env=env, check=True, capture_output=True)
     port = free_port()
     env["LIVE_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
+    if split:
+        extra_args = (*extra_args, "--no-workers")
     proc = subprocess.Popen([sys.executable, "-m", "bench.server", "--port", str(port), *extra_args], env=env)
+    worker = None
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(300):
@@ -106,10 +110,14 @@ async def server(backend: str, workdir: Path, extra_args: tuple[str, ...] = ()) 
                 break
             except OSError:
                 await asyncio.sleep(0.1)
+        if split:  # after the server: it owns the embedded Redis, the worker adopts it
+            worker = subprocess.Popen([sys.executable, "-m", "live", "worker"], env=env)
         database_url = env.get("LIVE_DATABASE_URL") or f"sqlite+aiosqlite:///{workdir / 'data' / 'live.db'}"
         redis_url = env.get("LIVE_REDIS_URL") or f"unix://{(workdir / 'data' / 'redis.sock').resolve()}"
         yield BenchServer(base, port, proc.pid, database_url, redis_url, prefix)
     finally:
+        if worker is not None:
+            stop_process(worker)
         stop_process(proc)
         if db_name:
             admin = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT")
@@ -186,7 +194,7 @@ def summarize(target: str, workload: str, backend: str, results: list[Result], e
 
 async def bench_backend(cfg: Config) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-orders-") as tmp:
-        async with server(cfg.backend, Path(tmp)) as srv, aiohttp.ClientSession() as http:
+        async with server(cfg.backend, Path(tmp), split=cfg.split) as srv, aiohttp.ClientSession() as http:
             base, port = srv.base, srv.port
             signup = await call(http, "POST", f"{base}/api/merchants", body={
                 "name": "Bench", "email": f"bench-{secrets.token_hex(4)}@example.com", "password": "bench-pass-1"})
@@ -264,6 +272,7 @@ def parse(flags: list[str]) -> list[Config]:
         cfg = Config(backend)
         if "quick" in options:
             cfg.taps, cfg.viewers, cfg.stock, cfg.throughput_requests = 1000, 200, 200, 2560
+        cfg.split = options.get("topology") == "split"
         for name in ("taps", "viewers", "stock"):
             if name in options:
                 setattr(cfg, name, int(options[name]))

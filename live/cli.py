@@ -1,10 +1,11 @@
-"""The ``live`` command: serve, migrate, demo, reconcile."""
+"""The ``live`` command: serve, worker, migrate, demo, reconcile."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -74,12 +75,33 @@ def _serve(settings: Settings) -> None:
     )
 
 
+async def _work(settings: Settings) -> None:
+    """The background workers alone (persistence, payment capture, expiry), with no HTTP listener: run one
+    or more beside web processes started with ``LIVE_RUN_WORKERS=false``, so a purchase spike's follow-up
+    work never shares an event loop with the taps. Their events reach the web processes' sockets through
+    Redis."""
+    from live.app import create_app
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    runner = web.AppRunner(create_app(settings.model_copy(update={"run_workers": True})))
+    await runner.setup()
+    log.info("worker started")
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="live", description="Live shopping server")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve HTTP, socket.io and WebRTC")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    commands.add_parser("worker", help="run only the background workers (beside LIVE_RUN_WORKERS=false web processes)")
     commands.add_parser("migrate", help="upgrade the database schema to the latest version")
     demo = commands.add_parser("demo", help="seed a demo merchant, host, viewer and live show")
     demo.add_argument("--if-empty", action="store_true", help="do nothing if the database has data")
@@ -99,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             _serve(settings)
+        elif args.command == "worker":
+            _install_uvloop()
+            asyncio.run(_work(settings))
         elif args.command == "migrate":
             asyncio.run(_migrate(settings))
             print("Database is up to date.")
