@@ -3,7 +3,7 @@
 // before it starts), and removed before it starts. The API's refusals (e.g. stock above the free inventory)
 // are shown next to the form.
 import { api, formatPrice } from "/static/js/api.js";
-import { el, field, formatWhen, formErrors, fromMinorUnits, input, isoToLocal, localToIso, onSubmit, toMinorUnits } from "/static/js/merchant-ui.js";
+import { dataTable, el, field, formatWhen, formErrors, fromMinorUnits, input, isoToLocal, localToIso, onSubmit, toMinorUnits } from "/static/js/merchant-ui.js";
 
 export function lineupSection(show) {
   const section = el("section", { class: "lineup", "aria-labelledby": "lineup-title" });
@@ -65,11 +65,8 @@ function offerTable(show, editor, status, refresh) {
       el("td", { text: saleWindow(offer) }),
       actions);
   });
-  return el("table", { class: "table" },
-    el("caption", { class: "visually-hidden", text: "Offers in this show" }),
-    el("thead", {}, el("tr", {}, ["Product", "Show price", "Stock", "Left", "Per buyer", "On sale", "Actions"].map(
-      (name) => el("th", { scope: "col", text: name })))),
-    el("tbody", {}, rows));
+  return dataTable({}, { caption: "Offers in this show", hiddenCaption: true, numeric: [1, 2, 3, 4],
+                        columns: ["Product", "Show price", "Stock", "Left", "Per buyer", "On sale", "Actions"] }, rows);
 }
 
 function offerForm(show, onSaved) {

@@ -1,7 +1,7 @@
 // Products: the catalogue with its free inventory, a form that creates or edits one (price typed as a decimal
 // in the currency, sent in minor units), and archive / restore (an archived product stays in past shows).
 import { api, formatPrice } from "/static/js/api.js";
-import { badge, el, field, formErrors, fromMinorUnits, input, onSubmit, toMinorUnits } from "/static/js/merchant-ui.js";
+import { badge, dataTable, el, field, formErrors, fromMinorUnits, input, onSubmit, toMinorUnits } from "/static/js/merchant-ui.js";
 
 const CURRENCIES = ["USD", "EUR", "GBP", "CAD", "AUD", "JPY", "CHF", "SEK"];
 
@@ -60,11 +60,8 @@ function productTable(products, editor, refresh, status) {
       el("td", { class: "num", "data-testid": "product-inventory", text: String(product.inventory) }),
       el("td", { class: "actions" }, edit, archive));
   });
-  return el("table", { class: "table" },
-    el("caption", { class: "visually-hidden", text: "Products" }),
-    el("thead", {}, el("tr", {}, ["Image", "Title", "SKU", "Price", "Free inventory", "Actions"].map(
-      (name) => el("th", { scope: "col", text: name })))),
-    el("tbody", {}, rows));
+  return dataTable({}, { caption: "Products", hiddenCaption: true, numeric: [3, 4],
+                        columns: ["Image", "Title", "SKU", "Price", "Free inventory", "Actions"] }, rows);
 }
 
 function productForm(onSaved) {

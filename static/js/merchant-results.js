@@ -2,24 +2,34 @@
 // chart of viewers and orders per minute (with the same numbers as a table). Refreshes while the show is live.
 import { api, formatPrice } from "/static/js/api.js";
 import { minuteChart } from "/static/js/chart.js";
-import { el } from "/static/js/merchant-ui.js";
+import { dataTable, el } from "/static/js/merchant-ui.js";
 
 const REFRESH_MS = 15000;
 const CONVERSION_HELP = "Conversion = buyers ÷ unique viewers: accounts with at least one paid order, over the distinct " +
   "visitors of the live room (a buyer always counts as a viewer). Only paid orders count as sold.";
 
 export function resultsSection(show) {
-  const body = el("div", { "aria-live": "polite", "aria-busy": "true" }, el("p", { class: "muted", text: "Loading results…" }));
+  const body = el("div", { "aria-busy": "true" }, el("p", { class: "muted", text: "Loading results…" }));
   const updated = el("span", { class: "muted" });
   const refresh = el("button", { type: "button", "data-testid": "results-refresh", text: "Refresh", onclick: () => load() });
   const node = el("section", { class: "card results", "data-testid": "results", "aria-labelledby": "results-title" },
     el("div", { class: "title-line" }, el("h2", { id: "results-title", text: "Results" }), updated, refresh), body);
+  let stats = null; // built once, then updated in place so a screen reader hears only the figures that changed
   const load = async () => {
     try {
       const results = await api("GET", `/api/shows/${show.id}/results`);
-      body.replaceChildren(...renderResults(results));
+      if (stats) stats.update(results);
+      else {
+        stats = statTiles(results);
+        body.replaceChildren(stats.node, el("p", { class: "muted small", text: CONVERSION_HELP }), el("div"), el("div"));
+      }
+      const tableOpen = Boolean(body.children[2].querySelector("details")?.open);
+      body.children[2].replaceWith(chartBlock(results));
+      if (tableOpen) body.children[2].querySelector("details").open = true;
+      body.children[3].replaceWith(offerBreakdown(results));
       updated.textContent = `updated ${new Date().toLocaleTimeString()}`;
     } catch (error) {
+      stats = null;
       body.replaceChildren(el("p", { class: "error", role: "alert", text: error.message }));
     } finally {
       body.setAttribute("aria-busy", "false");
@@ -30,31 +40,39 @@ export function resultsSection(show) {
   return { node, stop: () => timer && clearInterval(timer) };
 }
 
-function stat(label, value, testid, note) {
-  return el("div", { class: "stat" },
-    el("dt", { text: label }),
-    el("dd", {}, el("span", { class: "value", "data-testid": testid, text: value }), note ? el("small", { class: "muted", text: note }) : null));
-}
-
 export function formatRevenue(revenue) {
   return revenue.length ? revenue.map((r) => formatPrice(r.amount_cents, r.currency)).join(" + ") : formatPrice(0, "USD");
 }
 
-function renderResults(r) {
-  const counts = r.orders;
-  const percent = r.conversion === null ? "–" : `${(r.conversion * 100).toFixed(1)}%`;
-  const conversion = stat("Conversion", percent, "conversion", `${r.buyers} buyers ÷ ${Math.max(r.unique_viewers, r.buyers)} viewers`);
-  conversion.title = CONVERSION_HELP;
-  const stats = el("dl", { class: "stats" },
-    stat("Peak viewers", String(r.peak_viewers), "peak-viewers", "most at the same time"),
-    stat("Unique viewers", String(r.unique_viewers), "unique-viewers"),
-    stat("Paid orders", String(counts.paid), "orders-count",
-      `${counts.reserved} awaiting payment · ${counts.payment_failed} declined · ${counts.expired} expired`),
-    stat("Units sold", String(r.units_sold), "units-sold"),
-    stat("Revenue", formatRevenue(r.revenue), "revenue", "paid orders"),
-    conversion);
-  return [stats, el("p", { class: "muted small", id: "conversion-help", text: CONVERSION_HELP }),
-    chartBlock(r), offerBreakdown(r)];
+// [label, testid, value(results), note(results)]
+const TILES = [
+  ["Peak viewers", "peak-viewers", (r) => String(r.peak_viewers), () => "most at the same time"],
+  ["Unique viewers", "unique-viewers", (r) => String(r.unique_viewers), () => "joined the live room"],
+  ["Paid orders", "orders-count", (r) => String(r.orders.paid),
+    (r) => `${r.orders.reserved} awaiting payment · ${r.orders.payment_failed} declined · ${r.orders.expired} expired`],
+  ["Units sold", "units-sold", (r) => String(r.units_sold), () => "in paid orders"],
+  ["Revenue", "revenue", (r) => formatRevenue(r.revenue), () => "paid orders"],
+  ["Conversion", "conversion", (r) => (r.conversion === null ? "–" : `${(r.conversion * 100).toFixed(1)}%`),
+    (r) => `${r.buyers} buyers ÷ ${Math.max(r.unique_viewers, r.buyers)} viewers`],
+];
+
+function statTiles(results) {
+  const cells = TILES.map(([label, testid, value, note]) => {
+    const number = el("span", { class: "value", "data-testid": testid });
+    const small = el("small", { class: "muted" });
+    const tile = el("div", { class: "stat", title: testid === "conversion" ? CONVERSION_HELP : undefined },
+      el("dt", { text: label }), el("dd", {}, number, small));
+    return { number, small, value, note, tile };
+  });
+  const update = (r) => {
+    for (const cell of cells) {
+      const [text, detail] = [cell.value(r), cell.note(r)];
+      if (cell.number.textContent !== text) cell.number.textContent = text;
+      if (cell.small.textContent !== detail) cell.small.textContent = detail;
+    }
+  };
+  update(results);
+  return { node: el("dl", { class: "stats", "aria-live": "polite" }, cells.map((c) => c.tile)), update };
 }
 
 function chartBlock(r) {
@@ -72,9 +90,9 @@ function chartBlock(r) {
       el("span", { class: "key viewers", text: "Viewers (line, left axis)" }),
       el("span", { class: "key orders", text: "Paid orders (bars, right axis)" })),
     el("details", {}, el("summary", { text: "Show the numbers as a table" }),
-      el("table", { class: "table", "data-testid": "minutes-table" },
-        el("thead", {}, el("tr", {}, ["Minute", "Viewers", "Orders", "Units"].map((n) => el("th", { scope: "col", text: n })))),
-        el("tbody", {}, rows))));
+      dataTable({ "data-testid": "minutes-table" }, {
+        caption: "Viewers and paid orders per minute", hiddenCaption: true, numeric: [1, 2, 3],
+        columns: ["Minute", "Viewers", "Orders", "Units"] }, rows)));
 }
 
 function offerBreakdown(r) {
@@ -86,9 +104,7 @@ function offerBreakdown(r) {
     el("td", { class: "num", text: String(o.orders) }),
     el("td", { class: "num", text: String(o.buyers) }),
     el("td", { class: "num", "data-testid": "result-offer-revenue", text: formatPrice(o.revenue_cents, o.currency) })));
-  return el("table", { class: "table", "data-testid": "offer-results" },
-    el("caption", { text: "Per product" }),
-    el("thead", {}, el("tr", {}, ["Product", "Show price", "Sold / stock", "Orders", "Buyers", "Revenue"].map(
-      (n) => el("th", { scope: "col", text: n })))),
-    el("tbody", {}, rows));
+  return dataTable({ "data-testid": "offer-results" }, {
+    caption: "Per product", numeric: [1, 2, 3, 4, 5],
+    columns: ["Product", "Show price", "Sold / stock", "Orders", "Buyers", "Revenue"] }, rows);
 }

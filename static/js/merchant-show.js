@@ -23,7 +23,8 @@ export async function showDetailView(view, { user }, showId) {
     el("div", { class: "title-line" }, title, badge(STATE_LABELS[show.state], show.state)),
     summary,
     shareSection(show),
-    results ? results.node : null,
+    results ? results.node : el("p", { class: "muted", "data-testid": "results-later",
+                                      text: "Results (viewers, orders, revenue) appear here once the show is live." }),
     lineupSection(show),
     show.state === "ended" ? null : detailsForm(show, hosts, describe),
   ));

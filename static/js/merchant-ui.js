@@ -112,3 +112,12 @@ export function formatWhen(iso) {
 export function badge(text, kind = "") {
   return el("span", { class: `badge ${kind}`.trim(), text });
 }
+
+// A data table: column headers (numeric columns right-aligned like their cells), an optional caption, rows.
+export function dataTable(attrs, { caption, columns, numeric = [], hiddenCaption = false }, rows) {
+  return el("table", { class: "table", ...attrs },
+    caption ? el("caption", { class: hiddenCaption ? "visually-hidden" : undefined, text: caption }) : null,
+    el("thead", {}, el("tr", {}, columns.map((name, i) =>
+      el("th", { scope: "col", class: numeric.includes(i) ? "num" : undefined, text: name })))),
+    el("tbody", {}, rows));
+}

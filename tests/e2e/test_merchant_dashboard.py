@@ -85,6 +85,12 @@ async def test_a_merchant_signs_up_and_builds_a_show_in_the_dashboard(
     await page.fill("#product-price", "64.99")
     await page.click("button[data-testid=product-save]")
     await bag_row.filter(has_text="$64.99").wait_for()
+    await fill_product(page, "CAP-3", "Cap", "12", "5")
+    await fill_product(page, "HAT-4", "Old hat", "10", "1")
+    hat_row = page.locator("[data-testid=product-row]", has_text="Old hat")
+    await hat_row.locator("button[data-testid=product-archive]").click()
+    await hat_row.filter(has_text="Archived").locator("button[data-testid=product-archive]",
+                                                      has_text="Restore").wait_for()
     await shot(page, "products")
 
     await page.click("[data-testid=tab-hosts]")
@@ -116,6 +122,28 @@ async def test_a_merchant_signs_up_and_builds_a_show_in_the_dashboard(
     await page.click("button[data-testid=offer-add]")
     await page.locator("[data-testid=offer-row]").nth(1).wait_for()
     assert await page.text_content("[data-testid=offer-error]") == ""
+    options = await page.locator("#offer-product option").all_text_contents()
+    assert len(options) == 1 and options[0].startswith("Cap"), "the lineup's and archived products are not offered"
+    await add_offer(page, "Cap", "9.50", "5", "1")
+    cap_row = page.locator("[data-testid=offer-row]", has_text="Cap")
+    await cap_row.locator("button[data-testid=offer-remove]").click()
+    await page.locator("[data-testid=offer-status]", has_text="Removed “Cap”").wait_for()
+    assert await page.locator("[data-testid=offer-row]").count() == 2
+
+    sneakers_row = page.locator("[data-testid=offer-row]", has_text="Court sneakers")
+    await sneakers_row.locator("button[data-testid=offer-edit]").click()
+    assert await page.input_value("#offer-price") == "59.00"
+    await page.fill("#offer-price", "57")
+    await page.fill("#offer-limit", "3")
+    await page.click("button[data-testid=offer-add]")
+    await sneakers_row.locator("[data-testid=offer-price]", has_text="$57.00").wait_for()
+    assert await sneakers_row.locator("[data-testid=offer-limit]").text_content() == "3"
+
+    edit = page.locator("form[data-testid=show-edit-form]")
+    await edit.locator("#edit-show-title").fill("Friday night drops")
+    await edit.locator("#edit-show-record").check()
+    await edit.locator("button[data-testid=show-update]").click()
+    await page.locator("[data-testid=show-detail] h1", has_text="Friday night drops").wait_for()
 
     await page.click("button[data-testid=copy-link]")
     await page.locator("[data-testid=copy-link-status]", has_text="Copied").wait_for()
@@ -134,18 +162,20 @@ async def test_a_merchant_signs_up_and_builds_a_show_in_the_dashboard(
     assert [(h["display_name"], h["email"]) for h in hosts["hosts"]] == [("Ava", host_email)]
     _, show = await api.call("GET", f"/api/shows/{show_id}", expect=200)
     starts = await page.evaluate("new Date('2031-05-02T19:30').toISOString()")
-    assert (show["title"], show["description"], show["state"]) == (
-        "Friday drops", "New sneakers and bags.", "scheduled")
+    assert (show["title"], show["description"], show["state"], show["record"]) == (
+        "Friday night drops", "New sneakers and bags.", "scheduled", True)
     assert show["starts_at"].replace("+00:00", "Z").replace(".000", "") == starts.replace(".000", "")
     assert show["host"]["id"] == hosts["hosts"][0]["id"] and show["merchant_id"] == owner.merchant_id
     offers = [(o["title"], o["price_cents"], o["stock"], o["per_buyer_limit"], o["currency"]) for o in show["offers"]]
-    assert offers == [("Court sneakers", 5900, 20, 2, "USD"), ("Canvas bag", 3900, 10, 1, "USD")]
-    _, products = await api.call("GET", "/api/products", owner, expect=200)
-    catalogue = sorted((p["sku"], p["title"], p["price_cents"], p["inventory"], p["image_url"])
+    assert offers == [("Court sneakers", 5700, 20, 3, "USD"), ("Canvas bag", 3900, 10, 1, "USD")]
+    _, products = await api.call("GET", "/api/products?include_archived=true", owner, expect=200)
+    catalogue = sorted((p["sku"], p["title"], p["price_cents"], p["inventory"], p["image_url"], p["archived"])
                        for p in products["products"])
     assert catalogue == [
-        ("BAG-2", "Canvas bag", 6499, 15, None),
-        ("SNKR-1", "Court sneakers", 8900, 20, f"{base}/static/img/demo/sneakers.svg")]
+        ("BAG-2", "Canvas bag", 6499, 15, None, False),
+        ("CAP-3", "Cap", 1200, 5, None, False),  # its offer was removed: the stock is back
+        ("HAT-4", "Old hat", 1000, 1, None, True),
+        ("SNKR-1", "Court sneakers", 8900, 20, f"{base}/static/img/demo/sneakers.svg", False)]
 
     await page.click("[data-testid=tab-shows]")
     row = page.locator(f"[data-testid=show-row][data-show-id='{show_id}']")
