@@ -2,7 +2,7 @@
 // chart of viewers and orders per minute (with the same numbers as a table). Refreshes while the show is live.
 import { api, formatPrice } from "/static/js/api.js";
 import { minuteChart } from "/static/js/chart.js";
-import { dataTable, el } from "/static/js/merchant-ui.js";
+import { dataTable, el, plural } from "/static/js/merchant-ui.js";
 
 const REFRESH_MS = 15000;
 const CONVERSION_HELP = "Conversion = buyers ÷ unique viewers: accounts with at least one paid order, over the distinct " +
@@ -53,7 +53,7 @@ const TILES = [
   ["Units sold", "units-sold", (r) => String(r.units_sold), () => "in paid orders"],
   ["Revenue", "revenue", (r) => formatRevenue(r.revenue), () => "paid orders"],
   ["Conversion", "conversion", (r) => (r.conversion === null ? "–" : `${(r.conversion * 100).toFixed(1)}%`),
-    (r) => `${r.buyers} buyers ÷ ${Math.max(r.unique_viewers, r.buyers)} viewers`],
+    (r) => `${plural(r.buyers, "buyer")} ÷ ${plural(Math.max(r.unique_viewers, r.buyers), "viewer")}`],
 ];
 
 function statTiles(results) {

@@ -109,15 +109,19 @@ export function formatWhen(iso) {
   return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
+export function plural(count, word) {
+  return `${count} ${word}${count === 1 ? "" : "s"}`;
+}
+
 export function badge(text, kind = "") {
   return el("span", { class: `badge ${kind}`.trim(), text });
 }
 
 // A data table: column headers (numeric columns right-aligned like their cells), an optional caption, rows.
 export function dataTable(attrs, { caption, columns, numeric = [], hiddenCaption = false }, rows) {
-  return el("table", { class: "table", ...attrs },
+  return el("div", { class: "table-wrap" }, el("table", { class: "table", ...attrs },
     caption ? el("caption", { class: hiddenCaption ? "visually-hidden" : undefined, text: caption }) : null,
     el("thead", {}, el("tr", {}, columns.map((name, i) =>
       el("th", { scope: "col", class: numeric.includes(i) ? "num" : undefined, text: name })))),
-    el("tbody", {}, rows));
+    el("tbody", {}, rows)));
 }
