@@ -5,6 +5,7 @@ results and chart."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -93,7 +94,10 @@ async def test_a_merchant_signs_up_and_builds_a_show_in_the_dashboard(
                                                       has_text="Restore").wait_for()
     await shot(page, "products")
 
-    await page.click("[data-testid=tab-hosts]")
+    await page.focus("[data-testid=tab-hosts]")  # the sections work from the keyboard
+    await page.keyboard.press("Enter")
+    await page.wait_for_function("document.activeElement.textContent === 'Hosts'")
+    assert await page.evaluate("document.activeElement.tagName") == "H1", "focus moves to the new section"
     await page.fill("#host-name", "Ava")
     await page.fill("#host-email", host_email)
     await page.fill("#host-password", "host-password-1")
@@ -119,6 +123,9 @@ async def test_a_merchant_signs_up_and_builds_a_show_in_the_dashboard(
     await page.locator("[data-testid=offer-error]", has_text=refusal).wait_for()
     await shot(page, "stock-above-inventory")
     await page.fill("#offer-stock", "10")
+    await page.click("form[data-testid=offer-form] summary")
+    await page.fill("#offer-sale-starts", "2031-05-02T19:45")
+    await page.fill("#offer-sale-ends", "2031-05-02T20:00")
     await page.click("button[data-testid=offer-add]")
     await page.locator("[data-testid=offer-row]").nth(1).wait_for()
     assert await page.text_content("[data-testid=offer-error]") == ""
@@ -161,13 +168,17 @@ async def test_a_merchant_signs_up_and_builds_a_show_in_the_dashboard(
     _, hosts = await api.call("GET", "/api/merchants/me/hosts", owner, expect=200)
     assert [(h["display_name"], h["email"]) for h in hosts["hosts"]] == [("Ava", host_email)]
     _, show = await api.call("GET", f"/api/shows/{show_id}", expect=200)
-    starts = await page.evaluate("new Date('2031-05-02T19:30').toISOString()")
+    starts = await page.evaluate("new Date('2031-05-02T19:30').getTime() / 1000")  # the browser's local time
     assert (show["title"], show["description"], show["state"], show["record"]) == (
         "Friday night drops", "New sneakers and bags.", "scheduled", True)
-    assert show["starts_at"].replace("+00:00", "Z").replace(".000", "") == starts.replace(".000", "")
+    assert datetime.fromisoformat(show["starts_at"]).timestamp() == starts
     assert show["host"]["id"] == hosts["hosts"][0]["id"] and show["merchant_id"] == owner.merchant_id
     offers = [(o["title"], o["price_cents"], o["stock"], o["per_buyer_limit"], o["currency"]) for o in show["offers"]]
     assert offers == [("Court sneakers", 5700, 20, 3, "USD"), ("Canvas bag", 3900, 10, 1, "USD")]
+    window = await page.evaluate("['2031-05-02T19:45', '2031-05-02T20:00'].map((t) => new Date(t).getTime() / 1000)")
+    bag_offer = show["offers"][1]
+    assert [datetime.fromisoformat(bag_offer[k]).timestamp() for k in ("sale_starts_at", "sale_ends_at")] == window
+    assert show["offers"][0]["sale_starts_at"] is None
     _, products = await api.call("GET", "/api/products?include_archived=true", owner, expect=200)
     catalogue = sorted((p["sku"], p["title"], p["price_cents"], p["inventory"], p["image_url"], p["archived"])
                        for p in products["products"])
