@@ -3,7 +3,7 @@ import { api } from "/static/js/api.js";
 import { el, field, formErrors, input, onSubmit } from "/static/js/merchant-ui.js";
 
 export async function hostsView(view, { user }) {
-  const list = el("ul", { class: "list", "aria-live": "polite" });
+  const list = el("ul", { class: "list" }); // changes are announced by the status line
   const status = el("p", { class: "ok", role: "status", "data-testid": "host-status" });
   const refresh = async () => {
     const { hosts } = await api("GET", "/api/merchants/me/hosts");

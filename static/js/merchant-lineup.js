@@ -8,7 +8,7 @@ import { dataTable, el, field, formatWhen, formErrors, fromMinorUnits, input, is
 export function lineupSection(show) {
   const section = el("section", { class: "lineup", "aria-labelledby": "lineup-title" });
   const status = el("p", { class: "ok", role: "status", "data-testid": "offer-status" });
-  const table = el("div", { "aria-live": "polite" });
+  const table = el("div"); // changes are announced by the status line
   const editor = show.state === "ended" ? null : offerForm(show, async (message) => {
     status.textContent = message;
     await refresh();

@@ -6,7 +6,7 @@ import { badge, dataTable, el, field, formErrors, fromMinorUnits, input, onSubmi
 const CURRENCIES = ["USD", "EUR", "GBP", "CAD", "AUD", "JPY", "CHF", "SEK"];
 
 export async function productsView(view) {
-  const list = el("div", { "aria-live": "polite" });
+  const list = el("div"); // changes are announced by the status line
   const status = el("p", { class: "ok", role: "status", "data-testid": "product-status" });
   const editor = productForm(async (saved, wasEdit) => {
     status.textContent = `${wasEdit ? "Saved" : "Created"} “${saved.title}”.`;

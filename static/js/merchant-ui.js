@@ -38,14 +38,20 @@ export function formErrors(form, testid) {
     line.textContent = "";
     for (const bad of form.querySelectorAll("[aria-invalid]")) bad.removeAttribute("aria-invalid");
   };
+  // The API names fields as it knows them ("price_cents"); the inputs carry those names, so a problem is
+  // shown with the input's own label ("Price: ...") and the input is marked invalid.
   const show = (error) => {
     clear();
-    line.textContent = error instanceof ApiError ? error.message : String(error.message || error);
-    const details = (error.body && error.body.error && error.body.error.details) || [];
-    for (const { field: name } of details) {
+    const details = (error instanceof ApiError && error.body && error.body.error && error.body.error.details) || [];
+    const labelled = [];
+    for (const { field: name, problem } of details) {
       const control = form.elements.namedItem(String(name).split(".")[0]);
-      if (control && control.setAttribute) control.setAttribute("aria-invalid", "true");
+      if (!control || !control.setAttribute) continue;
+      control.setAttribute("aria-invalid", "true");
+      const label = control.labels && control.labels[0] ? control.labels[0].textContent : name;
+      labelled.push(`${label}: ${problem}.`);
     }
+    line.textContent = labelled.length ? labelled.join(" ") : String(error.message || error);
   };
   return { line, clear, show };
 }
