@@ -10,8 +10,8 @@ export function lineupSection(show) {
   const status = el("p", { class: "ok", role: "status", "data-testid": "offer-status" });
   const table = el("div"); // changes are announced by the status line
   const editor = show.state === "ended" ? null : offerForm(show, async (message) => {
-    status.textContent = message;
     await refresh();
+    status.textContent = message;
   });
   const refresh = async () => {
     const [current, { products }] = await Promise.all([
@@ -45,8 +45,8 @@ function offerTable(show, editor, status, refresh) {
         remove.disabled = true;
         try {
           await api("DELETE", `/api/shows/${show.id}/offers/${offer.id}`);
-          status.textContent = `Removed “${offer.title}”; its stock is back in the inventory.`;
           await refresh();
+          status.textContent = `Removed “${offer.title}”; its stock is back in the inventory.`;
         } catch (error) {
           status.textContent = error.message;
           remove.disabled = false;

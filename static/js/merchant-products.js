@@ -9,8 +9,8 @@ export async function productsView(view) {
   const list = el("div"); // changes are announced by the status line
   const status = el("p", { class: "ok", role: "status", "data-testid": "product-status" });
   const editor = productForm(async (saved, wasEdit) => {
-    status.textContent = `${wasEdit ? "Saved" : "Created"} “${saved.title}”.`;
     await refresh();
+    status.textContent = `${wasEdit ? "Saved" : "Created"} “${saved.title}”.`;
   });
   const refresh = async () => {
     const { products } = await api("GET", "/api/products?include_archived=true");
@@ -42,8 +42,8 @@ function productTable(products, editor, refresh, status) {
         try {
           if (product.archived) await api("PATCH", `/api/products/${product.id}`, { archived: false });
           else await api("DELETE", `/api/products/${product.id}`);
-          status.textContent = `${product.archived ? "Restored" : "Archived"} “${product.title}”.`;
           await refresh();
+          status.textContent = `${product.archived ? "Restored" : "Archived"} “${product.title}”.`;
         } catch (error) {
           status.textContent = error.message;
           archive.disabled = false;

@@ -87,6 +87,7 @@ async def test_a_merchant_signs_up_and_builds_a_show_in_the_dashboard(
     await page.click("button[data-testid=product-save]")
     await bag_row.filter(has_text="$64.99").wait_for()
     await fill_product(page, "CAP-3", "Cap", "12", "5")
+    await page.locator("[data-testid=product-row]", has_text="Cap").wait_for()
     await fill_product(page, "HAT-4", "Old hat", "10", "1")
     hat_row = page.locator("[data-testid=product-row]", has_text="Old hat")
     await hat_row.locator("button[data-testid=product-archive]").click()
@@ -134,8 +135,9 @@ async def test_a_merchant_signs_up_and_builds_a_show_in_the_dashboard(
     await add_offer(page, "Cap", "9.50", "5", "1")
     cap_row = page.locator("[data-testid=offer-row]", has_text="Cap")
     await cap_row.locator("button[data-testid=offer-remove]").click()
-    await page.locator("[data-testid=offer-status]", has_text="Removed “Cap”").wait_for()
+    await cap_row.wait_for(state="detached")
     assert await page.locator("[data-testid=offer-row]").count() == 2
+    assert "Removed “Cap”" in await page.text_content("[data-testid=offer-status]")
 
     sneakers_row = page.locator("[data-testid=offer-row]", has_text="Court sneakers")
     await sneakers_row.locator("button[data-testid=offer-edit]").click()
