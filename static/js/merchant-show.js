@@ -9,6 +9,7 @@ import { badge, el, formatWhen, formErrors, onSubmit } from "/static/js/merchant
 
 export async function showDetailView(view, { user }, showId) {
   const [show, hosts] = await Promise.all([api("GET", `/api/shows/${encodeURIComponent(showId)}`), hostChoices(user)]);
+  if (show.merchant_id !== user.merchant_id) throw new Error("This show belongs to another shop.");
   const summary = el("p", { class: "muted", "data-testid": "show-summary" });
   const title = el("h1", { tabindex: "-1", text: show.title });
   const describe = (current) => {

@@ -44,7 +44,9 @@ async function main() {
   }
   const { links, view } = shell(user);
   const context = { user };
+  let current = 0; // a slow view that finishes after the user moved on is dropped, not shown
   const render = async (focus) => {
+    const mine = ++current;
     if (leave) leave();
     leave = null;
     const { tab, render: draw } = route(location.hash);
@@ -53,11 +55,19 @@ async function main() {
       else link.removeAttribute("aria-current");
     }
     view.replaceChildren(el("p", { class: "muted", role: "status", text: "Loading…" }));
+    const target = el("div");
+    let cleanup = null;
     try {
-      leave = (await draw(view, context)) || null;
+      cleanup = (await draw(target, context)) || null;
     } catch (error) {
-      view.replaceChildren(el("p", { class: "error", role: "alert", text: error.message }));
+      target.replaceChildren(el("p", { class: "error", role: "alert", text: error.message }));
     }
+    if (mine !== current) {
+      if (cleanup) cleanup();
+      return;
+    }
+    leave = cleanup;
+    view.replaceChildren(...target.childNodes);
     if (focus) view.querySelector("h1")?.focus();
   };
   window.addEventListener("hashchange", () => render(true));
