@@ -14,7 +14,7 @@ export async function signIn(container) {
   const switchBox = el("p", { class: "switch" }, "New here? ", toSignup);
   container.replaceChildren(el("main", { id: "view", class: "page" }, loginSlot, switchBox, signupSlot));
   return new Promise((resolve) => {
-    requireLogin(loginSlot, ["merchant"], { title: "Sign in to your shop" }).then(resolve);
+    requireLogin(loginSlot, ["merchant"], { title: "Sign in to your shop", user }).then(resolve);
     toSignup.addEventListener("click", () => {
       loginSlot.hidden = true;
       switchBox.hidden = true;

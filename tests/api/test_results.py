@@ -114,6 +114,12 @@ async def test_minutes_are_contiguous_with_gaps_as_zero(api: Api, client: TestCl
     assert result["peak_viewers"] == 7 and result["conversion"] == 1.0, "a buyer counts as a viewer"
 
 
+async def test_results_of_an_unknown_show_are_404(api: Api) -> None:
+    owner = await api.merchant()
+    status, body = await api.call("GET", "/api/shows/shw_00000000000000000000000/results", owner)
+    assert status == 404 and body["error"]["code"] == "not_found"
+
+
 def test_conversion_never_divides_by_zero_nor_passes_one() -> None:
     assert conversion(0, 0) is None
     assert conversion(0, 10) == 0.0
