@@ -47,7 +47,8 @@ export function minuteChart(points, { title, description }) {
   }
   const every = Math.max(1, Math.ceil(points.length / 8));
   points.forEach((p, i) => {
-    if (i % every === 0 || i === points.length - 1) {
+    const last = i === points.length - 1 && i % every >= every / 2; // the end, unless it would touch a label
+    if (i % every === 0 || last) {
       grid.append(svg("text", { x: x(i), y: H - M.bottom + 18, "text-anchor": "middle", class: "tick" }, timeLabel(p.minute)));
     }
   });
