@@ -60,7 +60,7 @@ async def _demo(settings: Settings, if_empty: bool) -> None:
         if if_empty and not await demo.database_is_empty(session):
             print("Demo skipped: the database already has data.")
             return
-        logins = await demo.seed(session, app[keys.redis_key], app[keys.redis_keys_key])
+        logins = await demo.seed(session, app[keys.redis_key], app[keys.redis_keys_key], settings.public_url)
     print(demo.describe(logins, settings.public_url))
 
 

@@ -13,7 +13,7 @@ from db.models import Merchant, Product, Show, User
 from live import accounts, catalogue, shows
 from live.rediskeys import RedisKeys
 from live.schemas.accounts import Address, ViewerCreate
-from live.schemas.catalogue import ProductIn
+from live.schemas.catalogue import ProductIn, ProductPatch
 from live.schemas.shows import OfferIn, ShowIn
 
 MERCHANT = ("Demo Boutique", "merchant@example.com", "demo-merchant")
@@ -21,11 +21,12 @@ HOST = ("Ava (host)", "host@example.com", "demo-host1")
 VIEWER = ("Sam", "viewer@example.com", "demo-viewer")
 SHOW_TITLE = "Friday Night Drops"
 PRODUCTS = [
-    ("SNKR-01", "Court Classic sneakers", 8900, 40, 5900, 20, 2),
-    ("BAG-02", "Canvas weekender bag", 6500, 25, 3900, 10, 1),
-    ("LIP-03", "Velvet lip trio", 2400, 200, 1500, 100, 3),
-    ("WATCH-04", "Field watch, olive strap", 14900, 12, 9900, 5, 1),
+    ("SNKR-01", "Court Classic sneakers", 8900, 40, 5900, 20, 2, "sneakers"),
+    ("BAG-02", "Canvas weekender bag", 6500, 25, 3900, 10, 1, "bag"),
+    ("LIP-03", "Velvet lip trio", 2400, 200, 1500, 100, 3, "lips"),
+    ("WATCH-04", "Field watch, olive strap", 14900, 12, 9900, 5, 1, "watch"),
 ]
+IMAGES = "/static/img/demo/{}.svg"  # committed illustrations, so the demo looks right offline
 
 
 @dataclass
@@ -42,8 +43,9 @@ async def _user(session: AsyncSession, email: str) -> User | None:
     return await session.scalar(select(User).where(User.email == email))
 
 
-async def seed(session: AsyncSession, redis: Redis, rk: RedisKeys) -> DemoLogins:
-    """Idempotent: finds what exists by its email, sku or title and makes only what is missing."""
+async def seed(session: AsyncSession, redis: Redis, rk: RedisKeys, public_url: str) -> DemoLogins:
+    """Idempotent: finds what exists by its email, sku or title and makes only what is missing (a demo
+    product without a picture gets its illustration, served by this server at ``public_url``)."""
     owner = await _user(session, MERCHANT[1])
     if owner is None:
         _, owner = await accounts.create_merchant(session, MERCHANT[0], MERCHANT[1], MERCHANT[2])
@@ -59,11 +61,14 @@ async def seed(session: AsyncSession, redis: Redis, rk: RedisKeys) -> DemoLogins
         ))
     existing = {p.sku: p for p in await catalogue.list_products(session, merchant_id, include_archived=True)}
     products: list[tuple[Product, int, int, int]] = []
-    for sku, title, price, inventory, show_price, stock, limit in PRODUCTS:
+    for sku, title, price, inventory, show_price, stock, limit, image in PRODUCTS:
+        image_url = public_url.rstrip("/") + IMAGES.format(image)
         product = existing.get(sku) or await catalogue.create_product(session, merchant_id, ProductIn(
             sku=sku, title=title, description=f"{title}, demo product.", price_cents=price, currency="USD",
-            inventory=inventory, image_url=None,
+            inventory=inventory, image_url=image_url,
         ))
+        if product.image_url is None:
+            await catalogue.update_product(session, product, ProductPatch(image_url=image_url))
         products.append((product, show_price, stock, limit))
     show = await session.scalar(
         select(Show).where(Show.merchant_id == merchant_id, Show.title == SHOW_TITLE, Show.state != "ended")

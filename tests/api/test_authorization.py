@@ -169,6 +169,8 @@ CASES = [
     Case("PATCH", "/api/shows/{show}/whip/{session}", a_publishing_show, lambda t, a: t["fragment"], STAFF,
          "application/trickle-ice-sdpfrag"),
     Case("DELETE", "/api/shows/{show}/whip/{session}", a_publishing_show, None, STAFF),
+    # Reads that only the show's staff may make.
+    Case("GET", "/api/shows/{show}/results", a_show, None, STAFF),
 ]
 
 # Writes anyone may make: sign-up, log-in/out, viewer registration, watching a live show (a WHEP session's

@@ -46,6 +46,12 @@ def test_migrate_demo_serve_on_embedded_defaults(tmp_path: Path) -> None:
                 time.sleep(0.2)
         assert [s["title"] for s in shows] == ["Friday Night Drops"]
         assert shows[0]["state"] == "live"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/shows/{shows[0]['id']}", timeout=5) as response:
+            images = [offer["image_url"] for offer in json.load(response)["offers"]]
+        assert len(images) == 4 and all(url.startswith(f"http://localhost:{port}/static/img/demo/") for url in images)
+        for url in images:  # the illustrations are served by the server itself, so the demo works offline
+            with urllib.request.urlopen(url, timeout=5) as response:
+                assert response.status == 200 and response.headers["Content-Type"] == "image/svg+xml"
     finally:
         server.terminate()
         server.wait(timeout=20)

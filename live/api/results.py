@@ -1,0 +1,18 @@
+"""A show's results for the merchant's dashboard (and the show's host)."""
+
+from __future__ import annotations
+
+from live import results, shows
+from live.api.routing import ApiRouter, Call
+from live.schemas.results import ShowResults
+
+router = ApiRouter("results")
+
+
+@router.get("/api/shows/{show_id}/results", summary="A show's results: viewers, orders, revenue, conversion",
+            roles=("merchant", "host"), response=ShowResults)
+async def show_results(call: Call[None, None]) -> ShowResults:
+    async with call.session() as session:
+        show = await shows.get_show(session, call.path("show_id"))
+        shows.require_host_or_owner(call.user, show)
+        return await results.show_results(session, show)
