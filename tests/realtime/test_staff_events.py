@@ -1,0 +1,112 @@
+"""The studio's staff-only feed with real socket.io clients and real orders (HTTP tap -> Redis -> persistence ->
+payment -> signal): the host and the merchant get per-offer counters and the orders; viewers never do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.helpers import Api
+from tests.realtime.conftest import Socket, SocketFactory
+
+
+def counters_are(offer_id: str, sold: int, reserved: int, remaining: int) -> Any:
+    want = {"sold": sold, "reserved": reserved, "remaining": remaining}
+    return lambda event: event["offers"].get(offer_id) == want
+
+
+def order_is(order_id: str, status: str) -> Any:
+    return lambda event: event["order"]["id"] == order_id and event["order"]["status"] == status
+
+
+async def test_staff_snapshot_has_counters_and_newest_orders_viewers_get_neither(
+        api: Api, sockets: SocketFactory) -> None:
+    owner = await api.merchant()
+    host = await api.host(owner, "Hana")
+    show, offer = await api.live_show(owner, stock=5, host=host)
+    buyer = await api.viewer("Bea", payment_method="pm_card_visa")
+    _, body = await api.tap(buyer, show["id"], offer["id"])
+    merchant_socket = await sockets(owner)
+    # The paid order is in Redis once the tap answered; its payment may still be running.
+    snapshot = await (await sockets(host)).join(show["id"])
+    assert snapshot["you"]["staff"] is True
+    staff = snapshot["staff"]
+    assert staff["orders"][0]["id"] == body["order"]["id"] and staff["orders"][0]["buyer_name"] == "Bea"
+    counts = staff["counters"][offer["id"]]
+    assert counts["sold"] + counts["reserved"] == 1 and counts["remaining"] == 4
+    assert (await merchant_socket.join(show["id"]))["staff"]["counters"][offer["id"]]["remaining"] == 4
+
+    viewer_snapshot = await (await sockets(await api.viewer())).join(show["id"])
+    assert "staff" not in viewer_snapshot and viewer_snapshot["you"]["staff"] is False
+    assert "staff" not in await (await sockets(name="Anon")).join(show["id"])
+
+
+async def test_scheduled_show_counts_its_allocated_stock(api: Api, sockets: SocketFactory) -> None:
+    owner = await api.merchant()
+    show = await api.show(owner)
+    offer = await api.offer(owner, show["id"], (await api.product(owner))["id"], stock=8)
+    snapshot = await (await sockets(owner)).join(show["id"])
+    assert snapshot["staff"] == {"counters": {offer["id"]: {"sold": 0, "reserved": 0, "remaining": 8}}, "orders": []}
+
+
+async def test_reserve_then_pay_moves_a_unit_from_reserved_to_sold(api: Api, sockets: SocketFactory) -> None:
+    owner = await api.merchant()
+    host = await api.host(owner)
+    show, offer = await api.live_show(owner, stock=3, host=host)
+    studio, merchant = await sockets(host), await sockets(owner)
+    viewer = await sockets(await api.viewer())
+    for s in (studio, merchant, viewer):
+        await s.join(show["id"])
+
+    buyer = await api.viewer("Async Ann", payment_method="pm_card_async")  # paid about a second later
+    status, body = await api.tap(buyer, show["id"], offer["id"])
+    assert status == 201
+    order_id = body["order"]["id"]
+    for s in (studio, merchant):
+        reserved = await s.wait_for("staff_order", order_is(order_id, "reserved"))
+        assert reserved["show_id"] == show["id"] and reserved["order"]["buyer_name"] == "Async Ann"
+        assert reserved["order"]["offer_id"] == offer["id"] and reserved["order"]["quantity"] == 1
+        await s.wait_for("offer_counters", counters_are(offer["id"], sold=0, reserved=1, remaining=2))
+    paid = await studio.wait_for("staff_order", order_is(order_id, "paid"), timeout=10)
+    assert paid["order"]["buyer_name"] == "Async Ann"
+    await studio.wait_for("offer_counters", counters_are(offer["id"], sold=1, reserved=0, remaining=2))
+    await merchant.wait_for("offer_counters", counters_are(offer["id"], sold=1, reserved=0, remaining=2))
+
+    assert_no_staff_events(viewer)
+    assert viewer.events["order"] == []  # someone else's order
+
+
+async def test_declined_payment_returns_the_unit(api: Api, sockets: SocketFactory) -> None:
+    owner = await api.merchant()
+    show, offer = await api.live_show(owner, stock=2)
+    studio = await sockets(owner)
+    await studio.join(show["id"])
+    buyer = await api.viewer("Dee", payment_method="pm_card_declined")
+    buyer_socket = await sockets(buyer)
+    await buyer_socket.join(show["id"])
+    status, body = await api.tap(buyer, show["id"], offer["id"])
+    assert status == 201
+    order_id = body["order"]["id"]
+    failed = await studio.wait_for("staff_order", order_is(order_id, "payment_failed"), timeout=10)
+    assert failed["order"]["failure_code"] == "card_declined"
+    await studio.wait_for("offer_counters", counters_are(offer["id"], sold=0, reserved=0, remaining=2))
+    # The buyer hears of their own order, never of the staff feed.
+    await buyer_socket.wait_for("order", lambda e: e["order"]["status"] == "payment_failed")
+    assert_no_staff_events(buyer_socket)
+    assert all(e["order"]["status"] != "reserved" for e in buyer_socket.events["order"])
+
+
+async def test_a_socket_that_leaves_the_show_stops_hearing_staff_events(api: Api, sockets: SocketFactory) -> None:
+    owner = await api.merchant()
+    show, offer = await api.live_show(owner, stock=4)
+    left, stayed = await sockets(owner), await sockets(owner)
+    for s in (left, stayed):
+        await s.join(show["id"])
+    assert await left.call("leave", {"show_id": show["id"]}) == {"ok": True}
+    status, _ = await api.tap(await api.viewer(), show["id"], offer["id"])
+    assert status == 201
+    await stayed.wait_for("offer_counters", lambda e: e["offers"][offer["id"]]["remaining"] == 3)
+    assert_no_staff_events(left)
+
+
+def assert_no_staff_events(socket: Socket) -> None:
+    assert socket.events["staff_order"] == [] and socket.events["offer_counters"] == []
