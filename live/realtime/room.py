@@ -125,7 +125,7 @@ async def join(room: Room, member: Member, show_id: str) -> dict[str, Any]:
         lineup = await room.lineups.get(show_id, room_hash.get("rev"))
     result = snapshot(room, member, lineup, room_hash, tail, counters, entries, bool(muted))
     if result["you"]["staff"]:  # counters and the newest orders, then their live updates (staff only)
-        result["staff"] = await staff.enter(room, member.sid, show_id, {o.id: o.stock for o in lineup.offers})
+        result["staff"] = await staff.enter(room, member.sid, lineup)
     return result
 
 
@@ -183,4 +183,4 @@ async def on_order_changed(room: Room, order: dict[str, Any]) -> None:
     """The buyer hears of changes after the reservation (its HTTP answer told them of that); staff of all."""
     if order["status"] != "reserved":
         await room.broadcaster.order(order)
-    await staff.on_order_changed(room, order)
+    staff.on_order_changed(room, order)

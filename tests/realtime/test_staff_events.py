@@ -3,9 +3,10 @@ payment -> signal): the host and the merchant get per-offer counters and the ord
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from tests.helpers import Api
+from tests.helpers import Api, eventually
 from tests.realtime.conftest import Socket, SocketFactory
 
 
@@ -34,6 +35,14 @@ async def test_staff_snapshot_has_counters_and_newest_orders_viewers_get_neither
     counts = staff["counters"][offer["id"]]
     assert counts["sold"] + counts["reserved"] == 1 and counts["remaining"] == 4
     assert (await merchant_socket.join(show["id"]))["staff"]["counters"][offer["id"]]["remaining"] == 4
+
+    async def settled() -> Any:
+        _, body = await api.call("GET", f"/api/shows/{show['id']}/sales", host, expect=200)
+        return body if body["orders"][0]["status"] == "paid" else None
+
+    over_http = await eventually(settled)
+    assert over_http["counters"][offer["id"]] == {"sold": 1, "reserved": 0, "remaining": 4}
+    assert over_http == (await merchant_socket.join(show["id"]))["staff"]
 
     viewer_snapshot = await (await sockets(await api.viewer())).join(show["id"])
     assert "staff" not in viewer_snapshot and viewer_snapshot["you"]["staff"] is False
@@ -106,6 +115,28 @@ async def test_a_socket_that_leaves_the_show_stops_hearing_staff_events(api: Api
     assert status == 201
     await stayed.wait_for("offer_counters", lambda e: e["offers"][offer["id"]]["remaining"] == 3)
     assert_no_staff_events(left)
+
+
+async def test_a_burst_of_taps_ends_with_exact_counters_and_every_order(api: Api, sockets: SocketFactory) -> None:
+    owner = await api.merchant()
+    show, offer = await api.live_show(owner, stock=5, limit=1)
+    studio = await sockets(owner)
+    await studio.join(show["id"])
+    buyers = [await api.viewer(f"Buyer {i}") for i in range(8)]
+    results = await asyncio.gather(*(api.tap(b, show["id"], offer["id"]) for b in buyers))
+    created = {body["order"]["id"] for status, body in results if status == 201}
+    assert len(created) == 5 and sorted(status for status, _ in results).count(409) == 3
+    await studio.wait_for("offer_counters", counters_are(offer["id"], sold=5, reserved=0, remaining=0), timeout=15)
+    for order_id in created:
+        await studio.wait_for("staff_order", order_is(order_id, "paid"))
+    winners = [b for b, (status, _) in zip(buyers, results, strict=True) if status == 201]
+    assert {e["order"]["buyer_name"] for e in studio.events["staff_order"]} == {b.user["display_name"] for b in winners}
+
+    # After the show, its staff still see the final numbers (what was left went back to the inventory).
+    await api.call("POST", f"/api/shows/{show['id']}/end", owner, expect=200)
+    snapshot = await (await sockets(owner)).join(show["id"])
+    assert snapshot["staff"]["counters"][offer["id"]] == {"sold": 5, "reserved": 0, "remaining": 0}
+    assert {o["id"] for o in snapshot["staff"]["orders"]} == created
 
 
 def assert_no_staff_events(socket: Socket) -> None:
