@@ -94,6 +94,7 @@ export class Lineup {
     if (offer.list_price_cents > offer.price_cents) {
       li.querySelector(".list-price").textContent = formatPrice(offer.list_price_cents, offer.currency);
     }
+    li.querySelector(".offer-thumb").textContent = offer.title.trim().charAt(0).toUpperCase();
     if (offer.image_url) {
       const img = document.createElement("img");
       img.alt = "";

@@ -105,6 +105,11 @@ export class Broadcast {
       this.session = session;
       this.lastBytes = null;
       session.pc.addEventListener("connectionstatechange", () => this.connectionChanged(session));
+      // The server hanging up (a DTLS close) may leave connectionState "connected" until ICE times out.
+      const dtls = session.pc.getSenders().map((s) => s.transport).find(Boolean);
+      if (dtls) dtls.addEventListener("statechange", () => {
+        if (session === this.session && ["closed", "failed"].includes(dtls.state)) this.republish();
+      });
       this.onState(session.pc.connectionState);
     } catch (error) {
       this.onError(`Could not start the video: ${error.message}. Retrying…`);

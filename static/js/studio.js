@@ -170,7 +170,9 @@ class Studio {
   updateButtons() {
     const publishing = this.broadcast.wanted;
     this.goLiveButton.disabled = this.state === "ended" || publishing || !this.broadcast.stream;
-    this.goLiveButton.textContent = this.state === "live" && !publishing ? "Resume video" : "Go live";
+    let label = this.state === "live" ? "Resume video" : "Go live";
+    if (publishing) label = "On air";
+    this.goLiveButton.textContent = label;
     this.endButton.disabled = this.state === "ended";
     this.$("#chat-input").disabled = this.state === "ended";
   }
@@ -207,6 +209,8 @@ class Studio {
     const box = this.$("[data-testid=connection-state]");
     box.dataset.state = state;
     box.textContent = CONNECTION_WORDS[state] || state;
+    this.$("#video-help").textContent = state === "connected"
+      ? "Viewers see this picture now." : "Viewers see this picture once you go live.";
     this.updateButtons();
   }
 

@@ -15,10 +15,11 @@ from aiohttp.test_utils import TestClient
 
 from live.app import create_app
 from live.config import Settings
+from live.keys import media_key
 from tests.conftest import delete_prefixed
 from tests.e2e.conftest import DESKTOP, OpenPage
 from tests.e2e.test_browser_media import PAGES, wait_for
-from tests.helpers import Actor, Api
+from tests.helpers import Actor, Api, eventually
 from tests.realtime.conftest import Socket
 
 HOST_PASSWORD = "host-password-1"  # tests.helpers.Api.host
@@ -121,6 +122,17 @@ async def test_host_runs_a_live_show_from_the_studio(  # noqa: PLR0915 - one sho
     assert current["state"] == "live"
     with capsys.disabled():
         print("\n" + json.dumps({"test": "studio", "go_live_click_to_viewer_first_frame_ms": click_to_first_frame_ms}))
+    assert await text_of(page, "[data-testid=go-live]") == "On air"
+
+    # Switching the microphone while live replaces the track in the preview and the sender; video keeps flowing.
+    mics = await page.eval_on_selector("#microphone", "s => [...s.options].map(o => o.value)")
+    assert len(mics) >= 2, mics  # Chromium's fake devices: a default and numbered inputs
+    await page.select_option("#microphone", mics[-1])
+    await page.wait_for_function(
+        "(id) => document.querySelector('#preview').srcObject.getAudioTracks()[0]?.getSettings().deviceId === id",
+        arg=mics[-1], timeout=10000)
+    assert await page.eval_on_selector("#preview", "v => v.srcObject.getAudioTracks().length") == 1
+    await page.wait_for_selector("[data-testid=connection-state][data-state=connected]")
 
     # Push a card: the room's card is that offer; the studio highlights its row.
     watcher = await viewer_socket(client, await api.viewer("Watcher"), show["id"])
@@ -245,3 +257,33 @@ async def test_the_merchant_opens_the_studio_and_the_counters_follow_a_declined_
     before = int(await text_of(page, "[data-testid=viewer-count]"))
     await viewer_socket(client, await api.viewer("Newcomer"), show["id"])
     await wait_text(page, "[data-testid=viewer-count]", str(before + 1))
+
+
+async def test_the_studio_publishes_again_when_the_server_drops_the_video(
+        api: Api, client: TestClient, open_page: OpenPage) -> None:
+    owner, host, show, _ = await studio_show(api)
+    await api.call("POST", f"/api/shows/{show['id']}/start", owner, expect=200)
+    page = await open_page(f"{str(client.make_url('')).rstrip('/')}/studio/{show['id']}")
+    await sign_in(page, host, HOST_PASSWORD)
+    await page.wait_for_function("document.querySelector('#preview')?.videoWidth > 0", timeout=15000)
+    assert await text_of(page, "[data-testid=go-live]") == "Resume video"  # live already: publish only
+    await page.click("[data-testid=go-live]")
+    await page.wait_for_selector("[data-testid=connection-state][data-state=connected]", timeout=15000)
+    media = client.app[media_key]
+    first = media.shows[show["id"]].publisher
+    assert first is not None
+
+    await media.end(first)  # the server hangs up on the host (as after a network failure)
+    started = time.monotonic()
+    await eventually(lambda: _republished(media, show["id"], first), timeout=30)
+    await page.wait_for_selector("[data-testid=connection-state][data-state=connected]", timeout=15000)
+    print(f"\nre-published {time.monotonic() - started:.1f} s after the server dropped the host")
+    await page.wait_for_function(
+        "Number(document.querySelector('[data-testid=bitrate]').dataset.kbps) > 0", timeout=15000)
+    _, current = await api.call("GET", f"/api/shows/{show['id']}", expect=200)
+    assert current["state"] == "live"
+
+
+async def _republished(media: Any, show_id: str, old: Any) -> bool:
+    publisher = media.shows[show_id].publisher if show_id in media.shows else None
+    return publisher is not None and publisher is not old
