@@ -255,8 +255,9 @@ async def test_the_merchant_opens_the_studio_and_the_counters_follow_a_declined_
     await page.wait_for_selector(f"{order}[data-status=payment_failed]", timeout=10000)
     await wait_counters(page, shell["id"], sold=0, reserved=0, remaining=5)
     before = int(await text_of(page, "[data-testid=viewer-count]"))
-    await viewer_socket(client, await api.viewer("Newcomer"), show["id"])
+    newcomer = await viewer_socket(client, await api.viewer("Newcomer"), show["id"])
     await wait_text(page, "[data-testid=viewer-count]", str(before + 1))
+    await newcomer.close()
 
 
 async def test_the_studio_publishes_again_when_the_server_drops_the_video(
