@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from aiohttp.test_utils import TestClient
+
+from live import keys
 from tests.helpers import Api, eventually
 from tests.realtime.conftest import Socket, SocketFactory
 
@@ -102,6 +105,24 @@ async def test_declined_payment_returns_the_unit(api: Api, sockets: SocketFactor
     await buyer_socket.wait_for("order", lambda e: e["order"]["status"] == "payment_failed")
     assert_no_staff_events(buyer_socket)
     assert all(e["order"]["status"] != "reserved" for e in buyer_socket.events["order"])
+
+
+async def test_an_expired_reservation_returns_the_unit(api: Api, sockets: SocketFactory, client: TestClient) -> None:
+    owner = await api.merchant()
+    show, offer = await api.live_show(owner, stock=3)
+    studio = await sockets(owner)
+    await studio.join(show["id"])
+    client.app[keys.payment_service_key].provider.async_delay_seconds = 60  # the bank never answers in time
+    status, body = await api.tap(await api.viewer("Slow", payment_method="pm_card_async"), show["id"], offer["id"])
+    assert status == 201
+    order_id = body["order"]["id"]
+    await studio.wait_for("offer_counters", counters_are(offer["id"], sold=0, reserved=1, remaining=2))
+    # Its reservation's time is up now (instead of in 10 minutes): the sweeper expires it.
+    rk = client.app[keys.redis_keys_key]
+    await client.app[keys.redis_key].zadd(rk.show(show["id"]).deadlines, {order_id: 0})
+    expired = await studio.wait_for("staff_order", order_is(order_id, "expired"), timeout=10)
+    assert expired["order"]["buyer_name"] == "Slow"
+    await studio.wait_for("offer_counters", counters_are(offer["id"], sold=0, reserved=0, remaining=3))
 
 
 async def test_a_socket_that_leaves_the_show_stops_hearing_staff_events(api: Api, sockets: SocketFactory) -> None:
