@@ -33,7 +33,7 @@ log = logging.getLogger("live.realtime")
 STAFF_ORDER, OFFER_COUNTERS = "staff_order", "offer_counters"
 RECENT_ORDERS = 20
 NAMES_CACHED = 10_000
-RECOUNT_EVERY = 0.25  # seconds: a recount scans every order of the show
+RECOUNT_EVERY = 0.25  # seconds between recounts (SQL aggregates) while orders keep coming
 
 
 def staff_room(show_id: str) -> str:

@@ -113,6 +113,9 @@ class Studio {
       if (this.$("#end-dialog").returnValue === "end") this.endShow();
     });
     this.$("#sign-out").addEventListener("click", () => logout());
+    window.addEventListener("beforeunload", (event) => {
+      if (this.broadcast.wanted) event.preventDefault(); // leaving would take the show off air
+    });
     this.on = {
       show: ({ show: changed }) => {
         this.setState(changed.state);
@@ -175,6 +178,7 @@ class Studio {
     this.goLiveButton.textContent = label;
     this.endButton.disabled = this.state === "ended";
     this.$("#chat-input").disabled = this.state === "ended";
+    this.$("[data-testid=chat-send]").disabled = this.state === "ended";
   }
 
   async goLive() {
