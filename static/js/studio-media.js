@@ -84,15 +84,22 @@ export class Broadcast {
     this.stream.addTrack(fresh);
   }
 
-  // Publish to the show (it must be live already). Resolves once the answer is applied.
+  // Publish to the show (it must be live already). Resolves once the answer is applied; a refusal (another
+  // device is publishing, the show ended) is thrown, not retried: only a session that dropped is re-published.
   async goLive(url) {
     this.url = url;
     this.wanted = true;
     this.attempt = 0;
-    await this.connect();
+    try {
+      await this.connect(false);
+    } catch (error) {
+      this.wanted = false;
+      this.onState("idle");
+      throw error;
+    }
   }
 
-  async connect() {
+  async connect(retrying = true) {
     clearTimeout(this.retryTimer);
     if (!this.wanted) return;
     this.onState("connecting");
@@ -112,9 +119,9 @@ export class Broadcast {
       });
       this.onState(session.pc.connectionState);
     } catch (error) {
-      this.onError(`Could not start the video: ${error.message}. Retrying…`);
+      if (!retrying) throw error;
+      this.onError(`Could not restart the video: ${error.message}. Retrying…`);
       this.retry();
-      throw error;
     }
   }
 
@@ -146,7 +153,7 @@ export class Broadcast {
     const delay = RETRY_MS[Math.min(this.attempt, RETRY_MS.length - 1)];
     this.attempt += 1;
     this.onState("failed");
-    this.retryTimer = setTimeout(() => this.connect().catch(() => {}), delay);
+    this.retryTimer = setTimeout(() => this.connect(), delay);
   }
 
   // Hang up (DELETE the WHIP session); the preview keeps running.
