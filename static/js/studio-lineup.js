@@ -164,7 +164,7 @@ export class Lineup {
       li.querySelector("[data-testid=pin]").setAttribute("aria-pressed", String(current && this.card.pinned));
       for (const button of li.querySelectorAll("button")) button.disabled = this.showState === "ended";
     }
-    this.unpinButton.hidden = !this.card;
+    this.unpinButton.hidden = !this.card || !live;
     this.tick();
     this.onTotals(totals);
   }

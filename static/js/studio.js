@@ -175,10 +175,12 @@ class Studio {
     this.goLiveButton.disabled = this.state === "ended" || publishing || !this.broadcast.stream;
     let label = this.state === "live" ? "Resume video" : "Go live";
     if (publishing) label = "On air";
+    if (this.state === "ended") label = "Show ended";
     this.goLiveButton.textContent = label;
     this.endButton.disabled = this.state === "ended";
     this.$("#chat-input").disabled = this.state === "ended";
     this.$("[data-testid=chat-send]").disabled = this.state === "ended";
+    this.$("#slow-mode").disabled = this.state === "ended";
   }
 
   async goLive() {

@@ -17,7 +17,7 @@ from live.app import create_app
 from live.config import Settings
 from live.keys import media_key
 from tests.conftest import delete_prefixed
-from tests.e2e.conftest import DESKTOP, OpenPage
+from tests.e2e.conftest import DESKTOP, PHONE, OpenPage
 from tests.e2e.test_browser_media import PAGES, wait_for
 from tests.helpers import Actor, Api, eventually
 from tests.realtime.conftest import Socket
@@ -242,7 +242,7 @@ async def test_someone_elses_host_sees_not_your_show(
 
 
 async def test_the_merchant_opens_the_studio_and_the_counters_follow_a_declined_payment(
-        api: Api, client: TestClient, open_page: OpenPage) -> None:
+        api: Api, client: TestClient, open_page: OpenPage, shot: Any) -> None:
     owner, _, show, (shell, _) = await studio_show(api)
     await api.call("POST", f"/api/shows/{show['id']}/start", owner, expect=200)
     page = await open_page(f"{str(client.make_url('')).rstrip('/')}/studio/{show['id']}")
@@ -258,6 +258,9 @@ async def test_the_merchant_opens_the_studio_and_the_counters_follow_a_declined_
     newcomer = await viewer_socket(client, await api.viewer("Newcomer"), show["id"])
     await wait_text(page, "[data-testid=viewer-count]", str(before + 1))
     await newcomer.close()
+    await page.wait_for_function("document.querySelector('#preview')?.videoWidth > 0", timeout=15000)
+    await page.set_viewport_size(PHONE)  # a host on a phone gets one column
+    await shot(page, "studio-phone")
 
 
 async def test_the_studio_publishes_again_when_the_server_drops_the_video(
