@@ -69,6 +69,14 @@ async def wait_counters(page: Any, offer_id: str, sold: int, reserved: int, rema
         arg=[row, {"sold": sold, "reserved": reserved, "remaining": remaining}], timeout=15000)
 
 
+async def unlabelled_controls(page: Any) -> list[str]:
+    """Every control visible on the page has an accessible name (a label, aria-label or its text)."""
+    return list(await page.evaluate("""() => [...document.querySelectorAll('button, input, select, textarea')]
+        .filter((e) => e.offsetParent !== null)
+        .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim())
+        .map((e) => e.outerHTML)"""))
+
+
 async def studio_show(api: Api) -> tuple[Actor, Actor, dict[str, Any], list[dict[str, Any]]]:
     owner = await api.merchant("Northwind Outfitters")
     host = await api.host(owner, "Maya")
@@ -175,6 +183,10 @@ async def test_host_runs_a_live_show_from_the_studio(  # noqa: PLR0915 - one sho
     await page.wait_for_selector(f"[data-testid=chat-message][data-message-id='{spam['id']}']")
     await page.hover(f"[data-testid=chat-message][data-message-id='{question['id']}']")
     await shot(page, "studio-live")
+    assert await unlabelled_controls(page) == []
+    await page.focus(f"{offer_row(beanie['id'])} [data-testid=push-card]")  # keyboard: Enter pushes the card
+    await page.keyboard.press("Enter")
+    await watcher.wait_for("card", lambda e: e["card"] and e["card"]["id"] == beanie["id"])
 
     # Delete: gone from the studio, the room is told, a late joiner never sees it.
     spam_row = f"[data-testid=chat-message][data-message-id='{spam['id']}']"
@@ -204,8 +216,8 @@ async def test_host_runs_a_live_show_from_the_studio(  # noqa: PLR0915 - one sho
     beanie_row = offer_row(beanie["id"])
     await page.fill(f"{beanie_row} [data-testid=deal-seconds]", "90")
     await page.click(f"{beanie_row} [data-testid=start-deal]")
-    deal = await watcher.wait_for("card", lambda e: e["card"] and e["card"]["id"] == beanie["id"])
-    assert deal["card"]["deal_ends_at"]
+    deal = await watcher.wait_for("card", lambda e: e["card"] and e["card"]["deal_ends_at"] is not None)
+    assert deal["card"]["id"] == beanie["id"] and deal["card"]["pinned"] is True
     await page.wait_for_selector(f"{beanie_row}[data-current=true]")
     assert "left" in await text_of(page, f"{beanie_row} .deal")
     await shot(page, "flash-deal")
