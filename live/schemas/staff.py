@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import Field
 
 from live.schemas.common import Output
+from live.schemas.orders import OrderOut
 
 
 class OfferCounts(Output):
@@ -15,20 +14,8 @@ class OfferCounts(Output):
     remaining: int = Field(description="Units still for sale")
 
 
-class StaffOrder(Output):
-    id: str
-    show_id: str
-    offer_id: str
-    buyer_id: str
+class StaffOrder(OrderOut):
     buyer_name: str | None = Field(description="The buyer's display name")
-    status: str
-    quantity: int
-    price_cents: int
-    amount_cents: int
-    currency: str
-    created_at: datetime
-    expires_at: datetime
-    failure_code: str | None
 
 
 class SalesOut(Output):
