@@ -11,7 +11,7 @@ from aiohttp import web
 from live import keys
 from live.api.routing import PUBLIC, ApiRouter, Call
 from live.auth import Role
-from live.realtime import audience, host
+from live.realtime import audience, host, staff
 from live.realtime.room import Room
 from live.schemas.room import (
     BlockedWordsIn,
@@ -26,6 +26,7 @@ from live.schemas.room import (
     ModerationIn,
     ModerationOut,
 )
+from live.schemas.staff import SalesOut
 
 router = ApiRouter("live room")
 STAFF: tuple[Role, ...] = ("merchant", "host")
@@ -102,3 +103,15 @@ async def get_blocked_words(call: Call[None, None]) -> BlockedWordsOut:
 async def set_blocked_words(call: Call[BlockedWordsIn, None]) -> BlockedWordsOut:
     assert call.user.merchant_id
     return BlockedWordsOut(words=await _room(call).blocked.replace(call.user.merchant_id, call.body.words))
+
+
+@router.get("/api/shows/{show_id}/sales", summary="Live per-offer counters (sold, reserved, remaining) and the "
+            "newest orders (host or merchant; the studio gets the same over its socket)", roles=STAFF,
+            response=SalesOut)
+async def sales(call: Call[None, None]) -> SalesOut:
+    room = _room(call)
+    async with call.session() as session:
+        show = await host.staff_show(session, call.user, call.path("show_id"))
+    rev: str | None = await room.redis.hget(room.rk.show(show.id).room, "rev")  # type: ignore[assignment]
+    lineup = await room.lineups.get(show.id, rev)
+    return await staff.overview(room, lineup)

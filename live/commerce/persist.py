@@ -102,6 +102,5 @@ class OrderPersister(StreamConsumer):
         for show_id in {e.order.show_id for e in events if e.returned}:
             async with self.sessionmaker() as session:
                 await shows.sync_returned_stock(session, self.redis, self.rk, show_id)
-        for event in events:
-            if event.type != "created":
-                await self.order_changed.send(event.order.public())
+        for event in events:  # created too: the show's staff see every reservation
+            await self.order_changed.send(event.order.public())

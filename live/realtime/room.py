@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +16,7 @@ from db.models import Show
 from db.session import Sessionmaker
 from live.auth import Principal, TokenService
 from live.errors import Forbidden
-from live.realtime import cards, chat, engine, presence
+from live.realtime import cards, chat, engine, presence, staff
 from live.realtime import protocol as p
 from live.realtime.broadcaster import Broadcaster
 from live.realtime.chat import BlockedWords
@@ -44,6 +44,7 @@ class Room:
     blocked: BlockedWords
     counter: ReactionCounter
     ticker: RoomTicker
+    staff: staff.StaffFeed = field(default_factory=staff.StaffFeed)
 
     def session(self) -> AsyncSession:
         return self.sessionmaker()
@@ -88,6 +89,7 @@ async def leave(room: Room, member: Member) -> None:
     if show_id is None:
         return
     await room.sio.leave_room(member.sid, p.show_room(show_id), namespace=p.NAMESPACE)
+    await staff.leave(room, member.sid, show_id)
     if member.user_id:
         await room.redis.srem(room.rk.show(show_id).sockets_of(member.user_id), member.sid)
 
@@ -121,7 +123,10 @@ async def join(room: Room, member: Member, show_id: str) -> dict[str, Any]:
         room_hash, tail, counters, entries, muted, *_ = await pipe.execute()
     if room_hash.get("rev") != lineup.rev:
         lineup = await room.lineups.get(show_id, room_hash.get("rev"))
-    return snapshot(room, member, lineup, room_hash, tail, counters, entries, bool(muted))
+    result = snapshot(room, member, lineup, room_hash, tail, counters, entries, bool(muted))
+    if result["you"]["staff"]:  # counters and the newest orders, then their live updates (staff only)
+        result["staff"] = await staff.enter(room, member.sid, lineup)
+    return result
 
 
 def snapshot(room: Room, member: Member, lineup: Lineup, room_hash: Mapping[str, str], tail: list[str],
@@ -175,4 +180,7 @@ async def on_broadcast_changed(room: Room, state: BroadcastState) -> None:
 
 
 async def on_order_changed(room: Room, order: dict[str, Any]) -> None:
-    await room.broadcaster.order(order)
+    """The buyer hears of changes after the reservation (its HTTP answer told them of that); staff of all."""
+    if order["status"] != "reserved":
+        await room.broadcaster.order(order)
+    staff.on_order_changed(room, order)

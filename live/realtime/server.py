@@ -88,6 +88,7 @@ async def realtime_ctx(app: web.Application) -> AsyncIterator[None]:
     ticker.start()
     yield
     await close(sio, ticker)
+    await room.staff.close()
 
 
 async def close(sio: socketio.AsyncServer, ticker: RoomTicker) -> None:

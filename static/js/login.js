@@ -2,8 +2,10 @@
 // form in `container` first when nobody (or the wrong role) is signed in. The server sets the HttpOnly cookie.
 import { api, ApiError, currentUser } from "/static/js/api.js";
 
-export async function requireLogin(container, roles, { title = "Sign in" } = {}) {
-  const user = await currentUser();
+// `user`: the caller already knows who is signed in (null: nobody), so /api/me is not asked (its 401 logs a
+// console error in Chromium).
+export async function requireLogin(container, roles, { title = "Sign in", user: known } = {}) {
+  const user = known === undefined ? await currentUser() : known;
   if (user && roles.includes(user.role)) return user;
   return new Promise((resolve) => {
     container.replaceChildren(loginForm(title, roles, resolve));

@@ -165,6 +165,7 @@ CASES = [
     Case("POST", "/api/shows/{show}/moderation", a_live_show_and_viewer,
          lambda t, a: {"user_id": t["target"], "action": "mute"}, STAFF),
     Case("PUT", "/api/merchants/me/blocked-words", nothing, lambda t, a: {"words": ["spam"]}, MERCHANTS),
+    Case("GET", "/api/shows/{show}/sales", a_live_show_with_offer, None, STAFF),  # the studio's counters
     Case("POST", "/api/shows/{show}/whip", a_live_show_and_offer, lambda t, a: t["sdp"], STAFF, SDP),
     Case("PATCH", "/api/shows/{show}/whip/{session}", a_publishing_show, lambda t, a: t["fragment"], STAFF,
          "application/trickle-ice-sdpfrag"),

@@ -133,6 +133,7 @@ async def test_unknown_ids_are_404_or_422(api: Api) -> None:
     owner = await api.merchant()
     missing = "shw_00000000000000000000000"
     for method, path in [("GET", f"/api/shows/{missing}"), ("POST", f"/api/shows/{missing}/start"),
+                         ("GET", f"/api/shows/{missing}/sales"), ("GET", "/api/shows/not%20an%20id/sales"),
                          ("PATCH", "/api/products/prd_00000000000000000000000"),
                          ("GET", "/api/shows/..%2F..%2Fetc%2Fpasswd"), ("GET", "/api/nowhere")]:
         status, body = await api.call(method, path, owner, json={} if method == "PATCH" else None)

@@ -1,0 +1,145 @@
+"""What only a show's staff (its host and merchant) sees live in the studio: per-offer counters and the newest
+orders. Viewers must never receive these (other buyers' names and the sale's pace), so they go to a separate
+``staff:<show>`` room that only staff sockets enter when they join.
+
+``remaining`` is the offer's stock counter in Redis (the one the tap script decrements, live). ``sold`` and
+``reserved`` are the paid and reserved units in SQL, one GROUP BY on the show's index: no Redis counter of
+them exists, and summing the show's orders hash in Python costs ~150 ms per 10,000 orders, while the order
+events that trigger a recount are sent after their SQL commit, so SQL already has them. A burst of orders is
+coalesced into one recount per show, at most four a second (``StaffFeed``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+
+from db.models import Order, User
+from live.commerce.orders import PAID, RESERVED
+from live.commerce.queries import record_from_row
+from live.realtime import protocol as p
+from live.schemas.staff import SalesOut
+
+if TYPE_CHECKING:
+    from live.realtime.lineup import Lineup
+    from live.realtime.room import Room
+
+log = logging.getLogger("live.realtime")
+STAFF_ORDER, OFFER_COUNTERS = "staff_order", "offer_counters"
+RECENT_ORDERS = 20
+NAMES_CACHED = 10_000
+RECOUNT_EVERY = 0.25  # seconds between recounts (SQL aggregates) while orders keep coming
+
+
+def staff_room(show_id: str) -> str:
+    return f"staff:{show_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Sales:
+    counters: dict[str, dict[str, int]]  # offer_id -> {sold, reserved, remaining}
+    recent: list[dict[str, Any]]  # the newest orders first, with buyer_name
+
+
+async def read_sales(room: Room, show_id: str, allocated: Mapping[str, int] | None = None) -> Sales:
+    """The show's counters and newest orders. ``allocated`` (offer_id -> units) lists the lineup's offers with
+    what stands in for a missing stock counter: the allocated stock before the sale opens, else 0."""
+    stock: dict[str, str] = await room.redis.hgetall(room.rk.show(show_id).stock)  # type: ignore[assignment]
+    async with room.session() as session:
+        units = await session.execute(
+            select(Order.offer_id, Order.status, func.sum(Order.quantity))
+            .where(Order.show_id == show_id, Order.status.in_((PAID, RESERVED)))
+            .group_by(Order.offer_id, Order.status)
+        )
+        held = {(offer_id, status): int(total) for offer_id, status, total in units}
+        rows = await session.execute(
+            select(Order, User.display_name).join(User, User.id == Order.buyer_id)
+            .where(Order.show_id == show_id).order_by(Order.id.desc()).limit(RECENT_ORDERS)
+        )
+        recent = [{**record_from_row(order).public(), "buyer_name": name} for order, name in rows]
+    remaining = {**(allocated or {}), **{str(k): int(v) for k, v in stock.items()}}
+    offer_ids = {*remaining, *(offer_id for offer_id, _ in held)}
+    counters = {
+        offer_id: {"sold": held.get((offer_id, PAID), 0), "reserved": held.get((offer_id, RESERVED), 0),
+                   "remaining": remaining.get(offer_id, 0)}
+        for offer_id in offer_ids
+    }
+    return Sales(counters, recent)
+
+
+@dataclass
+class StaffFeed:
+    """Per process: buyers' display names (cached: a name is read from SQL once) and, per show, the order
+    changes waiting to be sent. The order persister announces each change and must not wait for SQL or a
+    recount, so a task per show sends what piled up: one name query, the orders, then one recount."""
+
+    names: dict[str, str] = field(default_factory=dict)
+    pending: dict[str, list[Mapping[str, Any]]] = field(default_factory=dict)
+    running: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+
+    async def buyer_names(self, room: Room, buyer_ids: Iterable[str]) -> dict[str, str]:
+        missing = {b for b in buyer_ids if b not in self.names}
+        if missing:
+            async with room.session() as session:
+                rows = await session.execute(select(User.id, User.display_name).where(User.id.in_(missing)))
+            if len(self.names) > NAMES_CACHED:
+                self.names.clear()
+            self.names.update({user_id: name for user_id, name in rows})
+        return self.names
+
+    def order_changed(self, room: Room, order: Mapping[str, Any]) -> None:
+        show_id = str(order["show_id"])
+        self.pending.setdefault(show_id, []).append(order)
+        if show_id not in self.running:
+            self.running[show_id] = asyncio.create_task(self._send(room, show_id))
+
+    async def _send(self, room: Room, show_id: str) -> None:
+        try:
+            while orders := self.pending.pop(show_id, None):
+                names = await self.buyer_names(room, {str(o["buyer_id"]) for o in orders})
+                for order in orders:
+                    view = {**order, "buyer_name": names.get(str(order["buyer_id"]))}
+                    await room.broadcaster.everywhere(STAFF_ORDER, {"show_id": show_id, "order": view},
+                                                      staff_room(show_id))
+                sales = await read_sales(room, show_id)
+                await room.broadcaster.everywhere(OFFER_COUNTERS, {"show_id": show_id, "offers": sales.counters},
+                                                  staff_room(show_id))
+                if show_id in self.pending:  # a sale is running: recount at most every RECOUNT_EVERY
+                    await asyncio.sleep(RECOUNT_EVERY)
+        except Exception:
+            log.exception("staff feed failed", extra={"show_id": show_id})
+        finally:
+            self.running.pop(show_id, None)
+
+    async def close(self) -> None:
+        for task in list(self.running.values()):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+async def overview(room: Room, lineup: Lineup) -> SalesOut:
+    """The counters of every offer in the lineup and the newest orders with their buyers' names."""
+    scheduled = lineup.show.state == "scheduled"
+    sales = await read_sales(room, lineup.show.id, {o.id: o.stock if scheduled else 0 for o in lineup.offers})
+    return SalesOut.model_validate({"counters": sales.counters, "orders": sales.recent})
+
+
+async def enter(room: Room, sid: str, lineup: Lineup) -> dict[str, Any]:
+    """A staff socket joined: into the staff room first, then read, so no order falls between the two."""
+    await room.sio.enter_room(sid, staff_room(lineup.show.id), namespace=p.NAMESPACE)
+    return (await overview(room, lineup)).model_dump(mode="json")
+
+
+async def leave(room: Room, sid: str, show_id: str) -> None:
+    await room.sio.leave_room(sid, staff_room(show_id), namespace=p.NAMESPACE)
+
+
+def on_order_changed(room: Room, order: Mapping[str, Any]) -> None:
+    """Every order change (created, paid, failed, expired) reaches the show's staff, then fresh counters."""
+    room.staff.order_changed(room, order)
