@@ -47,7 +47,9 @@ export function createCheckout(root, { showId, card, identity }) {
     const current = card.current();
     const soldOut = Boolean(current) && card.remaining() <= 0;
     const onSale = card.buyable() && identity.showLive();
-    button.disabled = busy || soldOut || !onSale;
+    // Busy is not disabled: a disabled button would drop the keyboard focus (taps are ignored meanwhile).
+    button.disabled = soldOut || !onSale;
+    button.setAttribute("aria-busy", String(busy));
     button.textContent = busy ? "…" : soldOut ? "Sold out" : onSale ? "Buy" : "Not on sale";
     // Nothing of ours in flight or won: say why the button is off.
     const mine = ["reserving", "reserved", "paid"].includes(status.dataset.status);

@@ -1,7 +1,7 @@
 // The viewer's page /watch/{show_id} (also framed by static/embed.js with ?embed=1): the show's state
 // (upcoming, live, off air, ended) from the room's snapshot and `show` events, and the wiring of the video,
 // the product card, buying and chat. The socket is reopened as the new viewer after a sign-up.
-import { api, currentUser, idempotencyKey } from "/static/js/api.js";
+import { api, idempotencyKey, rememberToken } from "/static/js/api.js";
 import { connectRoom } from "/static/js/room.js";
 import { createCard } from "/static/js/watch-card.js";
 import { createChat } from "/static/js/watch-chat.js";
@@ -141,13 +141,33 @@ function setupLineupToggle() {
   });
 }
 
+// Who is watching. A dead token (expired, or from another secret) would make the room refuse the socket, so
+// it is dropped and the page watches anonymously.
+async function whoAmI() {
+  try {
+    return await api("GET", "/api/me");
+  } catch (error) {
+    if (error.status !== 401) throw error;
+    if (["token_expired", "invalid_token"].includes(error.code)) {
+      rememberToken(null);
+      await api("DELETE", "/api/sessions");
+    }
+    return null;
+  }
+}
+
 async function main() {
   setupLineupToggle();
   let info;
   try {
-    [info, user] = await Promise.all([api("GET", `/api/shows/${encodeURIComponent(showId)}`), currentUser()]);
+    user = await whoAmI(); // first: a dead cookie fails every request, the public ones too
+    info = await api("GET", `/api/shows/${encodeURIComponent(showId)}`);
   } catch (error) {
-    $("show-title").textContent = error.status === 404 ? "Show not found" : "The show cannot be loaded";
+    const text = error.status === 404 ? "Show not found" : "The show cannot be loaded";
+    $("show-title").textContent = text;
+    $("missing").querySelector(".big").textContent = text;
+    $("missing").querySelector(".muted-light").textContent =
+      error.status === 404 ? "Check the link you were given." : error.message;
     $("missing").hidden = false;
     return;
   }

@@ -151,7 +151,7 @@ async def test_upcoming_countdown_and_calendar_then_live_without_reload(
     await api.call("POST", f"/api/shows/{show['id']}/start", host, expect=200)
     await expect(upcoming).to_be_hidden()
     await expect(page.get_by_test_id("show-state")).to_have_text("LIVE")
-    await go_on_air(browser, client, show["id"], host)
+    studio = await go_on_air(browser, client, show["id"], host)
     await page.wait_for_function(HAS_PICTURE, timeout=WAIT_MS)
     picture_s = time.monotonic() - started
     assert len(whep_posts) >= 1
@@ -163,6 +163,19 @@ async def test_upcoming_countdown_and_calendar_then_live_without_reload(
     await shot(page, "live")
     with capsys.disabled():
         print("\n" + json.dumps({"test": "watch", "start_to_decoded_video_s": round(picture_s, 2)}))
+
+    # The host's video drops (the show stays live): an off-air overlay; back on air, the same viewing session
+    # resumes at the new publisher's pictures.
+    await studio.evaluate("window.session.stop()")
+    await expect(page.get_by_test_id("paused")).to_be_visible()
+    await expect(page.get_by_test_id("show-state")).to_have_text("Off air")
+    await shot(page, "off-air")
+    await studio.reload()
+    await studio.wait_for_function("window.published || window.failure", timeout=WAIT_MS)
+    await expect(page.get_by_test_id("paused")).to_be_hidden()
+    await expect(page.get_by_test_id("show-state")).to_have_text("LIVE")
+    frames = await page.evaluate("window.watchState.videoFrames")
+    await page.wait_for_function(f"window.watchState.videoFrames > {frames + 10}", timeout=WAIT_MS)
 
     await api.call("POST", f"/api/shows/{show['id']}/end", host, expect=200)
     await expect(page.get_by_test_id("ended")).to_be_visible()
@@ -215,12 +228,29 @@ async def test_phone_card_first_tap_checkout_then_one_tap(
     assert {o["status"] for o in orders} == {"paid"} and len({o["buyer_id"] for o in orders}) == 1
     assert orders[0]["buyer"]["shipping_address"]["country"] == "GB"
 
+    # The limit is 3 a buyer: the third tap buys, the fourth is refused.
+    await page.get_by_test_id("buy").click()
+    await expect(remaining).to_have_text("Only 2 left")
+    await expect(status).to_have_attribute("data-status", "paid")
+    await page.get_by_test_id("buy").click()
+    await expect(status).to_have_attribute("data-status", "limit_reached")
+    await expect(status).to_have_text("Limit reached")
+    assert len(await show_orders(api, owner, show["id"])) == 3
+
+    # A flash deal: the card counts down to its end.
+    await api.call("POST", f"/api/shows/{show['id']}/offers/{offer['id']}/deal", host,
+                   json={"duration_seconds": 120}, expect=200)
+    deal = card.get_by_test_id("deal-countdown")
+    await expect(deal).to_be_visible()
+    await expect(deal).to_have_text(re.compile(r"^Flash deal ends in (2:00|1:5\d)$"))
+    await shot(page, "flash-deal")
+
     # Someone else buys: the count falls on this page without a reload.
     other = await api.viewer("Sam")
     status_code, _ = await api.tap(other, show["id"], offer["id"])
     assert status_code == 201
-    await expect(remaining).to_have_text("Only 2 left")
-    await expect(remaining).to_have_attribute("data-remaining", "2")
+    await expect(remaining).to_have_text("Only 1 left")
+    await expect(remaining).to_have_attribute("data-remaining", "1")
 
 
 async def test_two_viewers_race_for_the_last_unit(api: Api, client: TestClient, open_page: OpenPage, shot: Any) -> None:
@@ -265,6 +295,7 @@ async def test_chat_name_prompt_host_removes_message_and_reactions_float(
     await expect(message).to_contain_text("Kim")
     await expect(page.locator("#chat-input")).to_have_value("")
     message_id = await message.get_attribute("data-message-id")
+    viewer_id = await page.evaluate("fetch('/api/me').then(r => r.json()).then(u => u.id)")
 
     # Untrusted text stays text (after the server's pause between one viewer's messages).
     await page.wait_for_timeout(1100)
@@ -276,18 +307,38 @@ async def test_chat_name_prompt_host_removes_message_and_reactions_float(
     await api.call("DELETE", f"/api/shows/{show['id']}/chat/{message_id}", host, expect=204)
     await expect(page.locator(f"[data-testid=chat-message][data-message-id='{message_id}']")).to_have_count(0)
 
+    # The chatter buys: the checkout completes the same viewer (name kept) instead of making a new one.
+    await push_card(api, host, show, offer)
+    await page.get_by_test_id("buy").click()
+    await expect(page.locator("#checkout-name")).to_have_value("Kim")
+    await checkout(page, "Kim")
+    await expect(page.get_by_test_id("order-status")).to_have_attribute("data-status", "paid")
+    orders = await show_orders(api, owner, show["id"])
+    assert [o["buyer"]["display_name"] for o in orders] == ["Kim"]
+    assert orders[0]["buyer_id"] == viewer_id
+
     await page.click("button[data-testid=react-heart]")
     await page.wait_for_selector(".floating-reaction[data-kind=heart]", state="attached", timeout=WAIT_MS)
     await shot(page, "reaction")
 
     # The host mutes the viewer: the next message is refused inline.
-    viewer_id = await page.evaluate("fetch('/api/me').then(r => r.json()).then(u => u.id)")
     await api.call("POST", f"/api/shows/{show['id']}/moderation", host, json={"user_id": viewer_id, "action": "mute"},
                    expect=200)
     await page.wait_for_timeout(1100)
     await page.fill("#chat-input", "hello?")
     await page.click("button[data-testid=chat-send]")
     await expect(page.get_by_test_id("chat-error")).to_have_text("The host muted you in this show.")
+
+
+async def test_a_dead_cookie_is_dropped_and_the_page_watches_anonymously(
+        api: Api, client: TestClient, open_page: OpenPage) -> None:
+    owner, host, show, offer = await live_with_card(api)
+    await push_card(api, host, show, offer)
+    expired = Actor(host.token[:-4] + "AAAA", host.user)  # a token whose signature does not verify
+    page = await viewer_page(open_page, client, show["id"], expired)
+    await expect(page.get_by_test_id("card-title")).to_have_text("Cloud Runner sneakers")
+    await expect(page.locator("body")).to_have_attribute("data-room", "connected")
+    assert not [c for c in await page.context.cookies() if c["name"] == COOKIE_NAME]
 
 
 async def test_declined_card_shows_payment_declined_and_the_unit_comes_back(
@@ -297,8 +348,10 @@ async def test_declined_card_shows_payment_declined_and_the_unit_comes_back(
     page = await viewer_page(open_page, client, show["id"], viewport=DESKTOP)
     remaining = page.get_by_test_id("card-remaining")
     await expect(remaining).to_have_text("Only 3 left")
-    await page.get_by_test_id("buy").click()
+    await page.get_by_test_id("buy").focus()  # from the keyboard
+    await page.keyboard.press("Enter")
     await checkout(page, "Lee", payment="pm_card_declined")
+    await expect(page.get_by_test_id("buy")).to_be_focused()  # the dialog hands focus back
     status = page.get_by_test_id("order-status")
     await expect(status).to_have_attribute("data-status", "payment_failed")
     await expect(status).to_have_text("Payment declined")
