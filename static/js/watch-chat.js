@@ -68,6 +68,7 @@ export function createChat(root, { identity, emit }) {
   const error = form.querySelector("[data-testid=chat-error]");
   const layer = root.querySelector(".reactions-layer");
   const signIn = askName(root.querySelector("dialog[data-testid=name-dialog]"), identity);
+  const own = {}; // our reactions shown at once, left out of the next per-second sum that includes them
 
   function item(message) {
     const li = document.createElement("li");
@@ -122,8 +123,11 @@ export function createChat(root, { identity, emit }) {
     button.classList.remove("pop");
     void button.offsetWidth; // restart the little press animation
     button.classList.add("pop");
+    const kind = button.dataset.kind;
     try {
-      await emit("react", { kind: button.dataset.kind });
+      await emit("react", { kind });
+      own[kind] = (own[kind] || 0) + 1;
+      float(kind);
     } catch (caught) {
       error.textContent = messageError(caught);
     }
@@ -157,7 +161,9 @@ export function createChat(root, { identity, emit }) {
     },
     reactions(counts) {
       for (const [kind, n] of Object.entries(counts)) {
-        for (let i = 0; i < Math.min(n, MAX_FLOATERS_PER_KIND); i += 1) float(kind);
+        const others = n - Math.min(n, own[kind] || 0);
+        own[kind] = Math.max(0, (own[kind] || 0) - n);
+        for (let i = 0; i < Math.min(others, MAX_FLOATERS_PER_KIND); i += 1) float(kind);
       }
     },
     moderated(action) {

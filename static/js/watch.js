@@ -105,6 +105,7 @@ function connect() {
   joined = new Promise((resolve) => { ready = resolve; });
   room = connectRoom(showId, {
     onSnapshot(snapshot) {
+      document.body.dataset.room = "joined";
       applyShow(snapshot.show);
       card.setLineup(snapshot.offers, snapshot.stock);
       card.setCard(snapshot.card);

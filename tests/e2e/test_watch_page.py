@@ -317,8 +317,12 @@ async def test_chat_name_prompt_host_removes_message_and_reactions_float(
     assert [o["buyer"]["display_name"] for o in orders] == ["Kim"]
     assert orders[0]["buyer_id"] == viewer_id
 
+    # A heart floats up at once for the sender, and from the room's per-second sum for everyone else.
+    watcher = await viewer_page(open_page, client, show["id"])
+    await expect(watcher.locator("body")).to_have_attribute("data-room", "joined")
     await page.click("button[data-testid=react-heart]")
     await page.wait_for_selector(".floating-reaction[data-kind=heart]", state="attached", timeout=WAIT_MS)
+    await watcher.wait_for_selector(".floating-reaction[data-kind=heart]", state="attached", timeout=WAIT_MS)
     await shot(page, "reaction")
 
     # The host mutes the viewer: the next message is refused inline.
@@ -337,7 +341,7 @@ async def test_a_dead_cookie_is_dropped_and_the_page_watches_anonymously(
     expired = Actor(host.token[:-4] + "AAAA", host.user)  # a token whose signature does not verify
     page = await viewer_page(open_page, client, show["id"], expired)
     await expect(page.get_by_test_id("card-title")).to_have_text("Cloud Runner sneakers")
-    await expect(page.locator("body")).to_have_attribute("data-room", "connected")
+    await expect(page.locator("body")).to_have_attribute("data-room", "joined")
     assert not [c for c in await page.context.cookies() if c["name"] == COOKIE_NAME]
 
 
