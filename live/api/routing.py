@@ -162,7 +162,13 @@ async def parse_body(request: web.Request, model: type[BaseModel]) -> Any:
 
 
 def _authorize(ep: Endpoint, request: web.Request) -> Principal | None:
-    principal = optional_principal(request.app[keys.tokens_key], request)
+    try:
+        principal = optional_principal(request.app[keys.tokens_key], request)
+    except Unauthorized:
+        if ep.roles is not None or "Authorization" in request.headers:
+            raise
+        # An expired page cookie on a public endpoint: anonymous, so the page still loads, signs up or out.
+        return None
     if ep.roles is None:
         return principal
     if principal is None:

@@ -3,6 +3,9 @@
 // server's stable code ("sold_out", "limit_reached", ...).
 
 const TOKEN_KEY = "live_token";
+// Where third-party storage is blocked (a framed player in a browser blocking third-party cookies), the
+// token lives in this page only.
+let memoryToken = null;
 
 export class ApiError extends Error {
   constructor(status, code, message, body) {
@@ -20,13 +23,14 @@ export function framed() {
 
 export function storedToken() {
   try {
-    return sessionStorage.getItem(TOKEN_KEY);
+    return sessionStorage.getItem(TOKEN_KEY) || memoryToken;
   } catch (_) {
-    return null; // storage blocked (a sandboxed frame): the cookie is all we have
+    return memoryToken; // storage blocked (a sandboxed or third-party frame)
   }
 }
 
 export function rememberToken(token) {
+  memoryToken = token || null;
   try {
     if (token) sessionStorage.setItem(TOKEN_KEY, token);
     else sessionStorage.removeItem(TOKEN_KEY);

@@ -95,3 +95,20 @@ async def test_bad_and_expired_tokens_are_401(api: Api, settings) -> None:  # ty
     forged = other_service.issue(Principal("usr_1", "merchant", "mer_1", "x"))
     await api.call("GET", "/api/me", headers={"Authorization": f"Bearer {forged}"}, expect=401)
     await api.call("GET", "/api/me", headers={"Authorization": "Basic abc"}, expect=401)
+
+
+async def test_an_expired_cookie_is_anonymous_on_public_endpoints(api: Api, settings) -> None:  # type: ignore[no-untyped-def]
+    """A page whose cookie expired can still load a show, sign a viewer up and log out (which clears it);
+    endpoints that need an account still answer 401, and a bad Authorization header always does."""
+    from live.auth import COOKIE_NAME, Principal, TokenService
+
+    expired = TokenService(settings.secret_key, ttl_seconds=-10).issue(Principal("usr_1", "viewer", None, "x"))
+    api.client.session.cookie_jar.update_cookies({COOKIE_NAME: expired})
+    _, body = await api.call("GET", "/api/me", expect=401, keep_cookies=True)
+    assert body["error"]["code"] == "token_expired"
+    await api.call("GET", "/api/shows", expect=200, keep_cookies=True)
+    await api.call("DELETE", "/api/sessions", expect=204, keep_cookies=True)
+    api.client.session.cookie_jar.update_cookies({COOKIE_NAME: expired})
+    _, body = await api.call("POST", "/api/viewers", json={"display_name": "Back again"}, expect=201)
+    assert body["viewer"]["display_name"] == "Back again"
+    await api.call("GET", "/api/shows", headers={"Authorization": f"Bearer {expired}"}, expect=401)
