@@ -12,9 +12,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from aiohttp.test_utils import TestClient
+
+from live.app import create_app
+from live.config import Settings
+from tests.conftest import delete_prefixed
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
+PAGES = Path(__file__).parent / "pages"  # test-only pages: a bare WHIP publisher and WHEP viewer, a picture
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--use-fake-device-for-media-stream",
@@ -30,6 +36,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
             if not HAS_CHROMIUM:
                 item.add_marker(pytest.mark.skip(reason=NO_CHROMIUM))
+
+
+@pytest.fixture
+async def client(aiohttp_client, settings: Settings) -> AsyncIterator[TestClient]:  # type: ignore[no-untyped-def]
+    """The app with the test pages under /e2e/, on ``settings.port`` so the sandbox's payment webhooks
+    reach it."""
+    app = create_app(settings)
+    app.router.add_static("/e2e/", PAGES)
+    test_client = await aiohttp_client(app, server_kwargs={"port": settings.port})
+    yield test_client
+    await test_client.close()
+    await delete_prefixed(settings.redis_url or "", settings.redis_prefix)
+
+
+def base_url(client: TestClient) -> str:
+    return str(client.make_url("")).rstrip("/")
 
 
 @pytest.fixture

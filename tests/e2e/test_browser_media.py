@@ -5,30 +5,13 @@ from the viewer's POST to its first decoded frame is printed and recorded (junit
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 
-from live.app import create_app
-from live.config import Settings
 from live.keys import media_key
-from tests.conftest import delete_prefixed
 from tests.helpers import Api
-
-PAGES = Path(__file__).parent / "pages"
-
-
-@pytest.fixture
-async def client(aiohttp_client, settings: Settings) -> AsyncIterator[TestClient]:  # type: ignore[no-untyped-def]
-    """The app, plus the test pages under /e2e/."""
-    app = create_app(settings)
-    app.router.add_static("/e2e/", PAGES)
-    test_client = await aiohttp_client(app)
-    yield test_client
-    await delete_prefixed(settings.redis_url or "", settings.redis_prefix)
 
 
 async def wait_for(page: Any, expression: str, timeout_ms: int = 20000) -> Any:

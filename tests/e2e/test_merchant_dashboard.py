@@ -4,32 +4,16 @@ results and chart."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-import pytest
 from aiohttp.test_utils import TestClient
 
-from live.app import create_app
-from live.config import Settings
-from tests.conftest import delete_prefixed
-from tests.e2e.conftest import DESKTOP, OpenPage
+from tests.e2e.conftest import DESKTOP, OpenPage, base_url
 from tests.helpers import Actor, Api, eventually, unique_email
 from tests.realtime.conftest import Socket
 
 CLIPBOARD = ["clipboard-read", "clipboard-write"]
-
-
-@pytest.fixture
-async def client(aiohttp_client, settings: Settings) -> AsyncIterator[TestClient]:  # type: ignore[no-untyped-def]
-    test_client = await aiohttp_client(create_app(settings))
-    yield test_client
-    await delete_prefixed(settings.redis_url or "", settings.redis_prefix)
-
-
-def base_url(client: TestClient) -> str:
-    return str(client.make_url("")).rstrip("/")
 
 
 async def fill_product(page: Any, sku: str, title: str, price: str, inventory: str, image: str = "") -> None:

@@ -7,66 +7,17 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 
-from live.app import create_app
-from live.config import Settings
 from live.keys import media_key
-from tests.conftest import delete_prefixed
 from tests.e2e.conftest import DESKTOP, PHONE, OpenPage
-from tests.e2e.test_browser_media import PAGES, wait_for
+from tests.e2e.flows import HOST_PASSWORD, counters, offer_row, sign_in, text_of, wait_counters, wait_text
+from tests.e2e.test_browser_media import wait_for
 from tests.helpers import Actor, Api, eventually
 from tests.realtime.conftest import Socket
-
-HOST_PASSWORD = "host-password-1"  # tests.helpers.Api.host
-
-
-@pytest.fixture
-async def client(aiohttp_client, settings: Settings) -> AsyncIterator[TestClient]:  # type: ignore[no-untyped-def]
-    """The app with the /e2e/ test pages, on ``settings.port`` so the sandbox's payment webhooks reach it."""
-    app = create_app(settings)
-    app.router.add_static("/e2e/", PAGES)
-    test_client = await aiohttp_client(app, server_kwargs={"port": settings.port})
-    yield test_client
-    await test_client.close()
-    await delete_prefixed(settings.redis_url or "", settings.redis_prefix)
-
-
-async def sign_in(page: Any, actor: Actor, password: str) -> None:
-    await page.fill("#login-email", actor.user["email"])
-    await page.fill("#login-password", password)
-    await page.click("[data-testid=login-submit]")
-
-
-async def text_of(page: Any, selector: str) -> str:
-    return str(await page.text_content(selector, timeout=10000)).strip()
-
-
-async def wait_text(page: Any, selector: str, text: str, timeout_ms: int = 15000) -> None:
-    await page.wait_for_function(
-        "([s, t]) => { const e = document.querySelector(s); return e && e.textContent.trim() === t; }",
-        arg=[selector, text], timeout=timeout_ms)
-
-
-def offer_row(offer_id: str) -> str:
-    return f"[data-testid=offer][data-offer-id='{offer_id}']"
-
-
-async def counters(page: Any, offer_id: str) -> dict[str, int]:
-    row = offer_row(offer_id)
-    return {k: int(await text_of(page, f"{row} [data-testid={k}]")) for k in ("sold", "reserved", "remaining")}
-
-
-async def wait_counters(page: Any, offer_id: str, sold: int, reserved: int, remaining: int) -> None:
-    row = offer_row(offer_id)
-    await page.wait_for_function(
-        """([row, want]) => ['sold', 'reserved', 'remaining'].every(
-             (k) => document.querySelector(`${row} [data-testid=${k}]`)?.textContent === String(want[k]))""",
-        arg=[row, {"sold": sold, "reserved": reserved, "remaining": remaining}], timeout=15000)
 
 
 async def unlabelled_controls(page: Any) -> list[str]:

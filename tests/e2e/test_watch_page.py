@@ -9,7 +9,6 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -19,54 +18,22 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from playwright.async_api import expect
 
-from live.app import create_app
 from live.auth import COOKIE_NAME
 from live.config import Settings
-from tests.conftest import delete_prefixed, free_port, make_settings
-from tests.e2e.conftest import DESKTOP, PHONE, OpenPage
+from tests.conftest import free_port, make_settings
+from tests.e2e.conftest import DESKTOP, OpenPage, base_url
+from tests.e2e.flows import HAS_PICTURE, WAIT_MS, checkout, viewer_page
 from tests.helpers import Actor, Api, eventually
 from tests.services import Services
 
-PAGES = Path(__file__).parent / "pages"
 EMBED_PORT = free_port()
 EMBED_ORIGIN = f"http://localhost:{EMBED_PORT}"
-WAIT_MS = 20000
-HAS_PICTURE = "(() => { const v = document.querySelector('video#player'); " \
-              "return v.readyState >= 2 && v.videoWidth > 0; })()"
 
 
 @pytest.fixture
 def settings(services: Services, tmp_path: Path) -> Settings:
     """Listens on ``settings.port`` (sandbox payment webhooks) and lets the embed test's site frame /watch."""
     return make_settings(services, tmp_path / "data", port=free_port(), embed_allowed_origins=[EMBED_ORIGIN])
-
-
-@pytest.fixture
-async def client(aiohttp_client, settings: Settings) -> AsyncIterator[TestClient]:  # type: ignore[no-untyped-def]
-    """The app with the test pages under /e2e/ (the WHIP publisher, a product picture)."""
-    app = create_app(settings)
-    app.router.add_static("/e2e/", PAGES)
-    test_client = await aiohttp_client(app, server_kwargs={"port": settings.port})
-    yield test_client
-    await test_client.close()
-    await delete_prefixed(settings.redis_url or "", settings.redis_prefix)
-
-
-def base_url(client: TestClient) -> str:
-    return str(client.make_url("")).rstrip("/")
-
-
-async def viewer_page(open_page: OpenPage, client: TestClient, show_id: str, viewer: Actor | None = None,
-                      viewport: dict[str, int] = PHONE) -> Any:
-    """The watch page in its own browser (own cookies); signed in as ``viewer`` with the cookie the API sets."""
-    url = f"{base_url(client)}/watch/{show_id}"
-    page = await open_page(url, viewport=viewport, locale="en-US")
-    if viewer is not None:
-        await page.context.add_cookies([{"name": COOKIE_NAME, "value": viewer.token, "url": base_url(client),
-                                         "httpOnly": True, "sameSite": "Strict"}])
-        await page.reload()
-    await expect(page.get_by_test_id("show-title")).not_to_have_text("Loading…")
-    return page
 
 
 async def go_on_air(browser: Any, client: TestClient, show_id: str, host: Actor) -> Any:
@@ -99,20 +66,6 @@ async def push_card(api: Api, host: Actor, show: dict, offer: dict, **fields: An
 async def show_orders(api: Api, owner: Actor, show_id: str) -> list[dict]:
     _, body = await api.call("GET", f"/api/shows/{show_id}/orders", owner, expect=200)
     return list(body["orders"])
-
-
-async def checkout(page: Any, name: str, payment: str = "pm_card_visa") -> None:
-    """The first tap: the checkout dialog asks once, then the order is placed."""
-    dialog = page.locator("dialog[data-testid=checkout]")
-    await expect(dialog).to_be_visible()
-    await page.fill("#checkout-name", name)
-    await page.fill("#checkout-line1", "12 Harbour Street")
-    await page.fill("#checkout-city", "Bristol")
-    await page.fill("#checkout-postcode", "BS1 4QA")
-    await page.fill("#checkout-country", "gb")
-    await page.select_option("select#checkout-payment", payment)
-    await page.click("button[data-testid=checkout-submit]")
-    await expect(dialog).to_be_hidden()
 
 
 async def test_upcoming_countdown_and_calendar_then_live_without_reload(
