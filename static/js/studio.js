@@ -27,7 +27,7 @@ function message(title, text) {
 }
 
 const STAFF_ROLES = ["host", "merchant"];
-const ROOM_EVENTS = ["show", "card", "stock", "viewers", "chat", "chat_removed", "staff_order", "offer_counters"];
+const ROOM_EVENTS = ["show", "card", "stock", "viewers", "chat", "chat_removed", "staff_orders", "offer_counters"];
 
 // Who is asking comes from the room's join snapshot (`you`), not from /api/me: an anonymous /api/me answers
 // 401, which Chromium logs as a console error. After signing in, the socket reconnects with the new cookie.
@@ -126,7 +126,7 @@ class Studio {
       viewers: ({ count }) => { this.$("[data-testid=viewer-count]").textContent = String(count); },
       chat: ({ message: posted }) => this.chat.add(posted),
       chat_removed: ({ message_id: id }) => this.chat.remove(id),
-      staff_order: ({ order }) => this.orders.update(order),
+      staff_orders: ({ orders }) => orders.forEach((order) => this.orders.update(order)),
       offer_counters: ({ offers }) => this.lineup.setCounters(offers),
     };
     this.snapshot(snapshot);

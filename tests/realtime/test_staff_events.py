@@ -19,7 +19,14 @@ def counters_are(offer_id: str, sold: int, reserved: int, remaining: int) -> Any
 
 
 def order_is(order_id: str, status: str) -> Any:
-    return lambda event: event["order"]["id"] == order_id and event["order"]["status"] == status
+    return lambda order: order["id"] == order_id and order["status"] == status
+
+
+async def wait_order(socket: Socket, order_id: str, status: str, timeout: float = 5) -> dict[str, Any]:
+    """The order as a ``staff_orders`` event (one per batch of changes) carried it: {show_id, order}."""
+    matches = order_is(order_id, status)
+    event = await socket.wait_for("staff_orders", lambda e: any(map(matches, e["orders"])), timeout=timeout)
+    return {"show_id": event["show_id"], "order": next(o for o in event["orders"] if matches(o))}
 
 
 async def test_staff_snapshot_has_counters_and_newest_orders_viewers_get_neither(
@@ -70,11 +77,11 @@ async def test_reserve_then_pay_moves_a_unit_from_reserved_to_sold(api: Api, soc
     assert status == 201
     order_id = body["order"]["id"]
     for s in (studio, merchant):
-        reserved = await s.wait_for("staff_order", order_is(order_id, "reserved"))
+        reserved = await wait_order(s, order_id, "reserved")
         assert reserved["show_id"] == show["id"] and reserved["order"]["buyer_name"] == "Async Ann"
         assert reserved["order"]["offer_id"] == offer["id"] and reserved["order"]["quantity"] == 1
         await s.wait_for("offer_counters", counters_are(offer["id"], sold=0, reserved=1, remaining=2))
-    paid = await studio.wait_for("staff_order", order_is(order_id, "paid"), timeout=10)
+    paid = await wait_order(studio, order_id, "paid", timeout=10)
     assert paid["order"]["buyer_name"] == "Async Ann"
     await studio.wait_for("offer_counters", counters_are(offer["id"], sold=1, reserved=0, remaining=2))
     await merchant.wait_for("offer_counters", counters_are(offer["id"], sold=1, reserved=0, remaining=2))
@@ -94,7 +101,7 @@ async def test_declined_payment_returns_the_unit(api: Api, sockets: SocketFactor
     status, body = await api.tap(buyer, show["id"], offer["id"])
     assert status == 201
     order_id = body["order"]["id"]
-    failed = await studio.wait_for("staff_order", order_is(order_id, "payment_failed"), timeout=10)
+    failed = await wait_order(studio, order_id, "payment_failed", timeout=10)
     assert failed["order"]["failure_code"] == "card_declined"
     await studio.wait_for("offer_counters", counters_are(offer["id"], sold=0, reserved=0, remaining=2))
     # The buyer hears of their own order, never of the staff feed.
@@ -116,7 +123,7 @@ async def test_an_expired_reservation_returns_the_unit(api: Api, sockets: Socket
     # Its reservation's time is up now (instead of in 10 minutes): the sweeper expires it.
     rk = client.app[keys.redis_keys_key]
     await client.app[keys.redis_key].zadd(rk.show(show["id"]).deadlines, {order_id: 0})
-    expired = await studio.wait_for("staff_order", order_is(order_id, "expired"), timeout=10)
+    expired = await wait_order(studio, order_id, "expired", timeout=10)
     assert expired["order"]["buyer_name"] == "Slow"
     await studio.wait_for("offer_counters", counters_are(offer["id"], sold=0, reserved=0, remaining=3))
 
@@ -145,9 +152,10 @@ async def test_a_burst_of_taps_ends_with_exact_counters_and_every_order(api: Api
     assert len(created) == 5 and sorted(status for status, _ in results).count(409) == 3
     await studio.wait_for("offer_counters", counters_are(offer["id"], sold=5, reserved=0, remaining=0), timeout=15)
     for order_id in created:
-        await studio.wait_for("staff_order", order_is(order_id, "paid"))
+        await wait_order(studio, order_id, "paid")
     winners = [b for b, (status, _) in zip(buyers, results, strict=True) if status == 201]
-    assert {e["order"]["buyer_name"] for e in studio.events["staff_order"]} == {b.user["display_name"] for b in winners}
+    named = {o["buyer_name"] for e in studio.events["staff_orders"] for o in e["orders"]}
+    assert named == {b.user["display_name"] for b in winners}
 
     # After the show, its staff still see the final numbers (what was left went back to the inventory).
     await api.call("POST", f"/api/shows/{show['id']}/end", owner, expect=200)
@@ -157,4 +165,4 @@ async def test_a_burst_of_taps_ends_with_exact_counters_and_every_order(api: Api
 
 
 def assert_no_staff_events(socket: Socket) -> None:
-    assert socket.events["staff_order"] == [] and socket.events["offer_counters"] == []
+    assert socket.events["staff_orders"] == [] and socket.events["offer_counters"] == []
