@@ -67,10 +67,14 @@ async def test_host_goes_live_sells_and_moderates_while_a_phone_viewer_watches_b
     await expect(viewer.get_by_test_id("card-remaining")).to_have_attribute("data-remaining", "3")
     await wait_counters(studio, offer["id"], sold=0, reserved=0, remaining=3)
 
-    # The first tap asks once for name, address and card; the order is reserved, then paid.
+    # The first tap asks once for name, address and card; the order is reserved, then paid (the sandbox's
+    # asynchronous card is confirmed by its webhook about a second later, so both states are seen).
     await viewer.get_by_test_id("buy").click()
-    await checkout(viewer, "Alex")
+    await checkout(viewer, "Alex", payment="pm_card_async")
     status = viewer.get_by_test_id("order-status")
+    await expect(status).to_have_attribute("data-status", "reserved")
+    await wait_counters(studio, offer["id"], sold=0, reserved=1, remaining=2)
+    await shot(viewer, "phone-reserved")
     await expect(status).to_have_attribute("data-status", "paid", timeout=WAIT_MS)
     await expect(viewer.get_by_test_id("card-remaining")).to_have_attribute("data-remaining", "2")
     await wait_counters(studio, offer["id"], sold=1, reserved=0, remaining=2)
