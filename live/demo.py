@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Merchant, Product, Show, User
 from live import accounts, catalogue, shows
+from live.realtime import cards
 from live.rediskeys import RedisKeys
 from live.schemas.accounts import Address, ViewerCreate
 from live.schemas.catalogue import ProductIn, ProductPatch
@@ -85,7 +86,15 @@ async def seed(session: AsyncSession, redis: Redis, rk: RedisKeys, public_url: s
             ))
     if show.state == "scheduled":
         await shows.start_show(session, redis, rk, show)
+        await pin_first_card(session, redis, rk, show)
     return DemoLogins(show_id=show.id, merchant_id=merchant_id)
+
+
+async def pin_first_card(session: AsyncSession, redis: Redis, rk: RedisKeys, show: Show) -> None:
+    """A visitor of the demo sees something to buy at once, before anyone opens the studio."""
+    offers = await shows.list_offers(session, show.id)
+    if offers:
+        await cards.save_state(redis, rk.show(show.id), cards.CardState(offers[0].id, True, datetime.now(UTC)))
 
 
 def describe(logins: DemoLogins, public_url: str) -> str:

@@ -3,6 +3,7 @@ demo show is listed by the public API."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -10,14 +11,24 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from live.redis_server import answers_ping, socket_path_for
 from tests.conftest import free_port
+from tests.realtime.conftest import Socket
 
 
 def _live(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "live", *args], env=env, capture_output=True, text=True,
                           timeout=120, check=True)
+
+
+async def _current_card(url: str, show_id: str) -> dict[str, Any] | None:
+    socket = await Socket(url).connect(name="Visitor")
+    try:
+        return (await socket.join(show_id))["card"]  # type: ignore[no-any-return]
+    finally:
+        await socket.close()
 
 
 def test_migrate_demo_serve_on_embedded_defaults(tmp_path: Path) -> None:
@@ -52,6 +63,8 @@ def test_migrate_demo_serve_on_embedded_defaults(tmp_path: Path) -> None:
         for url in images:  # the illustrations are served by the server itself, so the demo works offline
             with urllib.request.urlopen(url, timeout=5) as response:
                 assert response.status == 200 and response.headers["Content-Type"] == "image/svg+xml"
+        card = asyncio.run(_current_card(f"http://127.0.0.1:{port}", shows[0]["id"]))
+        assert card is not None and card["pinned"] and card["on_sale"], "a demo visitor has something to buy"
     finally:
         server.terminate()
         server.wait(timeout=20)
