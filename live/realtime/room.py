@@ -59,6 +59,12 @@ def is_staff(principal: Principal | None, show: Show) -> bool:
     return principal is not None and (principal.user_id == show.host_id or principal.owns_merchant(show.merchant_id))
 
 
+def audience_here(manager: socketio.AsyncManager, show_id: str) -> int:
+    """This process's sockets watching the show, its own host's and merchant's left out."""
+    return (engine.room_size(manager, p.NAMESPACE, p.show_room(show_id))
+            - engine.room_size(manager, p.NAMESPACE, staff.staff_room(show_id)))
+
+
 def room_show(lineup: Lineup, room_hash: Mapping[str, str]) -> RoomShow:
     show = lineup.show
     return RoomShow(
@@ -110,13 +116,17 @@ async def join(room: Room, member: Member, show_id: str) -> dict[str, Any]:
         await leave(room, member)
     await room.sio.enter_room(member.sid, p.show_room(show_id), namespace=p.NAMESPACE)
     member.show_id = show_id
+    staff_member = is_staff(member.principal, lineup.show)
+    if staff_member:  # before reading: no order change falls between entering and the counters below
+        await staff.enter_room(room, member.sid, show_id)
     async with room.redis.pipeline(transaction=False) as pipe:
         pipe.hgetall(sk.room)
         pipe.lrange(sk.chat, 0, chat.TAIL - 1)
         pipe.hgetall(sk.stock)
         pipe.hgetall(sk.presence)
         pipe.sismember(sk.muted, user_id or "")
-        pipe.pfadd(sk.uniques, member.visitor_id)
+        if not staff_member:  # the host and merchant are not the audience
+            pipe.pfadd(sk.uniques, member.visitor_id)
         if user_id:
             pipe.sadd(sk.sockets_of(user_id), member.sid)
             pipe.expire(sk.sockets_of(user_id), SOCKETS_OF_TTL)
@@ -124,8 +134,8 @@ async def join(room: Room, member: Member, show_id: str) -> dict[str, Any]:
     if room_hash.get("rev") != lineup.rev:
         lineup = await room.lineups.get(show_id, room_hash.get("rev"))
     result = snapshot(room, member, lineup, room_hash, tail, counters, entries, bool(muted))
-    if result["you"]["staff"]:  # counters and the newest orders, then their live updates (staff only)
-        result["staff"] = await staff.enter(room, member.sid, lineup)
+    if staff_member:  # counters and the newest orders, then their live updates (staff only)
+        result["staff"] = (await staff.overview(room, lineup)).model_dump(mode="json")
     return result
 
 
@@ -151,7 +161,7 @@ def snapshot(room: Room, member: Member, lineup: Lineup, room_hash: Mapping[str,
                    for o in lineup.offers],
         "card": card.model_dump(mode="json") if card else None,
         "stock": stock,
-        "viewers": others + engine.room_size(room.sio.manager, p.NAMESPACE, p.show_room(show.id)),
+        "viewers": others + audience_here(room.sio.manager, show.id),
         "chat": chat.decode_tail(tail),
         "you": {
             "user_id": member.user_id, "display_name": member.display_name,

@@ -67,8 +67,10 @@ def install(app: web.Application, settings: Settings) -> None:
 
 
 def _local_shows(sio: socketio.AsyncServer) -> dict[str, int]:
+    """The shows with sockets here (the ticker serves them all, staff included) and their audience here."""
     rooms = engine.local_rooms(sio.manager, p.NAMESPACE, p.SHOW_ROOM_PREFIX)
-    return {name.removeprefix(p.SHOW_ROOM_PREFIX): n for name, n in rooms.items()}
+    return {show_id: room_fns.audience_here(sio.manager, show_id)
+            for show_id in (name.removeprefix(p.SHOW_ROOM_PREFIX) for name in rooms)}
 
 
 async def realtime_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -130,10 +130,9 @@ async def overview(room: Room, lineup: Lineup) -> SalesOut:
     return SalesOut.model_validate({"counters": sales.counters, "orders": sales.recent})
 
 
-async def enter(room: Room, sid: str, lineup: Lineup) -> dict[str, Any]:
-    """A staff socket joined: into the staff room first, then read, so no order falls between the two."""
-    await room.sio.enter_room(sid, staff_room(lineup.show.id), namespace=p.NAMESPACE)
-    return (await overview(room, lineup)).model_dump(mode="json")
+async def enter_room(room: Room, sid: str, show_id: str) -> None:
+    """A staff socket joined; it reads the overview after this, so no order falls between the two."""
+    await room.sio.enter_room(sid, staff_room(show_id), namespace=p.NAMESPACE)
 
 
 async def leave(room: Room, sid: str, show_id: str) -> None:

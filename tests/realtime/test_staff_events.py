@@ -166,3 +166,19 @@ async def test_a_burst_of_taps_ends_with_exact_counters_and_every_order(api: Api
 
 def assert_no_staff_events(socket: Socket) -> None:
     assert socket.events["staff_orders"] == [] and socket.events["offer_counters"] == []
+
+
+async def test_the_shows_own_staff_are_not_counted_as_viewers(
+        api: Api, sockets: SocketFactory, client: TestClient) -> None:
+    owner = await api.merchant()
+    host = await api.host(owner)
+    show, _ = await api.live_show(owner, host=host)
+    studio, dashboard = await sockets(host), await sockets(owner)
+    assert (await studio.join(show["id"]))["viewers"] == 0
+    assert (await dashboard.join(show["id"]))["viewers"] == 0
+    viewer = await sockets(await api.viewer())
+    assert (await viewer.join(show["id"]))["viewers"] == 1
+    await studio.wait_for("viewers", lambda e: e["count"] == 1)
+    await viewer.wait_for("viewers", lambda e: e["count"] == 1)
+    uniques = client.app[keys.redis_keys_key].show(show["id"]).uniques
+    assert await client.app[keys.redis_key].pfcount(uniques) == 1, "the results' unique viewers leave staff out"
