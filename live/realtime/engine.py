@@ -31,7 +31,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 import engineio
@@ -227,7 +227,12 @@ def local_rooms(manager: socketio.AsyncManager, namespace: str, prefix: str) -> 
 
 
 def room_size(manager: socketio.AsyncManager, namespace: str, room: str) -> int:
-    return len(manager.rooms.get(namespace, {}).get(room, ()))
+    return len(room_members(manager, namespace, room))
+
+
+def room_members(manager: socketio.AsyncManager, namespace: str, room: str) -> Collection[str]:
+    """This process's socket ids in the room (a live view: read it, do not keep it)."""
+    return manager.rooms.get(namespace, {}).get(room, {})
 
 
 def in_room(manager: socketio.AsyncManager, namespace: str, sid: str, room: str) -> bool:

@@ -60,9 +60,12 @@ def is_staff(principal: Principal | None, show: Show) -> bool:
 
 
 def audience_here(manager: socketio.AsyncManager, show_id: str) -> int:
-    """This process's sockets watching the show, its own host's and merchant's left out."""
-    return (engine.room_size(manager, p.NAMESPACE, p.show_room(show_id))
-            - engine.room_size(manager, p.NAMESPACE, staff.staff_room(show_id)))
+    """This process's sockets watching the show, its own host's and merchant's left out (a staff socket
+    counts nowhere while it enters or leaves the two rooms)."""
+    watching = engine.room_members(manager, p.NAMESPACE, p.show_room(show_id))
+    staff_in_room = sum(1 for sid in engine.room_members(manager, p.NAMESPACE, staff.staff_room(show_id))
+                        if sid in watching)
+    return len(watching) - staff_in_room
 
 
 def room_show(lineup: Lineup, room_hash: Mapping[str, str]) -> RoomShow:
@@ -114,11 +117,11 @@ async def join(room: Room, member: Member, show_id: str) -> dict[str, Any]:
     lineup = await room.lineups.get(show_id, rev)  # NotFound for an unknown show
     if member.show_id not in (None, show_id):
         await leave(room, member)
+    staff_member = is_staff(member.principal, lineup.show)
+    if staff_member:  # first: never counted as audience; and no order change falls before the counters below
+        await staff.enter_room(room, member.sid, show_id)
     await room.sio.enter_room(member.sid, p.show_room(show_id), namespace=p.NAMESPACE)
     member.show_id = show_id
-    staff_member = is_staff(member.principal, lineup.show)
-    if staff_member:  # before reading: no order change falls between entering and the counters below
-        await staff.enter_room(room, member.sid, show_id)
     async with room.redis.pipeline(transaction=False) as pipe:
         pipe.hgetall(sk.room)
         pipe.lrange(sk.chat, 0, chat.TAIL - 1)
@@ -134,6 +137,7 @@ async def join(room: Room, member: Member, show_id: str) -> dict[str, Any]:
     if room_hash.get("rev") != lineup.rev:
         lineup = await room.lineups.get(show_id, room_hash.get("rev"))
     result = snapshot(room, member, lineup, room_hash, tail, counters, entries, bool(muted))
+    room.ticker.joined(show_id)
     if staff_member:  # counters and the newest orders, then their live updates (staff only)
         result["staff"] = (await staff.overview(room, lineup)).model_dump(mode="json")
     return result

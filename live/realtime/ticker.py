@@ -34,6 +34,7 @@ SLOW_EVERY = 5  # ticks between viewer counts (once a second)
 class _ShowClock:
     stock: dict[str, int] | None = None  # as last sent
     viewers: int | None = None
+    joined: bool = False  # a socket joined since the last count: its snapshot's count may differ from ours
     reactions_second: int = field(default_factory=lambda: reactions.due_second(time.time()))
     ticks: int = 0
 
@@ -56,6 +57,11 @@ class RoomTicker:
             await stop_tasks([self._task])
         for show_id in list(self._clocks):
             await self.forget(show_id)
+
+    def joined(self, show_id: str) -> None:
+        """A socket here joined the show: the next count is sent even if unchanged, because the joiner's
+        snapshot counted at another moment (a viewer leaving and another coming in between looks unchanged)."""
+        self._clocks.setdefault(show_id, _ShowClock()).joined = True
 
     def stock_sent(self, show_id: str) -> dict[str, int] | None:
         """The stock this process's viewers were last sent: a join snapshot uses it, so the ticker's next
@@ -124,8 +130,8 @@ class RoomTicker:
         total, stale = presence.count(entries, now_ms)
         if stale:
             await self.redis.hdel(self.rk.show(show_id).presence, *stale)
-        if total != clock.viewers:
-            clock.viewers = total
+        if total != clock.viewers or clock.joined:
+            clock.viewers, clock.joined = total, False
             await self.broadcaster.viewers(show_id, total)
         await self.stats.observe(show_id, total)
 

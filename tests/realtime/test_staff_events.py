@@ -182,3 +182,17 @@ async def test_the_shows_own_staff_are_not_counted_as_viewers(
     await viewer.wait_for("viewers", lambda e: e["count"] == 1)
     uniques = client.app[keys.redis_keys_key].show(show["id"]).uniques
     assert await client.app[keys.redis_key].pfcount(uniques) == 1, "the results' unique viewers leave staff out"
+
+
+async def test_a_joiner_hears_the_true_count_even_when_the_total_looks_unchanged(
+        api: Api, sockets: SocketFactory) -> None:
+    owner = await api.merchant()
+    show, _ = await api.live_show(owner)
+    first = await sockets(await api.viewer("First"))
+    await first.join(show["id"])
+    await first.wait_for("viewers", lambda e: e["count"] == 1)
+    await first.close()  # one viewer leaves and another comes within the same second: the total stays 1
+    studio = await sockets(owner)
+    assert (await studio.join(show["id"]))["viewers"] == 0
+    await (await sockets(await api.viewer("Second"))).join(show["id"])
+    await studio.wait_for("viewers", lambda e: e["count"] == 1)
