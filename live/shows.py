@@ -36,8 +36,12 @@ def require_owner(principal: Principal, show: Show) -> None:
         raise Forbidden("only the show's merchant may do this", code="not_owner")
 
 
+def is_host_or_owner(principal: Principal, show: Show) -> bool:
+    return principal.user_id == show.host_id or principal.owns_merchant(show.merchant_id)
+
+
 def require_host_or_owner(principal: Principal, show: Show) -> None:
-    if principal.user_id != show.host_id and not principal.owns_merchant(show.merchant_id):
+    if not is_host_or_owner(principal, show):
         raise Forbidden("only the show's host or merchant may do this", code="not_host")
 
 

@@ -14,7 +14,7 @@ from live.auth import Principal
 from live.realtime import cards, chat, moderation
 from live.realtime import protocol as p
 from live.realtime.cards import CardState
-from live.realtime.room import Room, current_show
+from live.realtime.room import Room, announce_show
 from live.schemas.room import Card, CardIn, ChatSettingsOut, ModerationIn, ModerationOut
 
 
@@ -80,7 +80,7 @@ async def set_slow_mode(room: Room, principal: Principal, show_id: str, seconds:
         show = await staff_show(session, principal, show_id)
         show.slow_mode_seconds = seconds
         await session.commit()
-    await room.broadcaster.show((await current_show(room, show_id)).model_dump(mode="json"))
+    await announce_show(room, show_id)
     return ChatSettingsOut(show_id=show_id, slow_mode_seconds=seconds)
 
 

@@ -52,6 +52,11 @@ def authenticate(tokens: TokenService, environ: Mapping[str, Any], auth: Any, si
     return Member(sid, None, data.name or ANONYMOUS_NAME)
 
 
+def own_origin(environ: Mapping[str, Any]) -> str:
+    """The origin the client reached us at (a page of ours sends it as its Origin)."""
+    return f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
+
+
 def _cookie_token(environ: Mapping[str, Any]) -> str | None:
     raw = environ.get("HTTP_COOKIE")
     if not raw:
@@ -63,8 +68,7 @@ def _cookie_token(environ: Mapping[str, Any]) -> str | None:
     if morsel is None:
         return None
     origin = environ.get("HTTP_ORIGIN")
-    own = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
-    if origin is not None and origin != own:
+    if origin is not None and origin != own_origin(environ):
         return None  # another site's page must not ride on our cookie (cross-site websocket hijacking)
     return morsel.value
 

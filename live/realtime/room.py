@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Show
 from db.session import Sessionmaker
+from live import shows
 from live.auth import Principal, TokenService
 from live.errors import Forbidden
 from live.realtime import cards, chat, engine, presence, staff
@@ -56,7 +57,7 @@ class Room:
 
 
 def is_staff(principal: Principal | None, show: Show) -> bool:
-    return principal is not None and (principal.user_id == show.host_id or principal.owns_merchant(show.merchant_id))
+    return principal is not None and shows.is_host_or_owner(principal, show)
 
 
 def audience_here(manager: socketio.AsyncManager, show_id: str) -> int:
@@ -175,22 +176,23 @@ def snapshot(room: Room, member: Member, lineup: Lineup, room_hash: Mapping[str,
     }
 
 
-async def current_show(room: Room, show_id: str) -> RoomShow:
-    """The show as it is now (after a change): the room's revision is bumped so every process reloads."""
+async def announce_show(room: Room, show_id: str) -> None:
+    """Send the show as it is now (after a change): the room's revision is bumped so every process reloads."""
     sk = room.rk.show(show_id)
     await cards.bump_rev(room.redis, sk)
     room_hash: dict[str, str] = await room.redis.hgetall(sk.room)  # type: ignore[assignment]
-    return room_show(await room.lineups.get(show_id, room_hash.get("rev")), room_hash)
+    show = room_show(await room.lineups.get(show_id, room_hash.get("rev")), room_hash)
+    await room.broadcaster.show(show.model_dump(mode="json"))
 
 
 # App signals -> events.
 async def on_show_changed(room: Room, show: Show) -> None:
-    await room.broadcaster.show((await current_show(room, show.id)).model_dump(mode="json"))
+    await announce_show(room, show.id)
 
 
 async def on_broadcast_changed(room: Room, state: BroadcastState) -> None:
     await room.redis.hset(room.rk.show(state.show_id).room, "paused", "0" if state.on_air else "1")
-    await room.broadcaster.show((await current_show(room, state.show_id)).model_dump(mode="json"))
+    await announce_show(room, state.show_id)
 
 
 async def on_order_changed(room: Room, order: dict[str, Any]) -> None:

@@ -22,7 +22,7 @@ from live.realtime import room as room_fns
 from live.realtime.broadcaster import Broadcaster, server_emits
 from live.realtime.chat import BlockedWords
 from live.realtime.lineup import LineupCache
-from live.realtime.members import Members
+from live.realtime.members import Members, own_origin
 from live.realtime.namespace import ShowNamespace
 from live.realtime.presence import ViewerStats
 from live.realtime.reactions import ReactionCounter
@@ -45,8 +45,7 @@ def origin_policy(settings: Settings) -> Any:
     allowed = {_origin(settings.public_url), *(_origin(o) for o in settings.embed_allowed_origins)}
 
     def allow(origin: str | None, environ: Mapping[str, Any]) -> bool:
-        own = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
-        return origin is None or origin == own or origin in allowed
+        return origin is None or origin == own_origin(environ) or origin in allowed
 
     return allow
 

@@ -41,15 +41,10 @@ def staff_room(show_id: str) -> str:
     return f"staff:{show_id}"
 
 
-@dataclass(frozen=True, slots=True)
-class Sales:
-    counters: dict[str, dict[str, int]]  # offer_id -> {sold, reserved, remaining}
-    recent: list[dict[str, Any]]  # the newest orders first, with buyer_name
-
-
-async def read_sales(room: Room, show_id: str, allocated: Mapping[str, int] | None = None) -> Sales:
-    """The show's counters and newest orders. ``allocated`` (offer_id -> units) lists the lineup's offers with
-    what stands in for a missing stock counter: the allocated stock before the sale opens, else 0."""
+async def read_counters(room: Room, show_id: str, allocated: Mapping[str, int] | None = None
+                        ) -> dict[str, dict[str, int]]:
+    """offer_id -> {sold, reserved, remaining}. ``allocated`` (offer_id -> units) lists the lineup's offers
+    with what stands in for a missing stock counter: the allocated stock before the sale opens, else 0."""
     stock: dict[str, str] = await room.redis.hgetall(room.rk.show(show_id).stock)  # type: ignore[assignment]
     async with room.session() as session:
         units = await session.execute(
@@ -58,19 +53,23 @@ async def read_sales(room: Room, show_id: str, allocated: Mapping[str, int] | No
             .group_by(Order.offer_id, Order.status)
         )
         held = {(offer_id, status): int(total) for offer_id, status, total in units}
-        rows = await session.execute(
-            select(Order, User.display_name).join(User, User.id == Order.buyer_id)
-            .where(Order.show_id == show_id).order_by(Order.id.desc()).limit(RECENT_ORDERS)
-        )
-        recent = [{**record_from_row(order).public(), "buyer_name": name} for order, name in rows]
     remaining = {**(allocated or {}), **{str(k): int(v) for k, v in stock.items()}}
     offer_ids = {*remaining, *(offer_id for offer_id, _ in held)}
-    counters = {
+    return {
         offer_id: {"sold": held.get((offer_id, PAID), 0), "reserved": held.get((offer_id, RESERVED), 0),
                    "remaining": remaining.get(offer_id, 0)}
         for offer_id in offer_ids
     }
-    return Sales(counters, recent)
+
+
+async def read_recent(room: Room, show_id: str) -> list[dict[str, Any]]:
+    """The newest orders first, with their buyers' display names."""
+    async with room.session() as session:
+        rows = await session.execute(
+            select(Order, User.display_name).join(User, User.id == Order.buyer_id)
+            .where(Order.show_id == show_id).order_by(Order.id.desc()).limit(RECENT_ORDERS)
+        )
+        return [{**record_from_row(order).public(), "buyer_name": name} for order, name in rows]
 
 
 @dataclass
@@ -106,8 +105,8 @@ class StaffFeed:
                 views = [{**order, "buyer_name": names.get(str(order["buyer_id"]))} for order in orders]
                 await room.broadcaster.everywhere(STAFF_ORDERS, {"show_id": show_id, "orders": views},
                                                   staff_room(show_id))
-                sales = await read_sales(room, show_id)
-                await room.broadcaster.everywhere(OFFER_COUNTERS, {"show_id": show_id, "offers": sales.counters},
+                counters = await read_counters(room, show_id)
+                await room.broadcaster.everywhere(OFFER_COUNTERS, {"show_id": show_id, "offers": counters},
                                                   staff_room(show_id))
                 if show_id in self.pending:  # a sale is running: recount at most every RECOUNT_EVERY
                     await asyncio.sleep(RECOUNT_EVERY)
@@ -126,8 +125,8 @@ class StaffFeed:
 async def overview(room: Room, lineup: Lineup) -> SalesOut:
     """The counters of every offer in the lineup and the newest orders with their buyers' names."""
     scheduled = lineup.show.state == "scheduled"
-    sales = await read_sales(room, lineup.show.id, {o.id: o.stock if scheduled else 0 for o in lineup.offers})
-    return SalesOut.model_validate({"counters": sales.counters, "orders": sales.recent})
+    counters = await read_counters(room, lineup.show.id, {o.id: o.stock if scheduled else 0 for o in lineup.offers})
+    return SalesOut.model_validate({"counters": counters, "orders": await read_recent(room, lineup.show.id)})
 
 
 async def enter_room(room: Room, sid: str, show_id: str) -> None:
