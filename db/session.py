@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -19,6 +20,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def upsert_insert(dialect: str) -> Any:
+    """The INSERT that has ON CONFLICT for this dialect (both SQLite and PostgreSQL spell it the same)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def is_sqlite(url: str) -> bool:

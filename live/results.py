@@ -14,9 +14,9 @@ from sqlalchemy import ColumnElement, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Offer, Order, Product, Show, ShowMinute, ShowStats
+from live.commerce.orders import PAID
 from live.schemas.results import MinuteResult, OfferResult, OrderCounts, Revenue, ShowResults
 
-PAID = "paid"
 MAX_MINUTES = 24 * 60  # a chart of one day at most: the latest minutes are kept
 
 

@@ -70,14 +70,6 @@ class StreamConsumer(ABC):
         entries = [(stream, entry_id, fields) for stream, items in reply or [] for entry_id, fields in items]
         return handled + await self._process(entries)
 
-    async def drain_pending(self) -> int:
-        """Handle whatever this consumer name still has pending (after a restart with the same name)."""
-        streams = await self.streams()
-        await self._ensure_groups(streams)
-        reply: Any = await self.redis.xreadgroup(self.group, self.consumer, {s: "0" for s in streams}, count=self.count)
-        entries = [(stream, entry_id, fields) for stream, items in reply or [] for entry_id, fields in items if fields]
-        return await self._process(entries)
-
     async def _process(self, entries: list[Entry]) -> int:
         if not entries:
             return 0

@@ -13,11 +13,10 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from db.models import Payment, User, WebhookEvent
-from db.session import Sessionmaker
+from db.session import Sessionmaker, upsert_insert
 from live.commerce import orders
 from live.commerce.consumer import Entry, StreamConsumer
 from live.commerce.orders import OrderDesk, OrderRecord
@@ -47,7 +46,8 @@ class PaymentService:
         """The orders still waiting for their money, read from Redis (the truth while a show runs)."""
         async with self.redis.pipeline(transaction=False) as pipe:
             for order_id in order_ids:
-                pipe.hget(self.rk.show(show_of_order(order_id) or "").orders, order_id)
+                if show_id := show_of_order(order_id):  # not one of our ids: nothing to charge
+                    pipe.hget(self.rk.show(show_id).orders, order_id)
             texts = await pipe.execute()
         found = [OrderRecord.from_json(text) for text in texts if text]
         return [o for o in found if o.status == orders.RESERVED]
@@ -55,7 +55,7 @@ class PaymentService:
     async def capture(self, order_ids: Sequence[str]) -> None:
         """Charge each buyer's saved method once per order (idempotent by order id, so a redelivered batch
         charges nobody twice): a few SQL statements per batch, not per order."""
-        waiting = await self._reserved([o for o in order_ids if show_of_order(o)])
+        waiting = await self._reserved(order_ids)
         if not waiting:
             return
         async with self.sessionmaker() as session:
@@ -73,7 +73,7 @@ class PaymentService:
                 for o in todo if o.id not in known
             ]
             if new_rows:
-                insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+                insert = upsert_insert(session.get_bind().dialect.name)
                 await session.execute(insert(_payments).on_conflict_do_nothing(index_elements=["order_id"]), new_rows)
             await session.commit()
 

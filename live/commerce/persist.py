@@ -11,11 +11,10 @@ from typing import Any, cast
 
 from redis.asyncio import Redis
 from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Order
-from db.session import Sessionmaker
+from db.session import Sessionmaker, upsert_insert
 from live import shows
 from live.commerce.consumer import Entry, StreamConsumer
 from live.commerce.expiry import active_shows
@@ -58,9 +57,8 @@ def _row(record: OrderRecord) -> dict[str, Any]:
 @cache
 def _upsert_statement(dialect: str) -> Any:
     """One statement per dialect, executed with many parameter sets: compiled once, cached by SQLAlchemy."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     orders = cast(Table, Order.__table__)  # Core, not the ORM's bulk path: less work per row
-    stmt = insert(orders)
+    stmt = upsert_insert(dialect)(orders)
     return stmt.on_conflict_do_update(
         index_elements=[orders.c.id],
         set_={"status": stmt.excluded.status, "failure_code": stmt.excluded.failure_code,

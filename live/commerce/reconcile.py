@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Offer, Order, Show
 from live.commerce import stock
+from live.commerce.expiry import active_shows
 from live.commerce.orders import PAID, RESERVED
 from live.config import Settings
 from live.rediskeys import RedisKeys
@@ -129,7 +130,7 @@ async def run_reconcile(settings: Settings, show_id: str | None) -> int:
 
     async with started_app(settings) as app, app[keys.sessionmaker_key]() as session:
         redis, rk = app[keys.redis_key], app[keys.redis_keys_key]
-        shows = [show_id] if show_id else [str(s) for s in await redis.smembers(rk.active_shows)]
+        shows = [show_id] if show_id else await active_shows(redis, rk)
         if not await wait_quiescent(redis, rk, shows):
             print("warning: workers are still writing; differences below may be in flight")
         balances = await reconcile(session, redis, rk, show_id)

@@ -17,11 +17,10 @@ from typing import Any
 
 from redis.asyncio import Redis
 from sqlalchemy import case
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ShowMinute, ShowStats
-from db.session import Sessionmaker
+from db.session import Sessionmaker, upsert_insert
 from live.rediskeys import RedisKeys, ShowKeys
 
 PRESENCE_TTL_MS = 5000
@@ -52,9 +51,7 @@ def count(entries: dict[str, str], now_ms: int) -> tuple[int, list[str]]:
 async def upsert_max(session: AsyncSession, model: Any, keys: dict[str, Any], maxima: dict[str, int],
                      **values: Any) -> None:
     """INSERT, or raise each of ``maxima``'s columns to the new value if higher (SQLite and PostgreSQL)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(model).values(**keys, **maxima, **values)
+    stmt = upsert_insert(session.get_bind().dialect.name)(model).values(**keys, **maxima, **values)
     table = model.__table__
     updates: dict[str, Any] = {
         name: case((stmt.excluded[name] > table.c[name], stmt.excluded[name]), else_=table.c[name])
