@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import multiprocessing as mp
 import socket
 import subprocess
+import time
+
+import aiohttp
 
 
 def free_port() -> int:
@@ -20,3 +25,22 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = 60) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+async def wait_healthy(base: str, proc: subprocess.Popen[bytes] | mp.process.BaseProcess, timeout: float = 60
+                       ) -> None:
+    """Until ``base``/healthz answers 200; an error if the server process exits or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            try:
+                async with session.get(f"{base}/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            alive = proc.poll() is None if isinstance(proc, subprocess.Popen) else proc.is_alive()
+            if not alive:
+                raise RuntimeError("the server exited during start-up")
+            await asyncio.sleep(0.2)
+    raise RuntimeError("the server did not become healthy")

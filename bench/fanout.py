@@ -44,7 +44,7 @@ import psutil
 from aiohttp import web
 from redis.asyncio import Redis
 
-from bench.common import free_port, stop_process
+from bench.common import free_port, stop_process, wait_healthy
 from live.auth import Principal, TokenService
 
 SECRET = "bench-secret-" + "x" * 40
@@ -211,24 +211,6 @@ def ceiling_server(port: int) -> None:
 
 
 # ---------------------------------------------------------------- the live server and the show
-
-async def wait_healthy(base: str, proc: subprocess.Popen[bytes] | mp.process.BaseProcess, timeout: float = 60
-                       ) -> None:
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as session:
-        while time.monotonic() < deadline:
-            try:
-                async with session.get(f"{base}/healthz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            alive = proc.poll() is None if isinstance(proc, subprocess.Popen) else proc.is_alive()
-            if not alive:
-                raise RuntimeError("the server exited during start-up")
-            await asyncio.sleep(0.2)
-    raise RuntimeError("the server did not become healthy")
-
 
 async def setup_show(base: str, cards: int) -> tuple[str, str, list[str]]:
     """A merchant (who hosts), ``cards`` products in a live show. Returns (merchant token, show id, offer ids)."""

@@ -28,7 +28,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -41,7 +40,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.common import free_port, stop_process
+from bench.common import free_port, stop_process, wait_healthy
 from bench.loadgen import Buyer, Result, build_request, percentile, run
 from db.models import Order
 from db.session import make_engine
@@ -107,12 +106,7 @@ async def server(backend: str, workdir: Path, extra_args: tuple[str, ...] = (), 
     worker = None
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1).close()
-                break
-            except OSError:
-                await asyncio.sleep(0.1)
+        await wait_healthy(base, proc)
         if split:  # after the server: it owns the embedded Redis, the worker adopts it
             worker = subprocess.Popen([sys.executable, "-m", "live", "worker"], env=env)
         database_url = env.get("LIVE_DATABASE_URL") or f"sqlite+aiosqlite:///{workdir / 'data' / 'live.db'}"

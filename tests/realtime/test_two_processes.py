@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bench.fanout import free_port, wait_healthy
+from bench.common import free_port, wait_healthy
 from tests.conftest import delete_prefixed
 from tests.helpers import Api
 from tests.realtime.conftest import Socket
