@@ -11,7 +11,7 @@ function svg(tag, attrs = {}, text) {
 }
 
 // A round upper bound and its step for an axis: 0..7 -> 0..8 by 2, 0..130 -> 0..150 by 50.
-export function niceScale(max, ticks = 4) {
+function niceScale(max, ticks = 4) {
   if (max <= 0) return { top: 1, step: 1 };
   const raw = max / ticks;
   const magnitude = 10 ** Math.floor(Math.log10(raw));
@@ -19,7 +19,7 @@ export function niceScale(max, ticks = 4) {
   return { top: Math.ceil(max / step) * step, step };
 }
 
-function timeLabel(iso) {
+export function timeLabel(iso) {
   return new Date(iso).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
 }
 

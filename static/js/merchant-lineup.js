@@ -13,14 +13,15 @@ export function lineupSection(show) {
     await refresh();
     status.textContent = message;
   });
-  const refresh = async () => {
+  // `known`: the show as the page just read it (the first draw); after a change the show is read again.
+  const refresh = async (known = null) => {
     const [current, { products }] = await Promise.all([
-      api("GET", `/api/shows/${show.id}`), api("GET", "/api/products")]);
+      known || api("GET", `/api/shows/${show.id}`), api("GET", "/api/products")]);
     table.replaceChildren(offerTable(current, editor, status, refresh));
     if (editor) editor.setProducts(products, current.offers);
   };
   section.append(el("h2", { id: "lineup-title", text: "Lineup" }), status, el("div", { class: "columns" }, table, editor ? editor.form : null));
-  refresh().catch((error) => { status.textContent = error.message; });
+  refresh(show).catch((error) => { status.textContent = error.message; });
   return section;
 }
 

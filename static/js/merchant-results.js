@@ -1,7 +1,7 @@
 // A live or past show's results: audience, orders, units, revenue, conversion, the breakdown per offer and a
 // chart of viewers and orders per minute (with the same numbers as a table). Refreshes while the show is live.
 import { api, formatPrice } from "/static/js/api.js";
-import { minuteChart } from "/static/js/chart.js";
+import { minuteChart, timeLabel } from "/static/js/chart.js";
 import { dataTable, el, plural } from "/static/js/merchant-ui.js";
 
 const REFRESH_MS = 15000;
@@ -40,7 +40,7 @@ export function resultsSection(show) {
   return { node, stop: () => timer && clearInterval(timer) };
 }
 
-export function formatRevenue(revenue) {
+function formatRevenue(revenue) {
   return revenue.length ? revenue.map((r) => formatPrice(r.amount_cents, r.currency)).join(" + ") : formatPrice(0, "USD");
 }
 
@@ -81,7 +81,7 @@ function chartBlock(r) {
   const description = `${r.minutes.length} minutes from ${new Date(r.minutes[0].minute).toLocaleTimeString()}: ` +
     `at most ${r.peak_viewers} viewers at once and ${peakOrders} paid orders in one minute. The table below has every value.`;
   const rows = r.minutes.map((m) => el("tr", {},
-    el("th", { scope: "row", text: new Date(m.minute).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" }) }),
+    el("th", { scope: "row", text: timeLabel(m.minute) }),
     el("td", { class: "num", text: String(m.viewers) }), el("td", { class: "num", text: String(m.orders) }),
     el("td", { class: "num", text: String(m.units) })));
   return el("figure", { class: "chart-box" },
