@@ -17,7 +17,7 @@ from live.commerce import webhooks
 from live.config import Settings
 from tests.commerce.checks import assert_reconciled, drained, sql_orders
 from tests.conftest import free_port, make_settings, running_client
-from tests.helpers import Api, eventually
+from tests.helpers import Actor, Api, eventually
 
 
 async def status_of(api: Api, viewer, order_id: str) -> str:  # type: ignore[no-untyped-def]
@@ -30,6 +30,15 @@ async def wait_status(api: Api, viewer, order_id: str, wanted: str, timeout: flo
         return await status_of(api, viewer, order_id) == wanted
 
     await eventually(reached, timeout=timeout)
+
+
+async def one_order(api: Api, payment_method: str, stock: int, limit: int = 2) -> tuple[dict, dict, Actor, str]:  # type: ignore[type-arg]
+    """A live show with one offer, and one viewer's order in it (201): (show, offer, viewer, order id)."""
+    show, offer = await api.live_show(await api.merchant(), stock=stock, limit=limit)
+    viewer = await api.viewer(payment_method=payment_method)
+    status, body = await api.tap(viewer, show["id"], offer["id"])
+    assert status == 201
+    return show, offer, viewer, body["order"]["id"]
 
 
 async def payment_of(client: TestClient, order_id: str) -> Payment | None:
@@ -47,12 +56,7 @@ async def short_ttl_client(aiohttp_client, services, tmp_path: Path) -> AsyncIte
 
 
 async def test_declined_payment_returns_stock_and_frees_the_limit(api: Api, client: TestClient) -> None:
-    owner = await api.merchant()
-    show, offer = await api.live_show(owner, stock=1, limit=1)
-    viewer = await api.viewer(payment_method="pm_card_declined")
-    status, body = await api.tap(viewer, show["id"], offer["id"])
-    assert status == 201
-    order_id = body["order"]["id"]
+    show, offer, viewer, order_id = await one_order(api, "pm_card_declined", stock=1, limit=1)
     await wait_status(api, viewer, order_id, "payment_failed")
     _, order = await api.call("GET", f"/api/orders/{order_id}", viewer, expect=200)
     assert order["failure_code"] == "card_declined"
@@ -70,12 +74,7 @@ async def test_declined_payment_returns_stock_and_frees_the_limit(api: Api, clie
 
 
 async def test_async_method_is_paid_by_signed_webhook(api: Api, client: TestClient) -> None:
-    owner = await api.merchant()
-    show, offer = await api.live_show(owner, stock=3)
-    viewer = await api.viewer(payment_method="pm_card_async")
-    status, body = await api.tap(viewer, show["id"], offer["id"])
-    assert status == 201
-    order_id = body["order"]["id"]
+    show, offer, viewer, order_id = await one_order(api, "pm_card_async", stock=3)
 
     async def pending_with_reference() -> bool:
         payment = await payment_of(client, order_id)
@@ -93,12 +92,7 @@ async def test_async_method_is_paid_by_signed_webhook(api: Api, client: TestClie
 async def test_unpaid_reservation_expires_returns_stock_and_late_payment_is_refunded(
         short_ttl_client: TestClient) -> None:
     api = Api(short_ttl_client)
-    owner = await api.merchant()
-    show, offer = await api.live_show(owner, stock=1, limit=1)
-    viewer = await api.viewer(payment_method="pm_card_async")
-    status, body = await api.tap(viewer, show["id"], offer["id"])
-    assert status == 201
-    order_id = body["order"]["id"]
+    show, offer, viewer, order_id = await one_order(api, "pm_card_async", stock=1, limit=1)
     await wait_status(api, viewer, order_id, "expired", timeout=10)
     _, detail = await api.call("GET", f"/api/shows/{show['id']}", expect=200)
     assert detail["offers"][0]["remaining"] == 1
