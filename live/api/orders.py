@@ -55,14 +55,14 @@ async def create_order(call: Call[OrderIn, None]) -> Reply:
 
 
 @router.get("/api/orders/{order_id}", summary="One order (its buyer or the show's merchant)",
-            roles=("viewer", "merchant"), response=OrderOut)
+            roles=("viewer", "merchant", "affiliate"), response=OrderOut)
 async def get_order(call: Call[None, None]) -> OrderOut:
     async with call.session() as session:
         record = await queries.get_order(session, call.redis, call.redis_keys, call.user, call.path("order_id"))
     return OrderOut(**record.public())
 
 
-@router.get("/api/me/orders", summary="The viewer's orders, newest first", roles=("viewer",),
+@router.get("/api/me/orders", summary="The viewer's orders, newest first", roles=("viewer", "affiliate"),
             query=OrderListQuery, response=OrderList)
 async def my_orders(call: Call[None, OrderListQuery]) -> OrderList:
     async with call.session() as session:

@@ -41,6 +41,7 @@ def _terms_row(affiliate_id: str, commission: CommissionIn) -> AffiliateTerms:
 
 async def create_affiliate(session: AsyncSession, merchant_id: str, data: AffiliateCreate) -> tuple[Affiliate, User]:
     user = await accounts.new_member(session, "affiliate", merchant_id, data.display_name, data.email, data.password)
+    await session.flush()  # the user row first: the affiliate refers to it
     affiliate = Affiliate(id=new_id("aff"), merchant_id=merchant_id, user_id=user.id, code=secrets.token_hex(5),
                           display_name=data.display_name)
     session.add(affiliate)
