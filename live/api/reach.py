@@ -3,14 +3,19 @@ feeds the social platforms fetch."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from html import escape
 from urllib.parse import urlencode
 
 from aiohttp import web
+from sqlalchemy import select
 
+from db.models import Offer, Product
 from live.api.pages import html_page
 from live.api.routing import ApiRouter, Call
-from live.reach import attribution, feeds, product_page
-from live.schemas.reach import RedirectQuery
+from live.reach import attribution, discovery, feeds, product_page
+from live.realtime import cards, presence
+from live.schemas.reach import Discover, DiscoverCard, DiscoverShow, RedirectQuery
 
 router = ApiRouter("reach")
 
@@ -38,7 +43,7 @@ async def product(call: Call[None, None]) -> web.Response:
     async with call.session() as session:
         page = await product_page.load(session, call.path("product_id"), call.settings.public_url)
     return html_page("product.html", product_page.head(page), {"product": product_page.body(page),
-                                                               "title": page.product.title})
+                                                               "title": escape(page.product.title)})
 
 
 async def _feed(call: Call[None, None], content_type: str) -> web.Response:
@@ -64,3 +69,38 @@ async def catalog_xml(call: Call[None, None]) -> web.Response:
                 304: "Not modified since the If-None-Match ETag"})
 async def catalog_csv(call: Call[None, None]) -> web.Response:
     return await _feed(call, "text/csv")
+
+
+async def _live_now(call: Call[None, None], tiles: list[DiscoverShow]) -> None:
+    """Each live show's viewer count and the card on screen, as the room has them."""
+    async with call.redis.pipeline(transaction=False) as pipe:
+        for tile in tiles:
+            pipe.hgetall(call.redis_keys.show(tile.id).presence)
+            pipe.hget(call.redis_keys.show(tile.id).room, "card")
+        replies = await pipe.execute()
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    states = {}
+    for i, tile in enumerate(tiles):
+        tile.viewers = presence.count(replies[2 * i], now_ms)[0]
+        if state := cards.CardState.from_json(replies[2 * i + 1]):
+            states[tile.id] = state.offer_id
+    if not states:
+        return
+    async with call.session() as session:
+        rows = await session.execute(select(Offer, Product).join(Product, Product.id == Offer.product_id)
+                                     .where(Offer.id.in_(list(states.values()))))
+        offers = {offer.id: (offer, product) for offer, product in rows.all()}
+    for tile in tiles:
+        if (found := offers.get(states.get(tile.id, ""))) is not None:
+            offer, product = found
+            tile.card = DiscoverCard(offer_id=offer.id, title=product.title, image_url=product.image_url,
+                                     price_cents=offer.price_cents, currency=offer.currency)
+
+
+@router.get("/api/discover", summary="The front door: shows live now (viewers, card on screen), upcoming and recent",
+            roles=None, response=Discover)
+async def discover(call: Call[None, None]) -> Discover:
+    async with call.session() as session:
+        found = await discovery.discover(session, call.settings.public_url)
+    await _live_now(call, found["live"])
+    return Discover(**found)

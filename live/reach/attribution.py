@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import quote, urlencode
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,19 +47,8 @@ def source_labels(attribution: Attribution | None) -> list[str]:
 
 
 def cookie_value(code: str, utm: dict[str, str]) -> str:
-    return urlencode({"ref": code, **utm})
-
-
-def parse_cookie(value: str | None) -> Attribution | None:
-    """The ``live_ref`` cookie as an attribution; a cookie we did not write attributes nothing."""
-    if not value:
-        return None
-    fields = dict(parse_qsl(value))
-    try:
-        utm = Utm(**{k: fields[k] for k in UTM_FIELDS if k in fields})
-        return Attribution(ref=fields.get("ref"), utm=utm)
-    except ValueError:
-        return None
+    """The fields as a query string, percent-encoded once more so the cookie needs no quoting."""
+    return quote(urlencode({"ref": code, **utm}), safe="")
 
 
 async def click_target(session: AsyncSession, affiliate: Affiliate, show_id: str | None,

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, EmailStr, Field, StringConstraints
 
 from live.schemas.common import Cents, Id, Input, Name, Output, Password, Query
+from live.schemas.shows import ShowSummary
 
 AffiliateCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{4,32}$"),
                           Field(description="An affiliate's link code, as in /r/{code}")]
@@ -154,3 +155,25 @@ class SourceResult(Output):
     orders: int = Field(description="Paid orders from this source")
     revenue_cents: int = Field(description="Revenue of those orders (the show's currency)")
     conversion: float | None = Field(description="Buyers over viewers (as the show's conversion)")
+
+
+class DiscoverCard(Output):
+    """The product the host is showing right now."""
+
+    offer_id: str
+    title: str
+    image_url: str | None
+    price_cents: int
+    currency: str
+
+
+class DiscoverShow(ShowSummary):
+    image_url: str = Field(description="The show's picture: its first product's")
+    viewers: int | None = Field(default=None, description="Watching now (live shows)")
+    card: DiscoverCard | None = Field(default=None, description="The card on screen now (live shows)")
+
+
+class Discover(Output):
+    live: list[DiscoverShow]
+    upcoming: list[DiscoverShow]
+    recent: list[DiscoverShow]
