@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Offer, Product, Show
 from live import shows
-from live.reach.feeds import absolute
+from live.reach.feeds import PLACEHOLDER
 from live.schemas.reach import DiscoverShow
 
 LIMITS = {"live": 24, "scheduled": 24, "ended": 12}
@@ -34,10 +34,9 @@ async def discover(session: AsyncSession, public_url: str) -> dict[str, list[Dis
     every = [s for group in found.values() for s in group]
     summaries = {s.id: s for s in await shows.summarize(session, every, public_url)}
     pictures = await _pictures(session, [s.id for s in every])
-    base = public_url.rstrip("/")
 
     def tiles(group: list[Show]) -> list[DiscoverShow]:
-        return [DiscoverShow(**summaries[s.id].model_dump(), image_url=absolute(base, pictures.get(s.id)))
+        return [DiscoverShow(**summaries[s.id].model_dump(), image_url=pictures.get(s.id) or PLACEHOLDER)
                 for s in group]
 
     return {"live": tiles(found["live"]), "upcoming": tiles(found["scheduled"]), "recent": tiles(found["ended"])}

@@ -21,6 +21,7 @@ from live.errors import NotFound
 G_NS = "http://base.google.com/ns/1.0"
 CSV_COLUMNS = ("id", "title", "description", "availability", "condition", "price", "link", "image_link", "brand")
 IN_STOCK, OUT_OF_STOCK = "in stock", "out of stock"
+PLACEHOLDER = "/static/img/product-placeholder.svg"  # a product without a picture
 ET.register_namespace("g", G_NS)
 
 
@@ -51,7 +52,7 @@ class Catalogue:
 
 def absolute(public_url: str, url: str | None) -> str:
     if not url:
-        return f"{public_url}/static/img/product-placeholder.svg"
+        return f"{public_url}{PLACEHOLDER}"
     return url if url.startswith(("http://", "https://")) else f"{public_url}/{url.lstrip('/')}"
 
 

@@ -108,10 +108,12 @@ async def watch_head(session: AsyncSession, show_id: str, public_url: str) -> st
     if show is None:
         return ""
     base = public_url.rstrip("/")
-    image = await session.scalar(select(Product.image_url).join(Offer, Offer.product_id == Product.id)
-                                 .where(Offer.show_id == show.id).order_by(Offer.position).limit(1))
+    first = (await session.execute(
+        select(Product.image_url, Offer.price_cents, Offer.currency).join(Offer, Offer.product_id == Product.id)
+        .where(Offer.show_id == show.id).order_by(Offer.position).limit(1))).first()
+    image, price, currency = first if first else (None, None, None)
     host = await session.scalar(select(User.display_name).where(User.id == show.host_id)) or ""
     card = share.Card("video.other", show.title, show.description or f"Live shopping with {host}",
-                      f"{base}/watch/{show.id}", absolute(base, image))
+                      f"{base}/watch/{show.id}", absolute(base, image), price, currency)
     ld = share.broadcast_ld(card, show.state, show.starts_at, show.ended_at, host)
     return f"{share.meta_tags(card)}\n  {share.json_ld(ld)}"

@@ -50,7 +50,7 @@ async function render() {
       `You earn ${terms.percent}% of each order you bring, plus ${money(terms.per_new_buyer_cents)} per new buyer.` }),
     el("ul", { className: "figures" },
       figure("clicks", stats.clicks, "clicks"), figure("viewers", stats.viewers, "viewers"),
-      figure("buyers", stats.buyers, "buyers"), figure("paid orders", stats.orders, "orders"),
+      figure("buyers", stats.buyers, "buyers"), figure("paid orders", stats.orders, "paid-orders"),
       figure("pending", money(totals.pending), "pending"), figure("earned", money(totals.earned), "earned"),
       figure("reversed", money(totals.reversed), "reversed")),
     el("h2", { textContent: "Your links" }),

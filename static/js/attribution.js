@@ -36,6 +36,8 @@ function fromStorage() {
 
 function remember(fields) {
   memory = fields;
+  const value = encodeURIComponent(new URLSearchParams(fields).toString()); // as the server writes it
+  document.cookie = `${KEY}=${value}; max-age=${DAYS * 86400}; path=/; samesite=lax`;
   try {
     localStorage.setItem(KEY, JSON.stringify({ fields, expires: Date.now() + DAYS * 86400 * 1000 }));
   } catch (_) { /* storage blocked: memory only */ }

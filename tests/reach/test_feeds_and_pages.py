@@ -173,6 +173,8 @@ async def test_watch_page_shares_as_a_live_event(api: Api, client: TestClient) -
     assert head.meta["og:title"] == "Boots </script> live"
     assert head.meta["og:description"] == "Winter boots, live"
     assert head.meta["og:image"] == "https://cdn.example/boots.jpg"
+    assert (head.meta["product:price:amount"], head.meta["twitter:data1"]) == ("99.00", "99.00 EUR"), \
+        "the lineup's first show price"
     (ld,) = head.ld
     assert (ld["@type"], ld["name"], ld["isLiveBroadcast"]) == ("BroadcastEvent", "Boots </script> live", True)
     assert ld["startDate"].startswith(show["starts_at"][:16])
