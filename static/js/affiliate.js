@@ -2,18 +2,12 @@
 // clicks, viewers, buyers, orders, and commission pending / earned / reversed (GET /api/affiliates/me and
 // /api/affiliates/me/ledger).
 import { api } from "/static/js/api.js";
+import { el } from "/static/js/dom.js";
 import { logout, requireLogin } from "/static/js/login.js";
 
 const app = document.getElementById("app");
 const money = (cents, currency = "") => `${(cents / 100).toFixed(2)}${currency ? ` ${currency}` : ""}`;
 
-function el(tag, props = {}, ...children) {
-  const { dataset, ...rest } = props; // dataset cannot be assigned, only filled
-  const node = Object.assign(document.createElement(tag), rest);
-  Object.assign(node.dataset, dataset || {});
-  node.append(...children);
-  return node;
-}
 
 function figure(label, value, testid) {
   return el("li", { dataset: { testid } }, el("strong", { textContent: String(value) }), label);

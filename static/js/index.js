@@ -3,19 +3,11 @@
 // watch page. Refreshes every 30 s so live counts stay fresh.
 import "/static/js/attribution.js"; // a utm_* link to the home page still counts
 import { formatPrice } from "/static/js/api.js";
+import { el } from "/static/js/dom.js";
 import { calendarLink, everySecond, formatLeft } from "/static/js/watch-time.js";
 
 const REFRESH_MS = 30000;
 const EMPTY = { live: "Nothing is live right now.", upcoming: "No shows are scheduled.", recent: "No recent shows." };
-
-function el(tag, props = {}, ...children) {
-  const { dataset, ...rest } = props; // dataset cannot be assigned, only filled
-  const node = Object.assign(document.createElement(tag), rest);
-  Object.assign(node.dataset, dataset || {});
-  node.append(...children.filter(Boolean));
-  return node;
-}
-
 let stopCountdowns = [];
 
 function tile(show, kind) {
