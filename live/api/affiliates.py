@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Affiliate, User
 from live.api.routing import ApiRouter, Call
@@ -37,7 +38,7 @@ def affiliate_out(call: Call[Any, Any], affiliate: Affiliate, user: User, terms:
         link=f"{call.settings.public_url.rstrip('/')}/r/{affiliate.code}", created_at=affiliate.created_at)
 
 
-async def _out(call: Call[Any, Any], session: Any, affiliate: Affiliate, user: User) -> AffiliateOut:
+async def _out(call: Call[Any, Any], session: AsyncSession, affiliate: Affiliate, user: User) -> AffiliateOut:
     terms = (await affiliates.current_terms(session, [affiliate.id]))[affiliate.id]
     return affiliate_out(call, affiliate, user, terms)
 
@@ -46,7 +47,7 @@ def _hold(call: Call[Any, Any]) -> timedelta:
     return timedelta(days=call.settings.commission_hold_days)
 
 
-async def _ledger(call: Call[Any, Any], session: Any, affiliate_id: str) -> Ledger:
+async def _ledger(call: Call[Any, Any], session: AsyncSession, affiliate_id: str) -> Ledger:
     entries = await ledger.entries_of(session, [affiliate_id])
     sums = ledger.totals(entries, datetime.now(UTC), _hold(call))
     return Ledger(entries=[LedgerEntryOut.model_validate(e) for e in entries],

@@ -97,7 +97,7 @@ class OrderPersister(StreamConsumer):
         events = [OrderEvent.from_fields(fields) for _, _, fields in entries]
         async with self.sessionmaker() as session:
             await upsert_orders(session, latest_per_order(e.order for e in events).values())
-            await ledger.record_paid(session, {e.order.id for e in events if e.order.status == PAID})
+            await ledger.record_paid(session, {e.order.id for e in events if e.order.status == PAID and e.order.ref})
             await session.commit()
         created = [e.order.id for e in events if e.type == "created"]
         if created:  # one entry for the whole batch: the capturer charges them together
