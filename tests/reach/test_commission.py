@@ -246,3 +246,29 @@ async def test_payouts_csv_matches_the_ledger(paying_client: TestClient) -> None
     async with paying_client.get("/api/merchants/me/affiliates/payouts.csv", params={"from": end, "to": later},
                                  headers=owner.headers) as response:
         assert len(list(csv.reader(io.StringIO(await response.text())))) == 1, "only the header outside the period"
+
+
+async def test_bad_queries_and_ids_get_4xx_json(api: Api, client: TestClient) -> None:
+    owner = await api.merchant()
+    aff, account = await affiliate(api, owner)
+    for path, status in ((f"/r/{aff['code']}?show=not%20an%20id", 422), (f"/r/{aff['code']}?product=x", 422),
+                         (f"/r/{aff['code']}?utm_source=" + "x" * 101, 422),
+                         (f"/r/{aff['code']}?show=shw_00000000000000000000000", 404), ("/p/prd_0000000000000", 404)):
+        async with client.get(path, allow_redirects=False) as response:
+            body = await response.json()
+            assert response.status == status and body["error"]["code"] and body["error"]["message"], (path, body)
+    for query in ("from=yesterday", "to=2030-13-01", "surprise=1"):
+        status, body = await api.call("GET", f"/api/merchants/me/affiliates/payouts.csv?{query}", owner)
+        assert status == 422 and body["error"]["code"] == "validation_error", (query, body)
+    for method, path in (("GET", "/api/merchants/me/affiliates/aff_0000000000000/ledger"),
+                         ("PATCH", "/api/merchants/me/affiliates/aff_0000000000000"),
+                         ("DELETE", "/api/merchants/me/affiliates/aff_0000000000000")):
+        status, body = await api.call(method, path, owner, json={} if method == "PATCH" else None)
+        assert status == 404 and body["error"]["code"] == "not_found", (method, path, body)
+    status, body = await api.call("POST", "/api/merchants/me/affiliates", owner, json={
+        "display_name": "Again", "email": account.user["email"], "password": "affiliate-pass-1"})
+    assert status == 409 and body["error"]["code"] == "email_taken"
+    status, body = await api.call("POST", "/api/merchants/me/affiliates", owner, json={
+        "display_name": "A", "email": "a@example.com", "password": "affiliate-pass-1",
+        "commission": {"percent": 12.345}})
+    assert status == 422, "two decimals at most"
