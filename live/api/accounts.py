@@ -52,7 +52,7 @@ async def create_merchant(call: Call[MerchantSignup, None]) -> web.Response:
     return with_cookie(call, Reply(out, 201), token)
 
 
-@router.post("/api/sessions", summary="Log in (merchant or host)", roles=None, body=SessionCreate,
+@router.post("/api/sessions", summary="Log in (merchant, host or affiliate)", roles=None, body=SessionCreate,
              response=SessionOut, status=200)
 async def create_session(call: Call[SessionCreate, None]) -> web.Response:
     async with call.session() as session:

@@ -117,3 +117,31 @@ async def test_discovery_home_and_product_page_on_a_phone(
     await expect(product.get_by_test_id("price")).to_have_text("49.99 USD")
     await expect(product.get_by_test_id("featured-show")).to_contain_text("Watch and buy")
     await shot(product, "product-page")
+
+
+async def test_merchant_adds_and_deactivates_an_affiliate_in_the_dashboard(
+        api: Api, client: TestClient, open_page: OpenPage, shot: Any) -> None:
+    owner = await api.merchant("Sole Shop")
+    page = await open_page(f"{base_url(client)}/merchant#affiliates", DESKTOP)
+    await page.fill("#login-email", owner.user["email"])
+    await page.fill("#login-password", "correct-horse-1")
+    await page.click("[data-testid=login-submit]")
+    await page.fill("#affiliate-name", "Noor")
+    await page.fill("#affiliate-email", "noor@example.com")
+    await page.fill("#affiliate-password", "noor-password-1")
+    await page.fill("#affiliate-percent", "7.5")
+    await page.fill("#affiliate-lead", "250")
+    await page.click("[data-testid=affiliate-add]")
+    row = page.get_by_test_id("affiliate-row")
+    await expect(row).to_contain_text("Noor")
+    await expect(row).to_contain_text("7.5% + 2.50 per new buyer")
+    _, listed = await api.call("GET", "/api/merchants/me/affiliates", owner, expect=200)
+    (made,) = listed["affiliates"]
+    assert made["commission"] | {"effective_at": None} == {"percent": 7.5, "per_new_buyer_cents": 250,
+                                                           "effective_at": None}
+    await expect(row.get_by_test_id("affiliate-link")).to_have_text(made["link"])
+    await shot(page, "affiliates")
+    await row.get_by_role("button", name="Deactivate").click()
+    await expect(row).to_contain_text("inactive")
+    _, listed = await api.call("GET", "/api/merchants/me/affiliates", owner, expect=200)
+    assert listed["affiliates"][0]["active"] is False
