@@ -36,7 +36,7 @@ async def _ensure_email_free(session: AsyncSession, email: str | None, except_us
         raise Conflict("an account with this email exists", code="email_taken")
 
 
-async def _commit_new(session: AsyncSession) -> None:
+async def commit_new(session: AsyncSession) -> None:
     await commit_or_conflict(session, "an account with this email exists", "email_taken")
 
 
@@ -51,7 +51,7 @@ async def create_merchant(session: AsyncSession, name: str, email: str, password
     session.add(merchant)
     await session.flush()
     session.add(owner)
-    await _commit_new(session)
+    await commit_new(session)
     return merchant, owner
 
 
@@ -62,15 +62,22 @@ async def login(session: AsyncSession, email: str, password: str) -> User:
     return user
 
 
-async def create_host(session: AsyncSession, merchant_id: str, display_name: str, email: str, password: str) -> User:
+async def new_member(session: AsyncSession, role: Role, merchant_id: str, display_name: str, email: str,
+                     password: str) -> User:
+    """A host or an affiliate of the merchant, added to the session (the caller commits with commit_new)."""
     email_n = _normal_email(email)
     await _ensure_email_free(session, email_n)
-    host = User(
-        id=new_id("usr"), role="host", merchant_id=merchant_id, email=email_n,
+    user = User(
+        id=new_id("usr"), role=role, merchant_id=merchant_id, email=email_n,
         password_hash=await hash_password(password), display_name=display_name,
     )
-    session.add(host)
-    await _commit_new(session)
+    session.add(user)
+    return user
+
+
+async def create_host(session: AsyncSession, merchant_id: str, display_name: str, email: str, password: str) -> User:
+    host = await new_member(session, "host", merchant_id, display_name, email, password)
+    await commit_new(session)
     return host
 
 
@@ -91,7 +98,7 @@ async def create_viewer(session: AsyncSession, data: ViewerCreate) -> User:
         payment_method=data.payment_method,
     )
     session.add(viewer)
-    await _commit_new(session)
+    await commit_new(session)
     return viewer
 
 
@@ -110,7 +117,7 @@ async def update_viewer(session: AsyncSession, user_id: str, patch: ViewerPatch)
         await _ensure_email_free(session, changes["email"], except_user=viewer.id)
     for field, value in changes.items():
         setattr(viewer, field, value)
-    await _commit_new(session)
+    await commit_new(session)
     return viewer
 
 

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from db.models import Show
 from live import keys
-from live.api import accounts, docs, media, orders, pages, products, results, room, routing, shows
+from live.api import accounts, affiliates, docs, media, orders, pages, products, reach, results, room, routing, shows
 from live.auth import TokenService
 from live.commerce.workers import commerce_ctx
 from live.config import Settings
@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     realtime.install(app, settings)  # its cleanup context runs after (and closes before) the ones above
     endpoints = routing.install(
         app, [accounts.router, products.router, shows.router, orders.router, room.router, media.router,
-              results.router]
+              results.router, affiliates.router, reach.router]
     )
     media.add_routes(app)
     docs.add_routes(app, endpoints)

@@ -18,7 +18,7 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
 from live.errors import Forbidden, Unauthorized
 
-Role = Literal["merchant", "host", "viewer"]
+Role = Literal["merchant", "host", "viewer", "affiliate"]
 COOKIE_NAME = "live_token"
 _ALGORITHM = "HS256"
 _hasher = PasswordHasher()
@@ -90,7 +90,7 @@ class TokenService:
         except jwt.PyJWTError as exc:
             raise Unauthorized("invalid token", code="invalid_token") from exc
         role = claims.get("role")
-        if role not in ("merchant", "host", "viewer"):
+        if role not in ("merchant", "host", "viewer", "affiliate"):
             raise Unauthorized("invalid token", code="invalid_token")
         principal = Principal(
             user_id=str(claims["sub"]),

@@ -57,6 +57,13 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    # Reach and attribution (live/reach).
+    attribution_cookie_days: int = Field(default=30, ge=1, le=400,
+                                         description="How long an affiliate's link attributes (live_ref cookie).")
+    commission_hold_days: int = Field(default=30, ge=0, le=365,
+                                      description="Commission stays pending this long (refunds may come) before "
+                                      "it counts as earned and goes into the payouts.")
+
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "live.db"

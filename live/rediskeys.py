@@ -106,6 +106,15 @@ class ShowKeys:
         """HyperLogLog of everyone who joined (user ids, or a connection id for anonymous watchers)."""
         return f"{self.base}:uniques"
 
+    @property
+    def sources(self) -> str:
+        """Set of the attribution sources viewers joined from (live.reach.attribution.source_labels)."""
+        return f"{self.base}:sources"
+
+    def source_uniques(self, label: str) -> str:
+        """HyperLogLog of the viewers who joined from one source."""
+        return f"{self.base}:uniques:{label}"
+
     def reactions(self, second: int) -> str:
         """Hash kind -> count of the reactions received in one epoch second, summed over processes."""
         return f"{self.base}:reactions:{second}"

@@ -52,7 +52,7 @@ async def create_merchant(call: Call[MerchantSignup, None]) -> web.Response:
     return with_cookie(call, Reply(out, 201), token)
 
 
-@router.post("/api/sessions", summary="Log in (merchant or host)", roles=None, body=SessionCreate,
+@router.post("/api/sessions", summary="Log in (merchant, host or affiliate)", roles=None, body=SessionCreate,
              response=SessionOut, status=200)
 async def create_session(call: Call[SessionCreate, None]) -> web.Response:
     async with call.session() as session:
@@ -103,7 +103,7 @@ async def create_viewer(call: Call[ViewerCreate, None]) -> web.Response:
 
 
 @router.patch("/api/viewers/me", summary="Change the viewer's name, address or payment method (new token)",
-              roles=("viewer",), body=ViewerPatch, response=ViewerOut, errors=(409,))
+              roles=("viewer", "affiliate"), body=ViewerPatch, response=ViewerOut, errors=(409,))
 async def update_viewer(call: Call[ViewerPatch, None]) -> web.Response:
     async with call.session() as session:
         viewer = await accounts.update_viewer(session, call.user.user_id, call.body)

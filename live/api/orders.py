@@ -9,6 +9,7 @@ from live import keys, shows
 from live.api.routing import ApiRouter, Call, Reply
 from live.commerce import queries, webhooks
 from live.errors import Conflict, DomainError, Invalid, validation_error
+from live.reach import attribution
 from live.schemas.orders import (
     Buyer,
     MerchantOrderList,
@@ -36,7 +37,7 @@ def idempotency_key(request: web.Request) -> str:
 
 
 @router.post("/api/shows/{show_id}/orders", summary="Buy with one tap (needs an Idempotency-Key header)",
-             roles=("viewer",), body=OrderIn, response=OrderCreated, status=201, errors=(409,),
+             roles=("viewer", "affiliate"), body=OrderIn, response=OrderCreated, status=201, errors=(409,),
              extra_responses={200: "A repeat of an earlier tap (same Idempotency-Key): the original order"})
 async def create_order(call: Call[OrderIn, None]) -> Reply:
     """No SQL here: one batched Lua call decides and records; the workers do the rest."""
@@ -44,7 +45,8 @@ async def create_order(call: Call[OrderIn, None]) -> Reply:
     if not call.user.has_payment_method:
         raise Conflict("save a payment method first (PATCH /api/viewers/me)", code="payment_method_required")
     reservation = await call.app[keys.order_desk_key].reserve(
-        call.path("show_id"), call.body.offer_id, call.user.user_id, key, call.body.quantity
+        call.path("show_id"), call.body.offer_id, call.user.user_id, key, call.body.quantity,
+        attribution.order_fields(call.body.ref, call.body.utm),
     )
     # A plain dict (shaped as OrderCreated): the order comes from our own script, re-validating it would
     # only cost time on the hottest path.
@@ -53,14 +55,14 @@ async def create_order(call: Call[OrderIn, None]) -> Reply:
 
 
 @router.get("/api/orders/{order_id}", summary="One order (its buyer or the show's merchant)",
-            roles=("viewer", "merchant"), response=OrderOut)
+            roles=("viewer", "merchant", "affiliate"), response=OrderOut)
 async def get_order(call: Call[None, None]) -> OrderOut:
     async with call.session() as session:
         record = await queries.get_order(session, call.redis, call.redis_keys, call.user, call.path("order_id"))
     return OrderOut(**record.public())
 
 
-@router.get("/api/me/orders", summary="The viewer's orders, newest first", roles=("viewer",),
+@router.get("/api/me/orders", summary="The viewer's orders, newest first", roles=("viewer", "affiliate"),
             query=OrderListQuery, response=OrderList)
 async def my_orders(call: Call[None, OrderListQuery]) -> OrderList:
     async with call.session() as session:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from live import results, shows
 from live.api.routing import ApiRouter, Call
+from live.reach import reports
 from live.schemas.results import ShowResults
 
 router = ApiRouter("results")
@@ -15,4 +16,6 @@ async def show_results(call: Call[None, None]) -> ShowResults:
     async with call.session() as session:
         show = await shows.get_show(session, call.path("show_id"))
         shows.require_host_or_owner(call.user, show)
-        return await results.show_results(session, show)
+        out = await results.show_results(session, show)
+        out.by_source = await reports.by_source(session, call.redis, call.redis_keys, show)
+        return out

@@ -45,6 +45,10 @@ class OrderRecord:
     created_ms: int
     expires_ms: int
     updated_ms: int
+    ref: str | None = None  # attribution (live.reach.attribution): an affiliate's code and UTM fields
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
 
     @classmethod
     def from_json(cls, text: str) -> OrderRecord:
@@ -55,6 +59,8 @@ class OrderRecord:
             price_cents=int(data["price_cents"]), currency=data["currency"], status=data["status"],
             failure_code=data.get("failure_code") or None, created_ms=int(data["created_ms"]),
             expires_ms=int(data["expires_ms"]), updated_ms=int(data.get("updated_ms") or data["created_ms"]),
+            ref=data.get("ref"), utm_source=data.get("utm_source"), utm_medium=data.get("utm_medium"),
+            utm_campaign=data.get("utm_campaign"),
         )
 
     @property
@@ -103,11 +109,14 @@ class OrderDesk:
         self._settle = BatchedScript(scripts, "settle")
         self._release = BatchedScript(scripts, "release")
 
-    async def reserve(self, show_id: str, offer_id: str, buyer_id: str, key: str, quantity: int) -> Reservation:
+    async def reserve(self, show_id: str, offer_id: str, buyer_id: str, key: str, quantity: int,
+                      attribution: str = "") -> Reservation:
+        """``attribution``: JSON of the order's source fields (live.reach.attribution.order_fields), or ''."""
         sk = self.rk.show(show_id)
         keys = [sk.state, sk.offer(offer_id), *sk.tap_keys]
         while True:
-            args: list[str | int] = [show_id, offer_id, buyer_id, key, quantity, self.ttl_ms, new_order_id(show_id)]
+            args: list[str | int] = [show_id, offer_id, buyer_id, key, quantity, self.ttl_ms, new_order_id(show_id),
+                                     attribution]
             outcome, order_json, remaining, detail = await self._reserve(keys, args)
             if outcome != "id_taken":
                 break

@@ -18,7 +18,8 @@ from db.session import Sessionmaker, upsert_insert
 from live import shows
 from live.commerce.consumer import Entry, StreamConsumer
 from live.commerce.expiry import active_shows
-from live.commerce.orders import RESERVED, OrderRecord
+from live.commerce.orders import PAID, RESERVED, OrderRecord
+from live.reach import attribution, ledger
 from live.rediskeys import RedisKeys
 from live.signals import Signal
 
@@ -51,6 +52,8 @@ def _row(record: OrderRecord) -> dict[str, Any]:
         "idempotency_key": record.idempotency_key, "quantity": record.quantity, "price_cents": record.price_cents,
         "currency": record.currency, "status": record.status, "failure_code": record.failure_code,
         "created_at": record.created_at, "expires_at": record.expires_at, "updated_at": record.updated_at,
+        "ref": record.ref, "utm_source": record.utm_source, "utm_medium": record.utm_medium,
+        "utm_campaign": record.utm_campaign,
     }
 
 
@@ -71,6 +74,7 @@ async def upsert_orders(session: AsyncSession, records: Iterable[OrderRecord]) -
     """INSERT new orders; move existing ones out of 'reserved' only (a final status is never overwritten)."""
     rows = [_row(r) for r in records]
     if rows:
+        await attribution.resolve_refs(session, rows)
         await session.execute(_upsert_statement(session.get_bind().dialect.name), rows)
 
 
@@ -93,6 +97,7 @@ class OrderPersister(StreamConsumer):
         events = [OrderEvent.from_fields(fields) for _, _, fields in entries]
         async with self.sessionmaker() as session:
             await upsert_orders(session, latest_per_order(e.order for e in events).values())
+            await ledger.record_paid(session, {e.order.id for e in events if e.order.status == PAID and e.order.ref})
             await session.commit()
         created = [e.order.id for e in events if e.type == "created"]
         if created:  # one entry for the whole batch: the capturer charges them together

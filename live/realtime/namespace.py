@@ -11,6 +11,7 @@ from typing import Any
 import socketio
 
 from live.errors import DomainError
+from live.reach.attribution import source_labels
 from live.realtime import audience, host
 from live.realtime import protocol as p
 from live.realtime import room as room_fns
@@ -22,7 +23,8 @@ Handler = Callable[[Room, Member, Any], Awaitable[dict[str, Any]]]
 
 
 async def _join(room: Room, member: Member, data: Any) -> dict[str, Any]:
-    return await room_fns.join(room, member, p.parse(p.ShowRef, data).show_id)
+    body = p.parse(p.JoinIn, data)
+    return await room_fns.join(room, member, body.show_id, source_labels(body))
 
 
 async def _leave(room: Room, member: Member, data: Any) -> dict[str, Any]:

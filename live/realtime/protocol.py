@@ -10,6 +10,7 @@ from pydantic import StringConstraints, ValidationError
 
 from live.errors import DomainError, validation_error
 from live.schemas.common import Id, Input, Name
+from live.schemas.reach import Attribution
 from live.schemas.room import CardIn, ChatIn, ChatSettingsIn, DealIn, ModerationIn, ReactionKind
 
 M = TypeVar("M", bound=Input)
@@ -43,6 +44,10 @@ class ConnectAuth(Input):
 
 class ShowRef(Input):
     show_id: Id
+
+
+class JoinIn(ShowRef, Attribution):
+    """A join may carry where the viewer came from (viewer counts by source)."""
 
 
 class SocketCardIn(CardIn, ShowRef):

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -104,7 +104,7 @@ async def leave(room: Room, member: Member) -> None:
         await room.redis.srem(room.rk.show(show_id).sockets_of(member.user_id), member.sid)
 
 
-async def join(room: Room, member: Member, show_id: str) -> dict[str, Any]:
+async def join(room: Room, member: Member, show_id: str, sources: Sequence[str] = ()) -> dict[str, Any]:
     """Enter the show's room, then read the snapshot: anything sent after entering is either in the snapshot
     or arrives after it, so a (re)joining client never shows a stale screen."""
     sk = room.rk.show(show_id)
@@ -131,6 +131,9 @@ async def join(room: Room, member: Member, show_id: str) -> dict[str, Any]:
         pipe.sismember(sk.muted, user_id or "")
         if not staff_member:  # the host and merchant are not the audience
             pipe.pfadd(sk.uniques, member.visitor_id)
+            for label in sources:  # viewer counts by source (live.reach.reports)
+                pipe.sadd(sk.sources, label)
+                pipe.pfadd(sk.source_uniques(label), member.visitor_id)
         if user_id:
             pipe.sadd(sk.sockets_of(user_id), member.sid)
             pipe.expire(sk.sockets_of(user_id), SOCKETS_OF_TTL)

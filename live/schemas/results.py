@@ -10,6 +10,7 @@ from datetime import datetime
 from pydantic import Field
 
 from live.schemas.common import Output
+from live.schemas.reach import SourceResult
 from live.schemas.shows import ShowState
 
 
@@ -69,6 +70,8 @@ class ShowResults(Output):
     buyers: int = Field(description="Distinct buyers with at least one paid order")
     conversion: float | None = Field(description=CONVERSION)
     offers: list[OfferResult]
+    by_source: list[SourceResult] = Field(
+        default_factory=list, description="Viewers and paid orders per affiliate, per utm_source and direct")
     minutes: list[MinuteResult] = Field(
         description="One entry per minute from the first to the last minute with viewers or orders, gaps "
                     "filled with zeros")

@@ -3,6 +3,7 @@
 // the same tap reuses it). The status follows the order: reserved -> paid from the socket's `order` event,
 // with a poll of GET /api/orders/{id} as the fallback when no event came.
 import { api, ApiError } from "/static/js/api.js";
+import { attribution } from "/static/js/attribution.js";
 
 const TEXT = {
   reserving: "Reserving…",
@@ -85,7 +86,7 @@ export function createCheckout(root, { showId, card, identity }) {
     for (let attempt = 0; ; attempt += 1) {
       try {
         return await api("POST", `/api/shows/${encodeURIComponent(showId)}/orders`,
-          { offer_id: offerId, quantity: 1 }, { headers: { "Idempotency-Key": key } });
+          { offer_id: offerId, quantity: 1, ...attribution() }, { headers: { "Idempotency-Key": key } });
       } catch (caught) {
         if (caught.code !== "network" || attempt >= RETRIES) throw caught;
       }

@@ -3,6 +3,7 @@
 import { api, formatPrice } from "/static/js/api.js";
 import { minuteChart, timeLabel } from "/static/js/chart.js";
 import { dataTable, el, plural } from "/static/js/merchant-ui.js";
+import { sourceBreakdown } from "/static/js/merchant-sources.js";
 
 const REFRESH_MS = 15000;
 const CONVERSION_HELP = "Conversion = buyers ÷ unique viewers: accounts with at least one paid order, over the distinct " +
@@ -21,12 +22,14 @@ export function resultsSection(show) {
       if (stats) stats.update(results);
       else {
         stats = statTiles(results);
-        body.replaceChildren(stats.node, el("p", { class: "muted small", text: CONVERSION_HELP }), el("div"), el("div"));
+        body.replaceChildren(stats.node, el("p", { class: "muted small", text: CONVERSION_HELP }), el("div"), el("div"),
+          el("div"));
       }
       const tableOpen = Boolean(body.children[2].querySelector("details")?.open);
       body.children[2].replaceWith(chartBlock(results));
       if (tableOpen) body.children[2].querySelector("details").open = true;
       body.children[3].replaceWith(offerBreakdown(results));
+      body.children[4].replaceWith(sourceBreakdown(results));
       updated.textContent = `updated ${new Date().toLocaleTimeString()}`;
     } catch (error) {
       stats = null;

@@ -2,6 +2,7 @@
 // navigation. The address's hash is the view (#products, #hosts, #shows, #shows/<id>), so Back works and a
 // show's page can be bookmarked.
 import { logout } from "/static/js/login.js";
+import { affiliatesView } from "/static/js/merchant-affiliates.js";
 import { signIn } from "/static/js/merchant-auth.js";
 import { hostsView } from "/static/js/merchant-hosts.js";
 import { productsView } from "/static/js/merchant-products.js";
@@ -9,7 +10,7 @@ import { showDetailView } from "/static/js/merchant-show.js";
 import { showsView } from "/static/js/merchant-shows.js";
 import { el } from "/static/js/merchant-ui.js";
 
-const TABS = [["products", "Products"], ["hosts", "Hosts"], ["shows", "Shows"]];
+const TABS = [["products", "Products"], ["hosts", "Hosts"], ["shows", "Shows"], ["affiliates", "Affiliates"]];
 const root = document.getElementById("app");
 let leave = null; // the current view's clean-up (e.g. stop refreshing live results)
 
@@ -30,6 +31,7 @@ function route(hash) {
   const [tab, id] = hash.replace(/^#/, "").split("/");
   if (tab === "shows" && id) return { tab, render: (view, context) => showDetailView(view, context, decodeURIComponent(id)) };
   if (tab === "hosts") return { tab, render: hostsView };
+  if (tab === "affiliates") return { tab, render: affiliatesView };
   if (tab === "shows") return { tab, render: showsView };
   return { tab: "products", render: productsView };
 }

@@ -2,6 +2,7 @@
 // and hands the snapshot to onSnapshot, so a page never shows stale state after a network blip.
 import { io } from "/static/vendor/socket.io/socket.io.esm.min.js";
 import { storedToken } from "/static/js/api.js";
+import { attribution } from "/static/js/attribution.js";
 
 export class RoomError extends Error {
   constructor(error) {
@@ -29,7 +30,7 @@ export function connectRoom(showId, { onSnapshot, on = {}, name, onStatus } = {}
   socket.on("connect", async () => {
     if (onStatus) onStatus("connected");
     try {
-      const snapshot = await emit("join", {});
+      const snapshot = await emit("join", attribution());
       if (onSnapshot) onSnapshot(snapshot);
     } catch (error) {
       if (onStatus) onStatus("error", error);

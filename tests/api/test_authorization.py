@@ -15,9 +15,10 @@ import pytest
 from live.api.docs import endpoints_key
 from live.keys import media_key
 from tests.helpers import Actor, Api, sdp_offer, unique_email
+from tests.reach.reach import affiliate
 
 SDP = "application/sdp"
-ACTORS = ("anonymous", "viewer", "foreign_host", "other_merchant", "own_host", "owner")
+ACTORS = ("anonymous", "viewer", "foreign_host", "other_merchant", "own_host", "owner", "affiliate")
 
 
 @dataclass
@@ -41,7 +42,15 @@ async def make_world(api: Api) -> World:
         "other_merchant": other,
         "own_host": await api.host(owner),
         "owner": owner,
+        "affiliate": await paying_affiliate(api, owner),
     })
+
+
+async def paying_affiliate(api: Api, owner: Actor) -> Actor:
+    """An affiliate of the owner with a saved payment method (an affiliate may buy like a viewer)."""
+    _, account = await affiliate(api, owner)
+    _, body = await api.call("PATCH", "/api/viewers/me", account, json={"payment_method": "pm_card_visa"}, expect=200)
+    return Actor(body["token"], body["viewer"])
 
 
 Target = dict[str, str]
@@ -109,6 +118,12 @@ async def a_publishing_show(world: World) -> Target:
     return {**target, "session": session.id, "fragment": fragment}
 
 
+async def an_affiliate(world: World) -> Target:
+    _, body = await world.api.call("POST", "/api/merchants/me/affiliates", world.owner, json={
+        "display_name": "A", "email": unique_email("a"), "password": "affiliate-pass-1"}, expect=201)
+    return {"affiliate": body["affiliate"]["id"]}
+
+
 def starts() -> str:
     return (datetime.now(UTC) + timedelta(days=1)).isoformat()
 
@@ -135,7 +150,8 @@ SIGNED_IN = frozenset(ACTORS) - {"anonymous"}
 CASES = [
     Case("POST", "/api/merchants/me/hosts", nothing,
          lambda t, a: {"display_name": "H", "email": unique_email("h"), "password": "host-password-1"}, MERCHANTS),
-    Case("PATCH", "/api/viewers/me", nothing, lambda t, a: {"display_name": "New name"}, frozenset({"viewer"})),
+    Case("PATCH", "/api/viewers/me", nothing, lambda t, a: {"display_name": "New name"},
+         frozenset({"viewer", "affiliate"})),
     Case("POST", "/api/products", nothing,
          lambda t, a: {"sku": f"S{secrets.token_hex(3)}", "title": "T", "price_cents": 1, "currency": "USD"},
          MERCHANTS),
@@ -151,7 +167,7 @@ CASES = [
     Case("POST", "/api/shows/{show}/start", a_show, None, STAFF),
     Case("POST", "/api/shows/{show}/end", a_live_show, None, STAFF),
     Case("POST", "/api/shows/{show}/orders", a_live_show_with_offer,
-         lambda t, a: {"offer_id": t["offer"], "quantity": 1}, frozenset({"viewer"}),
+         lambda t, a: {"offer_id": t["offer"], "quantity": 1}, frozenset({"viewer", "affiliate"}),
          headers={"Idempotency-Key": "tap-1"}),
     # The live room (live/api/room.py).
     Case("POST", "/api/shows/{show}/cards", a_live_show_with_offer, lambda t, a: {"offer_id": t["offer"]}, STAFF),
@@ -172,6 +188,17 @@ CASES = [
     Case("DELETE", "/api/shows/{show}/whip/{session}", a_publishing_show, None, STAFF),
     # Reads that only the show's staff may make.
     Case("GET", "/api/shows/{show}/results", a_show, None, STAFF),
+    # Reach: affiliates, their ledger and payouts (live/api/affiliates.py).
+    Case("POST", "/api/merchants/me/affiliates", nothing,
+         lambda t, a: {"display_name": "A", "email": unique_email("a"), "password": "affiliate-pass-1"}, MERCHANTS),
+    Case("GET", "/api/merchants/me/affiliates", nothing, None, MERCHANTS),
+    Case("PATCH", "/api/merchants/me/affiliates/{affiliate}", an_affiliate,
+         lambda t, a: {"commission": {"percent": 5}}, OWNER),
+    Case("DELETE", "/api/merchants/me/affiliates/{affiliate}", an_affiliate, None, OWNER),
+    Case("GET", "/api/merchants/me/affiliates/{affiliate}/ledger", an_affiliate, None, OWNER),
+    Case("GET", "/api/merchants/me/affiliates/payouts.csv", nothing, None, MERCHANTS),
+    Case("GET", "/api/affiliates/me", nothing, None, frozenset({"affiliate"})),
+    Case("GET", "/api/affiliates/me/ledger", nothing, None, frozenset({"affiliate"})),
 ]
 
 # Writes anyone may make: sign-up, log-in/out, viewer registration, watching a live show (a WHEP session's

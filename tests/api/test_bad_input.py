@@ -17,6 +17,7 @@ from tests.api.test_authorization import (
     a_product,
     a_show,
     a_show_with_offer,
+    an_affiliate,
     make_world,
     nothing,
     starts,
@@ -52,6 +53,11 @@ BASELINES: dict[tuple[str, str], tuple[Any, str, Any]] = {
     ("POST", "/api/shows/{show_id}/moderation"): (a_live_show_and_viewer, "owner", lambda t, w: {
         "user_id": t["target"], "action": "mute"}),
     ("PUT", "/api/merchants/me/blocked-words"): (nothing, "owner", lambda t, w: {"words": ["spam"]}),
+    ("POST", "/api/merchants/me/affiliates"): (nothing, "owner", lambda t, w: {
+        "display_name": "A", "email": unique_email("a"), "password": "pass-word-1",
+        "commission": {"percent": 10, "per_new_buyer_cents": 100}}),
+    ("PATCH", "/api/merchants/me/affiliates/{affiliate_id}"): (an_affiliate, "owner", lambda t, w: {
+        "commission": {"percent": 12.5, "per_new_buyer_cents": 0}}),
 }
 
 WRONG_VALUES: list[tuple[str, Any]] = [
@@ -87,7 +93,7 @@ def mutations(model: Any, valid: dict[str, Any]) -> list[tuple[str, dict[str, An
 
 
 def _path(template: str, target: dict[str, str]) -> str:
-    names = {"product_id": "product", "show_id": "show", "offer_id": "offer"}
+    names = {"product_id": "product", "show_id": "show", "offer_id": "offer", "affiliate_id": "affiliate"}
     for placeholder, key in names.items():
         template = template.replace("{" + placeholder + "}", target.get(key, ""))
     return template

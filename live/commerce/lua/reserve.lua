@@ -1,7 +1,8 @@
 -- One tap: atomically check idempotency, show state, sale window, stock and the buyer's limit, then
 -- reserve. One round trip; all keys share the show's hash tag.
 -- KEYS: 1 state, 2 offer terms, 3 stock, 4 bought, 5 idempotency, 6 orders, 7 deadlines, 8 stream, 9 banned
--- ARGV: 1 show_id, 2 offer_id, 3 buyer_id, 4 idempotency key, 5 quantity, 6 ttl_ms, 7 new order id
+-- ARGV: 1 show_id, 2 offer_id, 3 buyer_id, 4 idempotency key, 5 quantity, 6 ttl_ms, 7 new order id,
+--       8 attribution JSON ({ref, utm_source, utm_medium, utm_campaign}) or ''
 -- Returns {outcome, order JSON or '', remaining, detail}; outcome 'id_taken' asks for another order id.
 local show_id, offer_id, buyer, key = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local qty, ttl = tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -56,6 +57,9 @@ local order = {
   quantity = qty, price_cents = tonumber(terms[1]), currency = terms[2], status = 'reserved',
   created_ms = now, expires_ms = now + ttl, updated_ms = now, failure_code = cjson.null,
 }
+if ARGV[8] and ARGV[8] ~= '' then
+  for field, value in pairs(cjson.decode(ARGV[8])) do order[field] = value end
+end
 local json = cjson.encode(order)
 redis.call('HSET', KEYS[6], id, json)
 redis.call('ZADD', KEYS[7], now + ttl, id)
