@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from live import keys, shows
 from live.api.routing import ApiRouter, Call, Reply
-from live.commerce import queries, webhooks
+from live.commerce import queries, refunds, webhooks
 from live.errors import Conflict, DomainError, Invalid, validation_error
 from live.schemas.orders import (
     Buyer,
@@ -57,7 +57,8 @@ async def create_order(call: Call[OrderIn, None]) -> Reply:
 async def get_order(call: Call[None, None]) -> OrderOut:
     async with call.session() as session:
         record = await queries.get_order(session, call.redis, call.redis_keys, call.user, call.path("order_id"))
-    return OrderOut(**record.public())
+        refunded = await refunds.refunded_by_order(session, [record.id])
+    return OrderOut(**record.public(), refunded_cents=refunded.get(record.id, 0))
 
 
 @router.get("/api/me/orders", summary="The viewer's orders, newest first", roles=("viewer",),
@@ -65,7 +66,9 @@ async def get_order(call: Call[None, None]) -> OrderOut:
 async def my_orders(call: Call[None, OrderListQuery]) -> OrderList:
     async with call.session() as session:
         records, cursor = await queries.buyer_orders(session, call.user.user_id, call.query.limit, call.query.cursor)
-    return OrderList(orders=[OrderOut(**r.public()) for r in records], next_cursor=cursor)
+        refunded = await refunds.refunded_by_order(session, [r.id for r in records])
+    return OrderList(orders=[OrderOut(**r.public(), refunded_cents=refunded.get(r.id, 0)) for r in records],
+                     next_cursor=cursor)
 
 
 @router.get("/api/shows/{show_id}/orders", summary="A show's orders with buyers' shipping details (merchant)",
