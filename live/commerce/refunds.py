@@ -44,12 +44,12 @@ async def refund_order(session: AsyncSession, provider: PaymentProvider, order_i
     payment = await session.scalar(select(Payment).where(Payment.order_id == order_id).with_for_update())
     if order is None:
         raise NotFound("no such order")
+    if order.status == PAID and payment is not None and payment.status == "refunded":
+        raise Conflict("the order is refunded in full already", code="already_refunded")
     if order.status != PAID or payment is None or payment.status not in REFUNDABLE or not payment.provider_ref:
         raise Conflict("only a paid order can be refunded", code="not_refundable")
     left = payment.amount_cents - payment.refunded_cents
     amount = left if amount_cents is None else amount_cents
-    if left <= 0:
-        raise Conflict("the order is refunded in full already", code="already_refunded")
     if not 1 <= amount <= left:
         raise Invalid(f"a refund is 1 to {left} cents for this order", code="refund_out_of_range", max_cents=left)
     await provider.refund(payment.provider_ref, amount_cents=amount)

@@ -39,7 +39,7 @@ async def rank(session: AsyncSession, merchant_id: str, by: str, limit: int) -> 
         select(Review.product_id, func.sum(Review.rating), func.count())
         .where(Review.product_id.in_(ids)).group_by(Review.product_id))).all()}
     sold = {pid: int(units or 0) for pid, units in (await session.execute(
-        select(Offer.product_id, func.sum(Order.quantity)).join(Offer, Offer.id == Order.offer_id)
+        select(Offer.product_id, func.sum(Order.quantity)).select_from(Order).join(Offer, Offer.id == Order.offer_id)
         .where(Offer.product_id.in_(ids), Order.status == PAID).group_by(Offer.product_id))).all()}
     mean = await prior_mean(session, merchant_id)
     ranked = []

@@ -93,13 +93,14 @@ async def vote(session: AsyncSession, principal: Principal, review: Review, help
     if review.user_id == principal.user_id:
         raise Forbidden("you cannot vote on your own review", code="own_review")
     session.add(ReviewVote(review_id=review.id, user_id=principal.user_id, helpful=helpful))
-    if helpful:
-        await session.execute(update(Review).where(Review.id == review.id).values(helpful=Review.helpful + 1))
     try:
-        await session.commit()
+        await session.flush()
     except IntegrityError as exc:
         await session.rollback()
         raise Conflict("you voted on this review already", code="already_voted") from exc
+    if helpful:
+        await session.execute(update(Review).where(Review.id == review.id).values(helpful=Review.helpful + 1))
+    await session.commit()
     return int(await session.scalar(select(Review.helpful).where(Review.id == review.id)) or 0)
 
 
