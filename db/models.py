@@ -200,7 +200,7 @@ class Payment(Base):
     __tablename__ = "payments"
     __table_args__ = (
         CheckConstraint(
-            "status IN ('pending', 'succeeded', 'failed', 'refunded', 'partially_refunded')", name="status"
+            "status IN ('pending', 'succeeded', 'failed', 'refunded', 'partly_refunded')", name="status"
         ),
     )
 

@@ -15,7 +15,7 @@ from live.commerce.orders import PAID
 from live.commerce.providers import PaymentProvider
 from live.errors import Conflict, Invalid, NotFound
 
-REFUNDABLE = ("succeeded", "partially_refunded")
+REFUNDABLE = ("succeeded", "partly_refunded")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +54,7 @@ async def refund_order(session: AsyncSession, provider: PaymentProvider, order_i
         raise Invalid(f"a refund is 1 to {left} cents for this order", code="refund_out_of_range", max_cents=left)
     await provider.refund(payment.provider_ref, amount_cents=amount)
     payment.refunded_cents += amount
-    payment.status = "refunded" if payment.refunded_cents >= payment.amount_cents else "partially_refunded"
+    payment.status = "refunded" if payment.refunded_cents >= payment.amount_cents else "partly_refunded"
     order.refunded_cents = payment.refunded_cents
     refund = Refund(order.id, amount, payment.refunded_cents, payment.amount_cents, payment.currency)
     if also is not None:

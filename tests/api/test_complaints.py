@@ -50,7 +50,7 @@ async def test_a_partial_then_a_full_refund_through_the_provider(api: Api, clien
     provider = client.app[keys.payment_service_key].provider
     payment = await _payment(client, p.order_id)
     assert (payment.provider_ref, half) in provider.refunded  # type: ignore[attr-defined]
-    assert payment.status == "partially_refunded" and payment.refunded_cents == half
+    assert payment.status == "partly_refunded" and payment.refunded_cents == half
     _, order = await api.call("GET", f"/api/orders/{p.order_id}", p.buyer, expect=200)
     assert order["refunded_cents"] == half and order["status"] == "paid"
     _, orders = await api.call("GET", "/api/me/orders", p.buyer, expect=200)

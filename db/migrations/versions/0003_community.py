@@ -126,7 +126,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('refunded_cents', sa.Integer(), server_default='0', nullable=False))
         batch_op.drop_constraint(op.f('ck_payments_status'), type_='check')
         batch_op.create_check_constraint(
-            'status', "status IN ('pending', 'succeeded', 'failed', 'refunded', 'partially_refunded')")
+            'status', "status IN ('pending', 'succeeded', 'failed', 'refunded', 'partly_refunded')")
 
     with op.batch_alter_table('reviews', schema=None) as batch_op:
         batch_op.add_column(sa.Column('title', sa.String(length=120), nullable=True))
