@@ -4,7 +4,10 @@ refunds (through the payment provider) or declines. The buyer hears of each merc
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Order, OrderIssue
 from live import keys
@@ -55,32 +58,32 @@ async def get_issue(call: Call[None, None]) -> IssueOut:
     return await _view(call, issue.id)
 
 
+async def _act(call: Call[Any, Any], act: Callable[[AsyncSession, OrderIssue], Awaitable[object]]) -> IssueOut:
+    """One move on an issue the caller may see; the buyer hears of the merchant's moves."""
+    async with call.session() as session:
+        issue = await complaints.get_issue(session, call.user, call.path("issue_id"))
+        await act(session, issue)
+    return await _after_merchant_move(call, issue)
+
+
 @router.post("/api/order-issues/{issue_id}/messages", summary="Write in a problem report's thread",
              roles=PUBLIC, body=IssueMessageIn, response=IssueOut, status=201, errors=(403, 409))
 async def add_message(call: Call[IssueMessageIn, None]) -> IssueOut:
-    async with call.session() as session:
-        issue = await complaints.get_issue(session, call.user, call.path("issue_id"))
-        await complaints.add_message(session, call.user, issue, call.body.text)
-    return await _after_merchant_move(call, issue)
+    return await _act(call, lambda session, issue: complaints.add_message(session, call.user, issue, call.body.text))
 
 
 @router.post("/api/order-issues/{issue_id}/resolve", summary="Resolve with a refund, full or partial (merchant)",
              roles=("merchant",), body=ResolveIn, response=IssueOut, errors=(403, 409, 422))
 async def resolve(call: Call[ResolveIn, None]) -> IssueOut:
     provider = call.app[keys.payment_service_key].provider
-    async with call.session() as session:
-        issue = await complaints.get_issue(session, call.user, call.path("issue_id"))
-        await complaints.resolve(session, provider, call.user, issue, call.body.refund_cents, call.body.text)
-    return await _after_merchant_move(call, issue)
+    return await _act(call, lambda session, issue: complaints.resolve(
+        session, provider, call.user, issue, call.body.refund_cents, call.body.text))
 
 
 @router.post("/api/order-issues/{issue_id}/decline", summary="Decline with a reason (merchant)",
              roles=("merchant",), body=DeclineIn, response=IssueOut, errors=(403, 409))
 async def decline(call: Call[DeclineIn, None]) -> IssueOut:
-    async with call.session() as session:
-        issue = await complaints.get_issue(session, call.user, call.path("issue_id"))
-        await complaints.decline(session, call.user, issue, call.body.reason)
-    return await _after_merchant_move(call, issue)
+    return await _act(call, lambda session, issue: complaints.decline(session, call.user, issue, call.body.reason))
 
 
 @router.get("/api/merchants/me/order-issues", summary="The merchant's complaints inbox, newest first",

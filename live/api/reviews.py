@@ -3,8 +3,12 @@ endpoint that deletes or hides a review."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Product, Review
 from live import keys
 from live.api.routing import ApiRouter, Call
 from live.community import reviews
@@ -72,22 +76,26 @@ async def vote(call: Call[VoteIn, None]) -> VoteOut:
     return VoteOut(review_id=review.id, helpful=helpful)
 
 
+async def _merchant_act(call: Call[Any, Any], act: Callable[[AsyncSession, Review, Product], Awaitable[object]]
+                        ) -> ReviewOut:
+    async with call.session() as session:
+        review, product = await reviews.get_review(session, call.path("review_id"))
+        await act(session, review, product)
+    return await _one(call, review.id)
+
+
 @router.post("/api/reviews/{review_id}/reply", summary="The merchant's one public reply to a review",
              roles=("merchant",), body=ReplyIn, response=ReviewOut, status=201, errors=(403, 409))
 async def reply(call: Call[ReplyIn, None]) -> ReviewOut:
-    async with call.session() as session:
-        review, product = await reviews.get_review(session, call.path("review_id"))
-        await reviews.reply(session, call.user, review, product, call.body.text)
-    return await _one(call, review.id)
+    return await _merchant_act(call, lambda session, review, product: reviews.reply(
+        session, call.user, review, product, call.body.text))
 
 
 @router.post("/api/reviews/{review_id}/report", summary="Report an abusive review (it stays public and counts)",
              roles=("merchant",), body=ReportIn, response=ReviewOut, errors=(403,))
 async def report(call: Call[ReportIn, None]) -> ReviewOut:
-    async with call.session() as session:
-        review, product = await reviews.get_review(session, call.path("review_id"))
-        await reviews.report(session, call.user, review, product, call.body.reason)
-    return await _one(call, review.id)
+    return await _merchant_act(call, lambda session, review, product: reviews.report(
+        session, call.user, review, product, call.body.reason))
 
 
 @router.get("/api/merchants/me/reviews", summary="Reviews of the merchant's products, newest first",
