@@ -78,8 +78,10 @@ async def show_orders(call: Call[None, OrderListQuery]) -> MerchantOrderList:
         show = await shows.get_show(session, call.path("show_id"))
         shows.require_owner(call.user, show)
         rows, cursor = await queries.show_orders(session, show.id, call.query.limit, call.query.cursor)
+        refunded = await refunds.refunded_by_order(session, [r.id for r, _ in rows])
     return MerchantOrderList(
-        orders=[MerchantOrderOut(**r.public(), buyer=Buyer.model_validate(buyer)) for r, buyer in rows],
+        orders=[MerchantOrderOut(**r.public(), buyer=Buyer.model_validate(buyer), refunded_cents=refunded.get(r.id, 0))
+                for r, buyer in rows],
         next_cursor=cursor,
     )
 

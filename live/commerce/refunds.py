@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Order, Payment
@@ -38,8 +38,10 @@ async def refund_order(session: AsyncSession, provider: PaymentProvider, order_i
                        amount_cents: int | None = None, also: Also | None = None) -> Refund:
     """Refund ``amount_cents`` (None: whatever is left) of a paid order and commit.
 
-    The order and payment rows are locked first, so two refunds of one order never give back more than was
-    paid. The provider is asked before the commit: if it refuses, nothing is recorded."""
+    The order and payment rows are locked (PostgreSQL) and the payment's refunded total moves by
+    compare-and-set, so two refunds of one order never give back more than was paid. The provider is asked
+    before the commit: if it refuses, nothing is recorded; if the commit failed after it agreed, the money
+    would be back with the buyer but unrecorded (the provider's own record shows it)."""
     order = await session.scalar(select(Order).where(Order.id == order_id).with_for_update())
     payment = await session.scalar(select(Payment).where(Payment.order_id == order_id).with_for_update())
     if order is None:
@@ -52,11 +54,19 @@ async def refund_order(session: AsyncSession, provider: PaymentProvider, order_i
     amount = left if amount_cents is None else amount_cents
     if not 1 <= amount <= left:
         raise Invalid(f"a refund is 1 to {left} cents for this order", code="refund_out_of_range", max_cents=left)
+    total = payment.refunded_cents + amount
+    # Compare-and-set before the money moves: of two refunds racing (SQLite has no row locks), one wins.
+    claimed = await session.execute(
+        update(Payment).where(Payment.id == payment.id, Payment.refunded_cents == payment.refunded_cents)
+        .values(refunded_cents=total, status="refunded" if total >= payment.amount_cents else "partly_refunded"))
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        await session.rollback()
+        raise Conflict("another refund of this order was made meanwhile: reload and try again", code="refund_conflict")
     await provider.refund(payment.provider_ref, amount_cents=amount)
-    payment.refunded_cents += amount
-    payment.status = "refunded" if payment.refunded_cents >= payment.amount_cents else "partly_refunded"
-    order.refunded_cents = payment.refunded_cents
-    refund = Refund(order.id, amount, payment.refunded_cents, payment.amount_cents, payment.currency)
+    await session.execute(update(Order).where(Order.id == order.id).values(refunded_cents=total))
+    refund = Refund(order.id, amount, total, payment.amount_cents, payment.currency)
+    # Whatever else a refund changes belongs here, in this transaction (e.g. reversing an affiliate's
+    # commission on the order).
     if also is not None:
         await also(session, refund)
     await session.commit()

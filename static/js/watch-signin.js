@@ -4,6 +4,7 @@ import { api, ApiError } from "/static/js/api.js";
 
 export function createSignIn(root, { identity }) {
   const button = root.querySelector("[data-testid=sign-in]");
+  const mine = root.querySelector("[data-testid=my-orders-link]");
   const dialog = root.querySelector("dialog[data-testid=signin-dialog]");
   const form = dialog.querySelector("form");
   const error = dialog.querySelector(".error");
@@ -27,6 +28,7 @@ export function createSignIn(root, { identity }) {
   return {
     refresh(user) {
       button.hidden = Boolean(user && user.email);
+      mine.hidden = !(user && user.role === "viewer");
     },
   };
 }

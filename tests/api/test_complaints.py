@@ -4,6 +4,8 @@ results count them with the median time to the first answer."""
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
@@ -99,3 +101,17 @@ async def test_decline_with_a_reason_and_unpaid_orders(api: Api) -> None:
     status, body = await api.call("POST", "/api/orders/ord_00_00/issues", p.buyer, json={"kind": "damaged",
                                                                                          "text": "?"})
     assert status == 404
+
+
+async def test_two_refunds_at_once_give_back_the_money_once(api: Api, client: TestClient) -> None:
+    p = await purchase(api)
+    _, issue = await api.call("POST", f"/api/orders/{p.order_id}/issues", p.buyer,
+                              json={"kind": "damaged", "text": "Broken"}, expect=201)
+    path = f"/api/order-issues/{issue['id']}/resolve"
+    answers = await asyncio.gather(*(api.call("POST", path, p.merchant, json={}) for _ in range(4)))
+    statuses = sorted(status for status, _ in answers)
+    assert statuses.count(200) == 1 and all(s == 409 for s in statuses if s != 200), answers
+    provider = client.app[keys.payment_service_key].provider
+    payment = await _payment(client, p.order_id)
+    assert [r for r in provider.refunded if r[0] == payment.provider_ref] == [(payment.provider_ref, 1999)]  # type: ignore[attr-defined]
+    assert payment.refunded_cents == 1999 and payment.status == "refunded"
