@@ -14,8 +14,8 @@ from live import demo, keys
 from live.auth import COOKIE_NAME
 from tests.community import purchase
 from tests.e2e.conftest import DESKTOP, PHONE, OpenPage, base_url
-from tests.e2e.flows import HOST_PASSWORD, sign_in, viewer_page
-from tests.helpers import Actor, Api
+from tests.e2e.flows import HOST_PASSWORD, checkout, sign_in, viewer_page
+from tests.helpers import Actor, Api, unique_email
 
 
 async def page_as(open_page: OpenPage, client: TestClient, path: str, actor: Actor, viewport: dict[str, int]) -> Any:
@@ -127,3 +127,31 @@ async def test_a_damaged_item_is_refunded_by_half_and_the_buyer_sees_it(
     await expect(me.get_by_test_id("issue-state")).to_have_text("resolved")
     await expect(me.get_by_test_id("order-refunded")).to_contain_text("$10.00")
     await shot(me, "buyer-sees-refund")
+
+
+async def test_the_checkout_sets_a_password_and_another_phone_signs_in(
+        api: Api, client: TestClient, open_page: OpenPage) -> None:
+    owner = await api.merchant()
+    show, offer = await api.live_show(owner, stock=5, limit=2)
+    await api.call("POST", f"/api/shows/{show['id']}/cards", owner, json={"offer_id": offer["id"]}, expect=201)
+    email = unique_email("returning")
+    first = await viewer_page(open_page, client, show["id"])
+    await expect(first.get_by_test_id("card")).to_be_visible()
+    await first.get_by_test_id("buy").click()
+    await first.get_by_test_id("checkout-save-login").locator("summary").click()
+    await first.fill("#checkout-email", email)
+    await first.fill("#checkout-password", "my-password-1")
+    await checkout(first, "Robin")
+    await expect(first.get_by_test_id("order-status")).to_have_text("Paid ✓", timeout=15000)
+    await expect(first.get_by_test_id("sign-in")).to_be_hidden()
+
+    phone = await viewer_page(open_page, client, show["id"])
+    await phone.get_by_test_id("sign-in").click()
+    await phone.fill("#signin-email", email)
+    await phone.fill("#signin-password", "my-password-1")
+    await phone.get_by_test_id("signin-submit").click()
+    await expect(phone.get_by_test_id("sign-in")).to_be_hidden()
+    await phone.get_by_test_id("buy").click()
+    await expect(phone.get_by_test_id("order-status")).to_have_text("Paid ✓", timeout=15000)
+    _, orders = await api.call("GET", f"/api/shows/{show['id']}/orders", owner, expect=200)
+    assert {o["buyer"]["display_name"] for o in orders["orders"]} == {"Robin"} and len(orders["orders"]) == 2
