@@ -80,7 +80,22 @@ function issueItem(issue) {
     el("div", { class: "thread" }, ...issue.messages.map((m) => el("p", {},
       el("b", { text: m.author_role === "merchant" ? "Shop" : "You" }), `: ${m.text}`))));
   if (issue.decline_reason) li.append(el("p", { text: `Declined: ${issue.decline_reason}` }));
+  if (issue.state === "open" || issue.state === "answered") li.append(threadForm(issue));
   return li;
+}
+
+function threadForm(issue) {
+  const form = el("form", { "data-testid": "thread-form" },
+    el("label", { for: `thread-${issue.id}`, text: "Write to the shop" }),
+    el("textarea", { id: `thread-${issue.id}`, name: "text", maxlength: "2000", required: true }),
+    el("button", { type: "submit", "data-testid": "thread-send", text: "Send" }));
+  const errors = formErrors(form, "thread-error");
+  form.append(errors.line);
+  onSubmit(form, errors, async () => {
+    await api("POST", `/api/order-issues/${encodeURIComponent(issue.id)}/messages`, { text: form.elements.text.value.trim() });
+    await render();
+  });
+  return form;
 }
 
 function questionItem(q) {

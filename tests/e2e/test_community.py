@@ -110,11 +110,15 @@ async def test_a_damaged_item_is_refunded_by_half_and_the_buyer_sees_it(
     await order.get_by_test_id("issue-text").fill("The strap arrived torn.")
     await order.get_by_test_id("issue-submit").click()
     await expect(me.get_by_test_id("issue-state")).to_have_text("open")
+    await me.get_by_test_id("thread-form").locator("textarea").fill("I can send a photo.")
+    await me.get_by_test_id("thread-send").click()
+    await expect(me.get_by_test_id("my-issue")).to_contain_text("I can send a photo.")
 
     dashboard = await open_page(f"{base_url(client)}/merchant#issues", viewport=DESKTOP)
     await sign_in(dashboard, p.merchant, "correct-horse-1")  # tests.helpers.Api.merchant
     row = dashboard.get_by_test_id("issue-row")
     await expect(row).to_contain_text("The strap arrived torn.")
+    await expect(row).to_contain_text("I can send a photo.")
     await expect(row.get_by_test_id("refund-amount")).to_have_value("19.99")
     await row.get_by_test_id("refund-amount").fill("10.00")
     await row.get_by_test_id("refund-submit").click()
