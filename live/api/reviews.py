@@ -109,5 +109,6 @@ async def merchant_reviews(call: Call[None, ReviewQuery]) -> MerchantReviewList:
         titles = await reviews.product_titles(session, {r.product_id for r in rows})
         views = await reviews.views(session, merchant_id, rows)
     return MerchantReviewList(
-        reviews=[MerchantReviewOut(**v.model_dump(), product_title=titles.get(v.product_id, "")) for v in views],
+        reviews=[MerchantReviewOut(**v.model_dump(), product_title=titles.get(v.product_id, ""), author_id=r.user_id)
+                 for v, r in zip(views, rows, strict=True)],
         next_cursor=cursor)

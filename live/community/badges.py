@@ -82,4 +82,4 @@ async def authors(session: AsyncSession, place: Place, user_ids: Collection[str]
     ids = set(user_ids)
     names = dict((await session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))).all())
     badges = await badges_for(session, place, ids)
-    return {u: Author(user_id=u, display_name=names.get(u, ""), badges=badges.get(u, [])) for u in ids}
+    return {u: Author(display_name=names.get(u, ""), badges=badges.get(u, [])) for u in ids}

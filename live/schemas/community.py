@@ -23,7 +23,8 @@ IssueState = Literal["open", "answered", "resolved", "declined"]
 
 
 class Author(Output):
-    user_id: str
+    """Who wrote it, as the public sees them (no account id)."""
+
     display_name: str
     badges: list[Badge]
 
@@ -83,6 +84,7 @@ class ReviewPage(Output):
 
 class MerchantReviewOut(ReviewOut):
     product_title: str
+    author_id: str = Field(description="The reviewer's account, e.g. to name them an expert")
 
 
 class MerchantReviewList(Output):

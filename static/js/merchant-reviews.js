@@ -23,7 +23,12 @@ function reviewRow(review, refresh) {
   const row = el("li", { class: "card", "data-testid": "review-row", "data-review-id": review.id },
     el("p", {}, el("b", { text: review.product_title }), ` ${stars(review.rating)} `,
       el("span", { text: review.author.display_name }), ...badgeChips(review.author.badges),
-      review.reported ? el("span", { class: "badge warn", text: " reported" }) : null),
+      review.reported ? el("span", { class: "badge warn", text: " reported" }) : null,
+      review.author.badges.includes("expert") ? null : el("button", { type: "button", "data-testid": "make-expert",
+        text: "Make expert", onclick: async () => {
+          await api("PUT", `/api/merchants/me/experts/${encodeURIComponent(review.author_id)}`);
+          await refresh();
+        } })),
     review.title ? el("p", { class: "title", text: review.title }) : null,
     el("p", { text: review.body }));
   if (review.reply) row.append(el("p", { class: "muted", "data-testid": "review-reply", text: `Your reply: ${review.reply.text}` }));

@@ -87,6 +87,8 @@ async def test_the_merchant_replies_once_and_reports_but_cannot_edit_hide_or_del
     assert page["summary"] == {"average": 1.0, "count": 1, "histogram": {"1": 1, "2": 0, "3": 0, "4": 0, "5": 0}}
     _, mine = await api.call("GET", "/api/merchants/me/reviews", p.merchant, expect=200)
     assert mine["reviews"][0]["id"] == rid and mine["reviews"][0]["product_title"] == "Thing"
+    assert mine["reviews"][0]["author_id"] == p.buyer.id, "the merchant may name the reviewer an expert"
+    assert set(page["reviews"][0]["author"]) == {"display_name", "badges"}, "no account ids in public"
 
 
 async def test_reviews_pass_the_merchants_blocked_words(api: Api) -> None:
