@@ -1,6 +1,6 @@
 // The product sheet (tap the card): the reviews summary, the reviews with the shop's replies, and the
 // questions with their answers, read from the public API.
-import { api } from "/static/js/api.js";
+import { api, ApiError } from "/static/js/api.js";
 import { badgeChips, stars } from "/static/js/badges.js";
 
 function line(tag, className, text) {
@@ -46,8 +46,23 @@ function questionItem(question) {
 export function createProductSheet(root) {
   const dialog = root.querySelector("dialog[data-testid=product-sheet]");
   const $ = (id) => dialog.querySelector(`[data-testid=${id}]`);
-  return {
+  let shown = null;
+  $("sheet-ask-send").addEventListener("click", async () => {
+    const text = $("sheet-ask").value.trim();
+    $("sheet-error").textContent = "";
+    if (!text || !shown) return;
+    try {
+      await api("POST", `/api/products/${encodeURIComponent(shown.product_id)}/questions`, { text });
+      $("sheet-ask").value = "";
+      await sheet.open(shown);
+    } catch (caught) {
+      $("sheet-error").textContent = caught instanceof ApiError && caught.status === 401
+        ? "Sign in (or join the chat) to ask." : String(caught.message || caught);
+    }
+  });
+  const sheet = {
     async open(offer) {
+      shown = offer;
       $("sheet-title").textContent = offer.title;
       $("sheet-summary").textContent = "Loading…";
       $("sheet-reviews").replaceChildren();
@@ -63,4 +78,5 @@ export function createProductSheet(root) {
       $("sheet-questions").replaceChildren(...asked.questions.map(questionItem));
     },
   };
+  return sheet;
 }

@@ -68,6 +68,9 @@ async def test_a_buyer_reviews_from_me_and_the_live_card_shows_it(
     await other.get_by_test_id("card-details").click()
     await expect(other.get_by_test_id("sheet-summary")).to_contain_text("4.0 · 1 review")
     await expect(other.get_by_test_id("sheet-review")).to_contain_text("Comfortable, true to size.")
+    await other.get_by_test_id("sheet-ask").fill("Is it machine washable?")
+    await other.get_by_test_id("sheet-ask-send").click()
+    await expect(other.get_by_test_id("sheet-question")).to_contain_text("Is it machine washable?")
     await shot(other, "card-rating-and-sheet")
 
 
