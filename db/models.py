@@ -196,6 +196,8 @@ class Order(Base):
     utm_source: Mapped[str | None] = mapped_column(String(100))
     utm_medium: Mapped[str | None] = mapped_column(String(100))
     utm_campaign: Mapped[str | None] = mapped_column(String(100))
+    # community: live.commerce.refunds
+    refunded_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Payment(Base):
@@ -203,7 +205,9 @@ class Payment(Base):
 
     __tablename__ = "payments"
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'succeeded', 'failed', 'refunded')", name="status"),
+        CheckConstraint(
+            "status IN ('pending', 'succeeded', 'failed', 'refunded', 'partly_refunded')", name="status"
+        ),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -215,6 +219,8 @@ class Payment(Base):
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(16))
     failure_code: Mapped[str | None] = mapped_column(String(64))
+    # community: live.commerce.refunds
+    refunded_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -266,8 +272,16 @@ class Review(Base):
     product_id: Mapped[str] = mapped_column(ForeignKey("products.id"), index=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     rating: Mapped[int] = mapped_column(Integer)
-    text: Mapped[str] = mapped_column(String(2000), default="")
+    text: Mapped[str] = mapped_column(String(2000), default="")  # the review's body
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Community (live.community.reviews): the merchant replies and reports, never edits or hides.
+    title: Mapped[str | None] = mapped_column(String(120))
+    edited_at: Mapped[datetime | None] = mapped_column()
+    helpful: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reply: Mapped[str | None] = mapped_column(String(2000))
+    replied_at: Mapped[datetime | None] = mapped_column()
+    reported_at: Mapped[datetime | None] = mapped_column()
+    report_reason: Mapped[str | None] = mapped_column(String(500))
 
 
 class ShowMinute(Base):
@@ -360,4 +374,104 @@ class CommissionEntry(Base):
     refunded_cents: Mapped[int] = mapped_column(BigInteger, default=0)  # reversals: the refund they answer
     entry_key: Mapped[str | None] = mapped_column(String(100), unique=True)
     lead_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Community and trust (live.community): votes, questions and answers, experts, complaints.
+
+
+class ReviewVote(Base):
+    """One vote per viewer and review; ``Review.helpful`` counts the helpful ones."""
+
+    __tablename__ = "review_votes"
+
+    review_id: Mapped[str] = mapped_column(ForeignKey("reviews.id"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    helpful: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Question(Base):
+    """Asked on a product's page, or in a live show's chat (then ``show_id`` and ``chat_message_id``)."""
+
+    __tablename__ = "questions"
+    __table_args__ = (Index("ix_questions_product_id_id", "product_id", "id"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    product_id: Mapped[str | None] = mapped_column(ForeignKey("products.id"))
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id"), index=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    text: Mapped[str] = mapped_column(String(1000))
+    show_id: Mapped[str | None] = mapped_column(ForeignKey("shows.id"))
+    chat_message_id: Mapped[str | None] = mapped_column(ID)
+    answered_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Answer(Base):
+    __tablename__ = "answers"
+    __table_args__ = (CheckConstraint("label IN ('merchant', 'host', 'buyer')", name="label"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    question_id: Mapped[str] = mapped_column(ForeignKey("questions.id"), index=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    label: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Expert(Base):
+    """A merchant's decision about a customer: ``named`` an expert, or ``revoked`` (even if they qualify)."""
+
+    __tablename__ = "experts"
+    __table_args__ = (CheckConstraint("kind IN ('named', 'revoked')", name="kind"),)
+
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CommunitySettings(Base):
+    """A merchant's thresholds for automatic experts (defaults in live.community.experts)."""
+
+    __tablename__ = "community_settings"
+
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id"), primary_key=True)
+    expert_min_orders: Mapped[int] = mapped_column(Integer)
+    expert_min_helpful: Mapped[int] = mapped_column(Integer)
+
+
+class OrderIssue(Base):
+    """A complaint about a paid order: open -> answered -> resolved (refund) or declined."""
+
+    __tablename__ = "order_issues"
+    __table_args__ = (
+        CheckConstraint("kind IN ('not_received', 'damaged', 'wrong_item', 'other')", name="kind"),
+        CheckConstraint("state IN ('open', 'answered', 'resolved', 'declined')", name="state"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    order_id: Mapped[str] = mapped_column(ORDER_ID, index=True)
+    show_id: Mapped[str] = mapped_column(ForeignKey("shows.id"), index=True)
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id"), index=True)
+    buyer_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    refund_cents: Mapped[int] = mapped_column(Integer, default=0)
+    decline_reason: Mapped[str | None] = mapped_column(String(1000))
+    first_answer_at: Mapped[datetime | None] = mapped_column()
+    closed_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OrderIssueMessage(Base):
+    __tablename__ = "order_issue_messages"
+    __table_args__ = (Index("ix_order_issue_messages_issue_id_id", "issue_id", "id"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    issue_id: Mapped[str] = mapped_column(ForeignKey("order_issues.id"))
+    author_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    author_role: Mapped[str] = mapped_column(String(16))  # buyer or merchant
+    text: Mapped[str] = mapped_column(String(2000))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

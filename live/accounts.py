@@ -126,3 +126,13 @@ async def merchant_name(session: AsyncSession, merchant_id: str) -> str:
     if name is None:
         raise NotFound("no such merchant")
     return name
+
+
+async def set_credentials(session: AsyncSession, user_id: str, email: str, password: str) -> User:
+    """A viewer's email and password, so they can sign in on another device (community: returning viewers)."""
+    viewer = await get_user(session, user_id)
+    email_n = _normal_email(email)
+    await _ensure_email_free(session, email_n, except_user=viewer.id)
+    viewer.email, viewer.password_hash = email_n, await hash_password(password)
+    await commit_new(session)
+    return viewer

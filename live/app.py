@@ -8,7 +8,25 @@ from aiohttp import web
 
 from db.models import Show
 from live import keys
-from live.api import accounts, affiliates, docs, media, orders, pages, products, reach, results, room, routing, shows
+from live.api import (
+    accounts,
+    affiliates,
+    complaints,
+    docs,
+    experts,
+    media,
+    orders,
+    pages,
+    products,
+    questions,
+    reach,
+    results,
+    reviews,
+    room,
+    routing,
+    shows,
+    signin,
+)
 from live.auth import TokenService
 from live.commerce.workers import commerce_ctx
 from live.config import Settings
@@ -30,11 +48,13 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[keys.show_changed_key] = Signal[Show]("show_changed")
     app[keys.broadcast_changed_key] = Signal[BroadcastState]("broadcast_changed")
     app[keys.order_changed_key] = Signal[dict[str, Any]]("order_changed")
+    app[keys.review_changed_key] = Signal[str]("review_changed")
     app.cleanup_ctx.extend([database_ctx, redis_ctx, commerce_ctx, media_ctx])
     realtime.install(app, settings)  # its cleanup context runs after (and closes before) the ones above
     endpoints = routing.install(
         app, [accounts.router, products.router, shows.router, orders.router, room.router, media.router,
-              results.router, affiliates.router, reach.router]
+              results.router, affiliates.router, reach.router, reviews.router, questions.router,
+              experts.router, complaints.router, signin.router]
     )
     media.add_routes(app)
     docs.add_routes(app, endpoints)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Offer, Order, Product, Show, ShowMinute, ShowStats
 from live.commerce.orders import PAID
+from live.community import complaints
 from live.schemas.results import MinuteResult, OfferResult, OrderCounts, Revenue, ShowResults
 
 MAX_MINUTES = 24 * 60  # a chart of one day at most: the latest minutes are kept
@@ -116,4 +117,4 @@ async def show_results(session: AsyncSession, show: Show) -> ShowResults:
         started_at=show.started_at, ended_at=show.ended_at, peak_viewers=peak, unique_viewers=uniques,
         orders=counts, units_sold=sum(o.units_sold for o in offers), revenue=await revenue(session, show.id),
         buyers=people, conversion=conversion(people, uniques), offers=offers,
-        minutes=await minutes(session, show.id))
+        minutes=await minutes(session, show.id), complaints=await complaints.show_stats(session, show.id))

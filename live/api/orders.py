@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from live import keys, shows
 from live.api.routing import ApiRouter, Call, Reply
-from live.commerce import queries, webhooks
+from live.commerce import queries, refunds, webhooks
 from live.errors import Conflict, DomainError, Invalid, validation_error
 from live.reach import attribution
 from live.schemas.orders import (
@@ -59,7 +59,8 @@ async def create_order(call: Call[OrderIn, None]) -> Reply:
 async def get_order(call: Call[None, None]) -> OrderOut:
     async with call.session() as session:
         record = await queries.get_order(session, call.redis, call.redis_keys, call.user, call.path("order_id"))
-    return OrderOut(**record.public())
+        refunded = await refunds.refunded_by_order(session, [record.id])
+    return OrderOut(**record.public(), refunded_cents=refunded.get(record.id, 0))
 
 
 @router.get("/api/me/orders", summary="The viewer's orders, newest first", roles=("viewer", "affiliate"),
@@ -67,7 +68,9 @@ async def get_order(call: Call[None, None]) -> OrderOut:
 async def my_orders(call: Call[None, OrderListQuery]) -> OrderList:
     async with call.session() as session:
         records, cursor = await queries.buyer_orders(session, call.user.user_id, call.query.limit, call.query.cursor)
-    return OrderList(orders=[OrderOut(**r.public()) for r in records], next_cursor=cursor)
+        refunded = await refunds.refunded_by_order(session, [r.id for r in records])
+    return OrderList(orders=[OrderOut(**r.public(), refunded_cents=refunded.get(r.id, 0)) for r in records],
+                     next_cursor=cursor)
 
 
 @router.get("/api/shows/{show_id}/orders", summary="A show's orders with buyers' shipping details (merchant)",
@@ -77,8 +80,10 @@ async def show_orders(call: Call[None, OrderListQuery]) -> MerchantOrderList:
         show = await shows.get_show(session, call.path("show_id"))
         shows.require_owner(call.user, show)
         rows, cursor = await queries.show_orders(session, show.id, call.query.limit, call.query.cursor)
+        refunded = await refunds.refunded_by_order(session, [r.id for r, _ in rows])
     return MerchantOrderList(
-        orders=[MerchantOrderOut(**r.public(), buyer=Buyer.model_validate(buyer)) for r, buyer in rows],
+        orders=[MerchantOrderOut(**r.public(), buyer=Buyer.model_validate(buyer), refunded_cents=refunded.get(r.id, 0))
+                for r, buyer in rows],
         next_cursor=cursor,
     )
 

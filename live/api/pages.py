@@ -65,6 +65,11 @@ async def affiliate(request: web.Request) -> web.FileResponse:
     return page("affiliate.html")
 
 
+async def me(request: web.Request) -> web.FileResponse:
+    """A viewer's own page: orders, reviews to write, problems reported, questions and answers."""
+    return page("me.html")
+
+
 async def embed_script(request: web.Request) -> web.FileResponse:
     """``<script src="https://live.example/embed.js" data-show="ID">`` on a merchant's site."""
     response = web.FileResponse(STATIC_DIR / "embed.js", headers={"Cache-Control": "no-cache"})
@@ -78,4 +83,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/merchant", merchant)
     app.router.add_get("/embed.js", embed_script)
     app.router.add_get("/affiliate", affiliate)
+    app.router.add_get("/me", me)
     app.router.add_static("/static/", STATIC_DIR, append_version=False)

@@ -69,7 +69,8 @@ async def end_deal(call: Call[None, None]) -> CardOut:
 @router.post("/api/shows/{show_id}/chat", summary="Write in the show's chat (for clients without socket.io)",
              roles=PUBLIC, body=ChatIn, response=ChatMessageOut, status=201, errors=(409, 429))
 async def post_chat(call: Call[ChatIn, None]) -> ChatMessageOut:
-    return await audience.post_chat(_room(call), call.user, call.path("show_id"), call.body.text)
+    return await audience.post_chat(_room(call), call.user, call.path("show_id"), call.body.text,
+                                    call.body.question)
 
 
 @router.patch("/api/shows/{show_id}/chat", summary="Chat settings: slow mode (host or merchant)", roles=STAFF,

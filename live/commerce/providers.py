@@ -34,7 +34,8 @@ class PaymentProvider(Protocol):
         """Capture the amount with a saved method. Idempotent by ``order_id``."""
         ...
 
-    async def refund(self, reference: str) -> None:
+    async def refund(self, reference: str, amount_cents: int | None = None) -> None:
+        """Give money back on a captured charge: ``amount_cents`` of it, or all of it when None."""
         ...
 
     async def close(self) -> None:
@@ -54,7 +55,8 @@ class SandboxProvider:
         self._charges: dict[str, ChargeResult] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._http: aiohttp.ClientSession | None = None
-        self.refunds: list[str] = []
+        self.refunds: list[str] = []  # every refunded charge's reference, in order
+        self.refunded: list[tuple[str, int | None]] = []  # (reference, amount_cents or None for the whole)
 
     async def charge(self, *, order_id: str, amount_cents: int, currency: str, method: str) -> ChargeResult:
         if order_id in self._charges:
@@ -74,8 +76,9 @@ class SandboxProvider:
         self._charges[order_id] = result
         return result
 
-    async def refund(self, reference: str) -> None:
+    async def refund(self, reference: str, amount_cents: int | None = None) -> None:
         self.refunds.append(reference)
+        self.refunded.append((reference, amount_cents))
 
     async def _confirm_later(self, order_id: str, reference: str) -> None:
         await asyncio.sleep(self.async_delay_seconds)

@@ -6,8 +6,9 @@ from __future__ import annotations
 import time
 
 from live.auth import Principal
+from live.community import badges
 from live.errors import Conflict, DomainError, Forbidden
-from live.realtime import chat, reactions
+from live.realtime import chat, chat_questions, reactions
 from live.realtime.members import Member
 from live.realtime.room import Room, is_staff
 from live.schemas.room import ChatMessageOut
@@ -20,9 +21,11 @@ def require_joined(room: Room, member: Member, show_id: str) -> Principal:
     return principal
 
 
-async def post_chat(room: Room, principal: Principal, show_id: str, text: str) -> ChatMessageOut:
+async def post_chat(room: Room, principal: Principal, show_id: str, text: str, question: bool = False
+                    ) -> ChatMessageOut:
     """Refused, in this order: show over, banned, muted, blocked words, too soon (slow mode). The host and the
-    merchant are never muted or slowed down, but the merchant's blocked words apply to everyone."""
+    merchant are never muted or slowed down, but the merchant's blocked words apply to everyone. A question
+    is also kept as a question about the product on the card (live.community.questions)."""
     sk = room.rk.show(show_id)
     async with room.redis.pipeline(transaction=False) as pipe:
         pipe.hget(sk.room, "rev")
@@ -41,9 +44,13 @@ async def post_chat(room: Room, principal: Principal, show_id: str, text: str) -
     chat.check_words(text, await room.blocked.of(show.merchant_id))
     if not staff:
         await chat.take_turn(room.redis, sk, principal.user_id, max(chat.MIN_INTERVAL_SECONDS, show.slow_mode_seconds))
+    place = badges.Place(show.merchant_id, show.id, show.host_id)
+    their_badges = await room.badges.of(place, principal.user_id)
     async with room.session() as session:
         message = await chat.store(session, room.redis, sk, show_id, principal.user_id, principal.display_name,
-                                   text, staff)
+                                   text, staff, question, their_badges)
+    if question:
+        await chat_questions.keep(room, principal, lineup, message.id, text)
     await room.broadcaster.chat(message)
     return message
 

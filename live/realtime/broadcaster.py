@@ -76,6 +76,10 @@ class Broadcaster:
         """Tells the user that the host muted, unmuted, banned or unbanned them."""
         await self.everywhere(p.MODERATED, {"show_id": show_id, "action": action}, p.user_room(user_id))
 
+    async def answering(self, show_id: str, message: dict[str, Any] | None) -> None:
+        """The chat question the host is answering now (null: none)."""
+        await self.everywhere(p.ANSWERING, {"show_id": show_id, "message": message}, p.show_room(show_id))
+
     # Sent by each process's ticker to its own sockets.
     async def stock(self, show_id: str, remaining: dict[str, int]) -> None:
         """Remaining units of every offer; only when something changed."""

@@ -4,10 +4,7 @@ in a Redis list for join snapshots) and how a host removes one."""
 from __future__ import annotations
 
 import json
-import re
 import time
-import unicodedata
-from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from redis.asyncio import Redis
@@ -20,32 +17,10 @@ from live.errors import DomainError, Invalid, NotFound
 from live.ids import new_id
 from live.rediskeys import ShowKeys
 from live.schemas.room import ChatMessageOut
+from live.wordfilter import find_blocked, normalize_blocked
 
 TAIL = 50
 MIN_INTERVAL_SECONDS = 1  # without slow mode a user may still post only one message a second
-_WORD = re.compile(r"\w+")
-
-
-def words_of(text: str) -> list[str]:
-    """Lower-case words after Unicode normalisation, so 'ＳＰＡＭ' and 'Spam' are the same word."""
-    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
-
-
-def normalize_blocked(entries: Iterable[str]) -> list[str]:
-    """Each entry as its normalised words joined by one space; empty entries and repeats dropped."""
-    seen: dict[str, None] = {}
-    for entry in entries:
-        words = " ".join(words_of(entry))
-        if words:
-            seen.setdefault(words, None)
-    return list(seen)
-
-
-def find_blocked(text: str, blocked: Iterable[str]) -> str | None:
-    """The first blocked entry (a word or a phrase of words) the text contains as whole words, else None.
-    Whole words, so blocking 'ass' does not refuse 'class'."""
-    padded = " " + " ".join(words_of(text)) + " "
-    return next((entry for entry in blocked if f" {entry} " in padded), None)
 
 
 async def take_turn(redis: Redis, sk: ShowKeys, user_id: str, interval_seconds: int) -> None:
@@ -60,14 +35,14 @@ async def take_turn(redis: Redis, sk: ShowKeys, user_id: str, interval_seconds: 
 
 async def store(
     session: AsyncSession, redis: Redis, sk: ShowKeys, show_id: str, user_id: str, display_name: str, text: str,
-    staff: bool,
+    staff: bool, question: bool = False, badges: list[str] | None = None,
 ) -> ChatMessageOut:
     message = ChatMessage(id=new_id("msg"), show_id=show_id, user_id=user_id, display_name=display_name,
                           text=text, created_at=datetime.now(UTC))
     session.add(message)
     await session.commit()
     out = ChatMessageOut(id=message.id, show_id=show_id, user_id=user_id, display_name=display_name, text=text,
-                         staff=staff, created_at=message.created_at)
+                         staff=staff, created_at=message.created_at, question=question, badges=badges or [])
     async with redis.pipeline(transaction=True) as pipe:
         pipe.lpush(sk.chat, out.model_dump_json())
         pipe.ltrim(sk.chat, 0, TAIL - 1)

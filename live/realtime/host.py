@@ -24,7 +24,7 @@ async def staff_show(session: AsyncSession, principal: Principal, show_id: str) 
     return show
 
 
-async def _render(room: Room, session: AsyncSession, show: Show, offer: Offer, state: CardState) -> Card:
+async def render_card(room: Room, session: AsyncSession, show: Show, offer: Offer, state: CardState) -> Card:
     remaining = await shows.remaining_by_offer(room.redis, room.rk, show, [offer])
     (view,) = await shows.offer_views(session, [offer], remaining)
     return cards.render(view, state, show.state, remaining[offer.id], datetime.now(UTC))
@@ -38,7 +38,7 @@ async def push_card(room: Room, principal: Principal, show_id: str, data: CardIn
         if data.deal_ends_at is not None:
             await cards.open_deal(session, room.redis, room.rk, show, offer, data.deal_ends_at)
         state = CardState(offer.id, data.pinned, datetime.now(UTC))
-        card = await _render(room, session, show, offer, state)
+        card = await render_card(room, session, show, offer, state)
     await cards.save_state(room.redis, room.rk.show(show_id), state)
     await room.broadcaster.card(show_id, card)
     return card
@@ -68,7 +68,7 @@ async def end_deal(room: Room, principal: Principal, show_id: str, offer_id: str
         current = CardState.from_json(await room.redis.hget(sk.room, "card"))  # type: ignore[arg-type]
         showing = current is not None and current.offer_id == offer.id
         state = current if current is not None and showing else CardState(offer.id, False, datetime.now(UTC))
-        card = await _render(room, session, show, offer, state)
+        card = await render_card(room, session, show, offer, state)
     await cards.bump_rev(room.redis, sk)
     if showing:
         await room.broadcaster.card(show_id, card)

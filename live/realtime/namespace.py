@@ -12,7 +12,7 @@ import socketio
 
 from live.errors import DomainError
 from live.reach.attribution import source_labels
-from live.realtime import audience, host
+from live.realtime import audience, chat_questions, host
 from live.realtime import protocol as p
 from live.realtime import room as room_fns
 from live.realtime.members import Member
@@ -37,7 +37,7 @@ async def _leave(room: Room, member: Member, data: Any) -> dict[str, Any]:
 async def _chat(room: Room, member: Member, data: Any) -> dict[str, Any]:
     body = p.parse(p.SocketChatIn, data)
     principal = audience.require_joined(room, member, body.show_id)
-    message = await audience.post_chat(room, principal, body.show_id, body.text)
+    message = await audience.post_chat(room, principal, body.show_id, body.text, body.question)
     return {"message": message.model_dump(mode="json")}
 
 
@@ -87,10 +87,17 @@ async def _slow_mode(room: Room, member: Member, data: Any) -> dict[str, Any]:
     return result.model_dump(mode="json")
 
 
+async def _answering(room: Room, member: Member, data: Any) -> dict[str, Any]:
+    body = p.parse(p.SocketAnsweringIn, data)
+    result = await chat_questions.set_answering(room, member.signed_in(), body.show_id, body.message_id)
+    return result.model_dump(mode="json")
+
+
 HANDLERS: dict[str, Handler] = {
     "join": _join, "leave": _leave, "chat": _chat, "react": _react,
     "push_card": _push_card, "unpin_card": _unpin_card, "start_deal": _start_deal, "end_deal": _end_deal,
     "delete_message": _delete_message, "moderate": _moderate, "slow_mode": _slow_mode,
+    "answering": _answering,
 }
 
 

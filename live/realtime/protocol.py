@@ -22,6 +22,8 @@ SHOW, CARD, STOCK, CHAT, CHAT_REMOVED, REACTIONS, VIEWERS, ORDER, MODERATED = (
 )
 
 
+ANSWERING = "answering"  # community: the chat question the host is answering now
+
 SHOW_ROOM_PREFIX = "show:"
 
 
@@ -80,6 +82,10 @@ class SocketModerationIn(ModerationIn, ShowRef):
 
 class SocketChatSettingsIn(ChatSettingsIn, ShowRef):
     pass
+
+
+class SocketAnsweringIn(ShowRef):
+    message_id: Id | None = None
 
 
 def parse(model: type[M], data: Any) -> M:

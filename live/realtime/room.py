@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from db.models import Show
 from db.session import Sessionmaker
 from live import shows
 from live.auth import Principal, TokenService
+from live.community.badges import BadgeBook
 from live.errors import Forbidden
 from live.realtime import cards, chat, engine, presence, staff
 from live.realtime import protocol as p
@@ -46,6 +48,10 @@ class Room:
     counter: ReactionCounter
     ticker: RoomTicker
     staff: staff.StaffFeed = field(default_factory=staff.StaffFeed)
+    badges: BadgeBook = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.badges = BadgeBook(self.sessionmaker)
 
     def session(self) -> AsyncSession:
         return self.sessionmaker()
@@ -171,6 +177,7 @@ def snapshot(room: Room, member: Member, lineup: Lineup, room_hash: Mapping[str,
         "stock": stock,
         "viewers": others + audience_here(room.sio.manager, show.id),
         "chat": chat.decode_tail(tail),
+        "answering": json.loads(room_hash["answering"]) if room_hash.get("answering") else None,
         "you": {
             "user_id": member.user_id, "display_name": member.display_name,
             "role": principal.role if principal else "anonymous", "staff": is_staff(principal, show),

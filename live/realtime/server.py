@@ -16,7 +16,7 @@ from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from live import keys
 from live.config import Settings
-from live.realtime import engine
+from live.realtime import engine, ratings
 from live.realtime import protocol as p
 from live.realtime import room as room_fns
 from live.realtime.broadcaster import Broadcaster, server_emits
@@ -86,6 +86,7 @@ async def realtime_ctx(app: web.Application) -> AsyncIterator[None]:
     app[keys.show_changed_key].subscribe(lambda show: room_fns.on_show_changed(room, show))
     app[keys.broadcast_changed_key].subscribe(lambda state: room_fns.on_broadcast_changed(room, state))
     app[keys.order_changed_key].subscribe(lambda order: room_fns.on_order_changed(room, order))
+    app[keys.review_changed_key].subscribe(lambda product_id: ratings.on_review_changed(room, product_id))
     ticker.start()
     yield
     await close(sio, ticker)

@@ -33,6 +33,7 @@ class OrderOut(Output):
     created_at: datetime
     expires_at: datetime = Field(description="An unpaid reservation returns its units at this time")
     failure_code: str | None = None
+    refunded_cents: int = Field(default=0, description="Refunded of amount_cents (a complaint's refund)")
 
 
 class OrderCreated(Output):

@@ -10,6 +10,7 @@ from datetime import datetime
 from pydantic import Field
 
 from live.schemas.common import Output
+from live.schemas.community import ComplaintStats
 from live.schemas.reach import SourceResult
 from live.schemas.shows import ShowState
 
@@ -75,3 +76,4 @@ class ShowResults(Output):
     minutes: list[MinuteResult] = Field(
         description="One entry per minute from the first to the last minute with viewers or orders, gaps "
                     "filled with zeros")
+    complaints: ComplaintStats | None = Field(default=None, description="Problems reported with the show's orders")

@@ -38,6 +38,7 @@ class DealIn(Input):
 
 class ChatIn(Input):
     text: ChatText
+    question: bool = Field(default=False, description="A question for the host: it joins the studio's queue")
 
 
 class ChatSettingsIn(Input):
@@ -73,6 +74,8 @@ class ChatMessageOut(Output):
     display_name: str
     text: str
     staff: bool = Field(description="Written by the show's host or merchant")
+    question: bool = Field(default=False, description="Marked as a question for the host")
+    badges: list[str] = Field(default_factory=list, description="host, merchant, expert, buyer (in this show)")
     created_at: datetime
 
 

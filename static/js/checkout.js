@@ -160,6 +160,10 @@ export function createCheckout(root, { showId, card, identity }) {
     submit.disabled = true;
     try {
       await identity.register(body);
+      const { email, password } = form.elements;
+      if (email.value.trim() && password.value) {  // offered, optional: sign in on other devices next time
+        await identity.saveLogin(email.value.trim(), password.value);
+      }
     } catch (caught) {
       error.textContent = caught instanceof ApiError ? caught.message : String(caught);
       return;

@@ -57,7 +57,16 @@ const TILES = [
   ["Revenue", "revenue", (r) => formatRevenue(r.revenue), () => "paid orders"],
   ["Conversion", "conversion", (r) => (r.conversion === null ? "–" : `${(r.conversion * 100).toFixed(1)}%`),
     (r) => `${plural(r.buyers, "buyer")} ÷ ${plural(Math.max(r.unique_viewers, r.buyers), "viewer")}`],
+  // Community: complaints and how fast the shop answered them.
+  ["Complaints", "complaints", (r) => String(r.complaints ? r.complaints.total : 0), (r) => complaintNote(r.complaints)],
 ];
+
+function complaintNote(c) {
+  if (!c || !c.total) return "none reported";
+  const wait = c.median_first_answer_seconds;
+  const answered = wait === null ? "no answer yet" : `median first answer ${Math.round(wait / 60)} min`;
+  return `${c.open} open · ${c.resolved} refunded · ${c.declined} declined · ${answered}`;
+}
 
 function statTiles(results) {
   const cells = TILES.map(([label, testid, value, note]) => {

@@ -9,8 +9,16 @@ import { productsView } from "/static/js/merchant-products.js";
 import { showDetailView } from "/static/js/merchant-show.js";
 import { showsView } from "/static/js/merchant-shows.js";
 import { el } from "/static/js/merchant-ui.js";
+import { expertsView, rankingsView } from "/static/js/merchant-experts.js";
+import { issuesView } from "/static/js/merchant-issues.js";
+import { questionsView, reviewsView } from "/static/js/merchant-reviews.js";
 
 const TABS = [["products", "Products"], ["hosts", "Hosts"], ["shows", "Shows"], ["affiliates", "Affiliates"]];
+// Community and trust.
+TABS.push(["reviews", "Reviews"], ["questions", "Questions"], ["issues", "Complaints"], ["experts", "Experts"],
+  ["rankings", "Rankings"]);
+const COMMUNITY = { reviews: reviewsView, questions: questionsView, issues: issuesView, experts: expertsView,
+  rankings: rankingsView };
 const root = document.getElementById("app");
 let leave = null; // the current view's clean-up (e.g. stop refreshing live results)
 
@@ -33,6 +41,7 @@ function route(hash) {
   if (tab === "hosts") return { tab, render: hostsView };
   if (tab === "affiliates") return { tab, render: affiliatesView };
   if (tab === "shows") return { tab, render: showsView };
+  if (tab in COMMUNITY) return { tab, render: COMMUNITY[tab] };
   return { tab: "products", render: productsView };
 }
 

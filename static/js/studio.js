@@ -7,6 +7,7 @@ import { StudioChat } from "/static/js/studio-chat.js";
 import { Broadcast, CONNECTION_WORDS } from "/static/js/studio-media.js";
 import { Lineup } from "/static/js/studio-lineup.js";
 import { OrdersTicker } from "/static/js/studio-orders.js";
+import { QuestionQueue } from "/static/js/studio-questions.js";
 
 const app = document.getElementById("app");
 const showId = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
@@ -27,7 +28,8 @@ function message(title, text) {
 }
 
 const STAFF_ROLES = ["host", "merchant"];
-const ROOM_EVENTS = ["show", "card", "stock", "viewers", "chat", "chat_removed", "staff_orders", "offer_counters"];
+const ROOM_EVENTS = ["show", "card", "stock", "viewers", "chat", "chat_removed", "staff_orders", "offer_counters",
+  "answering"];
 
 // Who is asking comes from the room's join snapshot (`you`), not from /api/me: an anonymous /api/me answers
 // 401, which Chromium logs as a console error. After signing in, the socket reconnects with the new cookie.
@@ -103,6 +105,7 @@ class Studio {
       list: this.$("[data-testid=chat-list]"), form: this.$("#chat-form"), input: this.$("#chat-input"),
       slowSelect: this.$("#slow-mode"), act, onError,
     });
+    this.questions = new QuestionQueue(this.$("[data-testid=question-queue]"), this.$("#questions-empty"), act);
     this.broadcast = new Broadcast({
       video: this.$("#preview"), cameraSelect: this.$("#camera"), micSelect: this.$("#microphone"),
       onState: (state) => this.connectionState(state), onBitrate: (kbps) => this.bitrate(kbps), onError,
@@ -124,8 +127,9 @@ class Studio {
       card: ({ card }) => this.lineup.setCard(card),
       stock: ({ stock }) => this.lineup.setRemaining(stock),
       viewers: ({ count }) => { this.$("[data-testid=viewer-count]").textContent = String(count); },
-      chat: ({ message: posted }) => this.chat.add(posted),
-      chat_removed: ({ message_id: id }) => this.chat.remove(id),
+      chat: ({ message: posted }) => { this.chat.add(posted); this.questions.add(posted); },
+      chat_removed: ({ message_id: id }) => { this.chat.remove(id); this.questions.remove(id); },
+      answering: ({ message: answering }) => this.questions.setAnswering(answering),
       staff_orders: ({ orders }) => orders.forEach((order) => this.orders.update(order)),
       offer_counters: ({ offers }) => this.lineup.setCounters(offers),
     };
@@ -155,6 +159,8 @@ class Studio {
       this.orders.setAll(snapshot.staff.orders);
     }
     this.chat.setAll(snapshot.chat);
+    this.questions.setAll(snapshot.chat);
+    this.questions.setAnswering(snapshot.answering || null);
     this.chat.setSlowMode(snapshot.show.slow_mode_seconds);
     this.$("[data-testid=viewer-count]").textContent = String(snapshot.viewers);
     this.setState(snapshot.show.state);

@@ -2,6 +2,7 @@
 // Anonymous watchers may only watch, so writing or reacting first asks for a display name (a viewer
 // account without payment details) and reconnects the room as that viewer.
 import { ApiError } from "/static/js/api.js";
+import { badgeChips } from "/static/js/badges.js";
 
 const KEEP = 100;
 const KINDS = new Set(["heart", "fire", "clap", "laugh", "wow"]);
@@ -69,19 +70,24 @@ export function createChat(root, { identity, emit }) {
   const layer = root.querySelector(".reactions-layer");
   const signIn = askName(root.querySelector("dialog[data-testid=name-dialog]"), identity);
   const own = {}; // our reactions shown at once, left out of the next per-second sum that includes them
+  const highlight = root.querySelector("[data-testid=answering]");
+  const asking = form.querySelector("[data-testid=chat-question]");
+  let answeringId = null;
 
   function item(message) {
     const li = document.createElement("li");
     li.className = "chat-message";
     li.dataset.testid = "chat-message";
     li.dataset.messageId = message.id;
+    if (message.question) li.classList.add("question");
+    if (answeringId === message.id) li.classList.add("answering-now");
     const name = document.createElement("b");
     name.className = message.staff ? "name staff" : "name";
-    name.textContent = message.staff ? `${message.display_name} · host` : message.display_name;
+    name.textContent = message.display_name;
     const text = document.createElement("span");
     text.className = "text";
     text.textContent = message.text;
-    li.append(name, " ", text);
+    li.append(name, ...badgeChips(message.badges || (message.staff ? ["host"] : [])), " ", text);
     return li;
   }
 
@@ -107,9 +113,10 @@ export function createChat(root, { identity, emit }) {
     }
     if (!(await signIn())) return;
     try {
-      const { message } = await emit("chat", { text });
+      const { message } = await emit("chat", { text, question: asking.checked });
       add(message);
       input.value = "";
+      asking.checked = false;
     } catch (caught) {
       error.textContent = messageError(caught);
     }
@@ -165,6 +172,15 @@ export function createChat(root, { identity, emit }) {
         own[kind] = Math.max(0, (own[kind] || 0) - n);
         for (let i = 0; i < Math.min(others, MAX_FLOATERS_PER_KIND); i += 1) float(kind);
       }
+    },
+    // The question the host is answering now (null: none), highlighted in the list and above it.
+    answering(message) {
+      answeringId = message ? message.id : null;
+      for (const li of list.querySelectorAll(".answering-now")) li.classList.remove("answering-now");
+      const li = message && list.querySelector(`[data-message-id="${CSS.escape(message.id)}"]`);
+      if (li) li.classList.add("answering-now");
+      highlight.hidden = !message;
+      highlight.textContent = message ? `Answering now: “${message.text}” (${message.display_name})` : "";
     },
     moderated(action) {
       const text = { mute: ERRORS.muted, ban: ERRORS.banned, unmute: "The host unmuted you." }[action];

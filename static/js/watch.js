@@ -1,13 +1,15 @@
 // The viewer's page /watch/{show_id} (also framed by static/embed.js with ?embed=1): the show's state
 // (upcoming, live, off air, ended) from the room's snapshot and `show` events, and the wiring of the video,
 // the product card, buying and chat. The socket is reopened as the new viewer after a sign-up.
-import { api, idempotencyKey, rememberToken } from "/static/js/api.js";
+import { api, formatPrice, idempotencyKey, rememberToken } from "/static/js/api.js";
 import { connectRoom } from "/static/js/room.js";
 import { createCard } from "/static/js/watch-card.js";
 import { createChat } from "/static/js/watch-chat.js";
 import { calendarLink, everySecond, formatLeft } from "/static/js/watch-time.js";
 import { createPlayer } from "/static/js/watch-video.js";
 import { createCheckout } from "/static/js/checkout.js";
+import { createProductSheet } from "/static/js/watch-product.js";
+import { createSignIn } from "/static/js/watch-signin.js";
 
 const root = document;
 const $ = (id) => root.querySelector(`[data-testid=${id}]`);
@@ -42,11 +44,34 @@ const identity = {
     user = viewer;
     await connect();
   },
+  async saveLogin(email, password) {
+    const { viewer } = await api("PUT", "/api/viewers/me/credentials", { email, password });
+    user = viewer;
+    signIn.refresh(user);
+  },
+  async signedIn(account) {
+    user = account;
+    signIn.refresh(user);
+    checkout.refresh();
+    await connect();
+  },
 };
 
 const card = createCard(root, { onChange: (changed) => (changed ? checkout.cardChanged() : checkout.refresh()) });
 const checkout = createCheckout(root, { showId, card, identity });
 const chat = createChat(root, { identity, emit: (event, payload) => room.emit(event, payload) });
+const signIn = createSignIn(root, { identity });
+const sheet = createProductSheet(root);
+$("card-details").addEventListener("click", () => card.current() && sheet.open(card.current()).catch(() => {}));
+
+// A merchant's answer to a problem the buyer reported (a refund, a decline) arrives with the order.
+function orderNotice(order) {
+  if (!order.issue) return;
+  const notice = $("order-notice");
+  const refund = order.refunded_cents ? `Refunded ${formatPrice(order.refunded_cents, order.currency)}. ` : "";
+  notice.textContent = `${refund}Your problem report is ${order.issue.state}.`;
+  notice.hidden = false;
+}
 
 function renderScreens() {
   const state = show ? show.state : "";
@@ -111,6 +136,7 @@ function connect() {
       card.setCard(snapshot.card);
       setViewers(snapshot.viewers);
       chat.reset(snapshot.chat);
+      chat.answering(snapshot.answering || null);
       ready();
     },
     onStatus(status, error) {
@@ -126,7 +152,8 @@ function connect() {
       chat: ({ message }) => chat.add(message),
       chat_removed: ({ message_id: id }) => chat.remove(id),
       reactions: ({ counts }) => chat.reactions(counts),
-      order: ({ order }) => checkout.onOrder(order),
+      order: ({ order }) => { checkout.onOrder(order); orderNotice(order); },
+      answering: ({ message }) => chat.answering(message),
       moderated: ({ action }) => chat.moderated(action),
     },
   });
@@ -162,6 +189,7 @@ async function main() {
   let info;
   try {
     user = await whoAmI(); // first: a dead cookie fails every request, the public ones too
+    signIn.refresh(user);
     info = await api("GET", `/api/shows/${encodeURIComponent(showId)}`);
   } catch (error) {
     const text = error.status === 404 ? "Show not found" : "The show cannot be loaded";

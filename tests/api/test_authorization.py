@@ -201,6 +201,44 @@ CASES = [
     Case("GET", "/api/affiliates/me/ledger", nothing, None, frozenset({"affiliate"})),
 ]
 
+
+def _community_cases() -> list[Case]:
+    """Community and trust (live/api/reviews, questions, experts, complaints, signin)."""
+    from tests.api import community_targets as ct
+
+    viewer, buyer_or_owner = frozenset({"viewer"}), frozenset({"viewer", "owner"})
+    return [
+        Case("POST", "/api/products/{product}/reviews", ct.a_product_the_viewer_bought,
+             lambda t, a: {"rating": 5, "body": "Good"}, viewer),
+        Case("PATCH", "/api/reviews/{review}", ct.the_viewers_review, lambda t, a: {"rating": 4}, viewer),
+        Case("POST", "/api/reviews/{review}/votes", ct.someone_elses_review, lambda t, a: {"helpful": True}, viewer),
+        Case("POST", "/api/reviews/{review}/reply", ct.someone_elses_review, lambda t, a: {"text": "Thanks"}, OWNER),
+        Case("POST", "/api/reviews/{review}/report", ct.someone_elses_review, lambda t, a: {"reason": "Rude"}, OWNER),
+        Case("POST", "/api/products/{product}/questions", a_product, lambda t, a: {"text": "Size?"}, SIGNED_IN),
+        Case("POST", "/api/questions/{question}/answers", ct.a_question_the_viewer_can_answer,
+             lambda t, a: {"text": "Yes"}, STAFF | viewer),
+        Case("POST", "/api/shows/{show}/answering", ct.a_live_chat_question,
+             lambda t, a: {"message_id": t["message"]}, STAFF),
+        Case("PUT", "/api/merchants/me/experts/{target}", ct.a_customer, None, MERCHANTS),
+        Case("DELETE", "/api/merchants/me/experts/{target}", ct.a_customer, None, MERCHANTS),
+        Case("PUT", "/api/merchants/me/community-settings", nothing,
+             lambda t, a: {"expert_min_orders": 2, "expert_min_helpful": 1}, MERCHANTS),
+        Case("POST", "/api/orders/{order}/issues", ct.a_product_the_viewer_bought,
+             lambda t, a: {"kind": "damaged", "text": "Broken"}, viewer),
+        Case("GET", "/api/order-issues/{issue}", ct.the_viewers_complaint, None, buyer_or_owner),
+        Case("POST", "/api/order-issues/{issue}/messages", ct.the_viewers_complaint, lambda t, a: {"text": "Hi"},
+             buyer_or_owner),
+        Case("POST", "/api/order-issues/{issue}/resolve", ct.the_viewers_complaint, lambda t, a: {"refund_cents": 1},
+             OWNER),
+        Case("POST", "/api/order-issues/{issue}/decline", ct.the_viewers_complaint, lambda t, a: {"reason": "No"},
+             OWNER),
+        Case("PUT", "/api/viewers/me/credentials", nothing,
+             lambda t, a: {"email": unique_email("v"), "password": "pass-word-1"}, viewer),
+    ]
+
+
+CASES += _community_cases()
+
 # Writes anyone may make: sign-up, log-in/out, viewer registration, watching a live show (a WHEP session's
 # unguessable URL is the credential that changes or ends it; tests/streams/test_whep.py checks those rules).
 # The payment webhook is authenticated by its signature instead (tests/commerce/test_payments.py).

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from live.api.docs import endpoints_key
+from tests.api import community_targets as ct
 from tests.api.test_authorization import (
     World,
     a_live_show,
@@ -58,6 +59,30 @@ BASELINES: dict[tuple[str, str], tuple[Any, str, Any]] = {
         "commission": {"percent": 10, "per_new_buyer_cents": 100}}),
     ("PATCH", "/api/merchants/me/affiliates/{affiliate_id}"): (an_affiliate, "owner", lambda t, w: {
         "commission": {"percent": 12.5, "per_new_buyer_cents": 0}}),
+    # Community and trust.
+    ("POST", "/api/products/{product_id}/reviews"): (ct.a_product_the_viewer_bought, "viewer", lambda t, w: {
+        "rating": 5, "body": "Good"}),
+    ("PATCH", "/api/reviews/{review_id}"): (ct.the_viewers_review, "viewer", lambda t, w: {"rating": 4}),
+    ("POST", "/api/reviews/{review_id}/votes"): (ct.someone_elses_review, "viewer", lambda t, w: {"helpful": True}),
+    ("POST", "/api/reviews/{review_id}/reply"): (ct.someone_elses_review, "owner", lambda t, w: {"text": "Thanks"}),
+    ("POST", "/api/reviews/{review_id}/report"): (ct.someone_elses_review, "owner", lambda t, w: {"reason": "Rude"}),
+    ("POST", "/api/products/{product_id}/questions"): (a_product, "viewer", lambda t, w: {"text": "Size?"}),
+    ("POST", "/api/questions/{question_id}/answers"): (ct.a_question_the_viewer_can_answer, "owner", lambda t, w: {
+        "text": "Yes"}),
+    ("POST", "/api/shows/{show_id}/answering"): (ct.a_live_chat_question, "owner", lambda t, w: {
+        "message_id": t["message"]}),
+    ("PUT", "/api/merchants/me/community-settings"): (nothing, "owner", lambda t, w: {
+        "expert_min_orders": 2, "expert_min_helpful": 1}),
+    ("POST", "/api/orders/{order_id}/issues"): (ct.a_product_the_viewer_bought, "viewer", lambda t, w: {
+        "kind": "damaged", "text": "Broken"}),
+    ("POST", "/api/order-issues/{issue_id}/messages"): (ct.the_viewers_complaint, "viewer", lambda t, w: {
+        "text": "Hi"}),
+    ("POST", "/api/order-issues/{issue_id}/resolve"): (ct.the_viewers_complaint, "owner", lambda t, w: {
+        "refund_cents": 1}),
+    ("POST", "/api/order-issues/{issue_id}/decline"): (ct.the_viewers_complaint, "owner", lambda t, w: {
+        "reason": "No"}),
+    ("PUT", "/api/viewers/me/credentials"): (nothing, "viewer", lambda t, w: {
+        "email": unique_email("v"), "password": "pass-word-1"}),
 }
 
 WRONG_VALUES: list[tuple[str, Any]] = [
@@ -93,7 +118,8 @@ def mutations(model: Any, valid: dict[str, Any]) -> list[tuple[str, dict[str, An
 
 
 def _path(template: str, target: dict[str, str]) -> str:
-    names = {"product_id": "product", "show_id": "show", "offer_id": "offer", "affiliate_id": "affiliate"}
+    names = {"product_id": "product", "show_id": "show", "offer_id": "offer", "affiliate_id": "affiliate",
+             "review_id": "review", "question_id": "question", "order_id": "order", "issue_id": "issue"}
     for placeholder, key in names.items():
         template = template.replace("{" + placeholder + "}", target.get(key, ""))
     return template

@@ -91,7 +91,9 @@ async def test_an_empty_show_has_zero_results_and_no_conversion(api: Api) -> Non
         "orders": {"total": 0, "reserved": 0, "paid": 0, "payment_failed": 0, "expired": 0},
         "units_sold": 0, "revenue": [], "buyers": 0, "conversion": None, "offers": None, "minutes": [],
         "by_source": [{"kind": "direct", "source": "direct", "display_name": None, "viewers": 0, "buyers": 0,
-                       "orders": 0, "revenue_cents": 0, "conversion": None}]}
+                       "orders": 0, "revenue_cents": 0, "conversion": None}],
+        "complaints": {"total": 0, "open": 0, "answered": 0, "resolved": 0, "declined": 0, "refunded_cents": 0,
+                       "median_first_answer_seconds": None}}
     assert [(o["offer_id"], o["units_sold"], o["revenue_cents"]) for o in result["offers"]] == [(offer["id"], 0, 0)]
 
 

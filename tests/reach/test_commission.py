@@ -173,6 +173,24 @@ async def test_refunds_reverse_proportionally_and_in_full(api: Api, client: Test
     assert sum(e["amount_cents"] for e in body["entries"]) == 0
 
 
+async def test_a_merchants_refund_of_a_complaint_reverses_the_commission(api: Api, client: TestClient) -> None:
+    """The whole path: a refund the merchant grants through the complaints API writes the reversal."""
+    owner = await api.merchant()
+    show, offer = await api.live_show(owner, stock=10, limit=5, price_cents=2000)
+    aff, _ = await affiliate(api, owner, percent=10, per_new_buyer_cents=0)
+    buyer = await api.viewer()
+    order = await attributed_tap(api, buyer, show["id"], offer["id"], ref=aff["code"])
+    await paid(api, buyer, order["id"])
+    await ledger_with(api, owner, aff["id"], 1)  # 10% of 20.00
+    _, issue = await api.call("POST", f"/api/orders/{order['id']}/issues", buyer,
+                              json={"kind": "damaged", "text": "Cracked"}, expect=201)
+    await api.call("POST", f"/api/order-issues/{issue['id']}/resolve", owner, json={"refund_cents": 1000},
+                   expect=200)
+    body = await ledger_of(api, owner, aff["id"])
+    assert [(e["kind"], e["amount_cents"]) for e in body["entries"]] == [("percent", 200), ("reversal", -100)]
+    assert body["totals"]["reversed"] == 100
+
+
 async def test_an_order_without_commission_has_nothing_to_reverse(api: Api, client: TestClient) -> None:
     owner = await api.merchant()
     show, offer = await api.live_show(owner)

@@ -1,7 +1,7 @@
 """reach: affiliates and their terms, clicks, the commission ledger; orders record their source; role affiliate
 
-Revision ID: 0003_reach
-Revises: 0002
+Revision ID: 0005_reach
+Revises: 0004
 Create Date: 2026-12-01 19:47:32.606127
 """
 from collections.abc import Sequence
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0003_reach'
-down_revision: str | None = '0002'
+revision: str = '0005_reach'
+down_revision: str | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

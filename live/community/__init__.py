@@ -1,0 +1,2 @@
+"""Community and trust: verified-buyer reviews, questions and answers, experts and badges, rankings,
+complaints."""
