@@ -17,6 +17,7 @@ from db.session import make_engine
 from live import keys
 from live.config import Settings
 from live.logs import ACCESS_LOG_FORMAT, configure_logging
+from live.redis_durability import RedisNotDurable
 from live.redis_server import EmbeddedRedisError
 
 log = logging.getLogger("live.cli")
@@ -36,7 +37,8 @@ async def started_app(settings: Settings) -> AsyncIterator[web.Application]:
     """The app with its resources open but no HTTP listener and no background workers: for commands."""
     from live.app import create_app
 
-    app = create_app(settings.model_copy(update={"run_workers": False}))
+    # Commands take no orders, so they work against any Redis (reconcile must, to report a loss).
+    app = create_app(settings.model_copy(update={"run_workers": False, "redis_durability": "unsafe"}))
     runner = web.AppRunner(app)
     await runner.setup()
     try:
@@ -133,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             from live.commerce.reconcile import run_reconcile
 
             return asyncio.run(run_reconcile(settings, args.show))
-    except EmbeddedRedisError as exc:
+    except (EmbeddedRedisError, RedisNotDurable) as exc:
         print(f"live: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -21,7 +21,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     redis_url: str | None = None
     redis_prefix: str = Field(default="", description="Prefix of every Redis key and channel (isolates tenants/tests).")
-    redis_appendfsync: Literal["everysec", "always"] = "everysec"
+    redis_appendfsync: Literal["everysec", "always"] = Field(
+        default="always", description="The embedded Redis's fsync policy: always means a 201 is on disk.")
 
     host: str = "127.0.0.1"
     port: int = 8080
@@ -56,6 +57,15 @@ class Settings(BaseSettings):
     embed_allowed_origins: list[str] = Field(default_factory=list, description="Sites allowed to frame /watch.")
 
     log_level: str = "INFO"
+
+    # Redis reliability (issue 10, Redis half)
+    redis_durability: Literal["checked", "unsafe"] = Field(
+        default="checked", description="checked: refuse to serve taps unless Redis fsyncs every write before "
+        "answering (appendonly yes, appendfsync always); unsafe: serve anyway (a host crash may lose 201s).")
+    redis_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="Bound of every Redis call; past it the caller gets 503 retry.")
+    redis_ended_show_ttl_seconds: int = Field(
+        default=7 * 24 * 3600, ge=1, description="Lifetime of an ended show's Redis keys once all is in SQL.")
 
     @property
     def sqlite_path(self) -> Path:
