@@ -109,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--if-empty", action="store_true", help="do nothing if the database has data")
     reconcile = commands.add_parser("reconcile", help="prove allocated = remaining + reserved + paid + returned")
     reconcile.add_argument("--show", help="only this show")
+    reconcile.add_argument("--all", action="store_true", dest="all_shows",
+                           help="every show, not only the live ones and those ended recently")
     return parser
 
 
@@ -134,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "reconcile":
             from live.commerce.reconcile import run_reconcile
 
-            return asyncio.run(run_reconcile(settings, args.show))
+            return asyncio.run(run_reconcile(settings, args.show, args.all_shows))
     except (EmbeddedRedisError, RedisNotDurable) as exc:
         print(f"live: {exc}", file=sys.stderr)
         return 2

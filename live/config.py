@@ -66,6 +66,9 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="Bound of every Redis call; past it the caller gets 503 retry.")
     redis_ended_show_ttl_seconds: int = Field(
         default=7 * 24 * 3600, ge=1, description="Lifetime of an ended show's Redis keys once all is in SQL.")
+    redis_recovery: bool = Field(
+        default=True, description="After every Redis restart, rebuild from SQL each live show Redis is behind on "
+        "(off only where deployments with their own Redis prefixes share one database, as the test suite does).")
 
     @property
     def sqlite_path(self) -> Path:
