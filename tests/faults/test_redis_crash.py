@@ -39,8 +39,8 @@ STOCK, LIMIT, BUYERS, SPREAD_SECONDS = 200, 1, 320, 4.0
 
 def durable_settings(services: Services, data_dir: Path, **overrides: object) -> Settings:
     """The defaults a deployment gets: durability checked, recovery on."""
-    return make_settings(services, data_dir, port=free_port(), redis_durability="checked", redis_recovery=True,
-                         **overrides)
+    values: dict[str, object] = {"port": free_port(), "redis_durability": "checked", "redis_recovery": True}
+    return make_settings(services, data_dir, **{**values, **overrides})
 
 
 def reconcile_cli(settings: Settings, show_id: str) -> subprocess.CompletedProcess[str]:
