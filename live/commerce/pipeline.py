@@ -104,14 +104,14 @@ class PipelinedConnection:
             try:
                 protocol = await asyncio.wait_for(self._connect(), self.timeout)
             except (OSError, TimeoutError, RedisError) as exc:
-                raise self._failed(f"cannot connect to Redis: {exc!r}") from exc
+                raise self._failed(f"cannot connect to Redis: {type(exc).__name__}: {exc}") from exc
             if self.on_connect is not None:
                 try:
                     await self.on_connect()
                 except Exception as exc:
                     assert protocol.transport is not None
                     protocol.transport.abort()
-                    raise self._failed(f"Redis not ready: {exc!r}") from exc
+                    raise self._failed(f"Redis not ready: {type(exc).__name__}: {exc}") from exc
             self._failures = 0
             self._protocol = protocol
             return protocol

@@ -9,7 +9,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -36,12 +35,13 @@ def _version(binary: str) -> tuple[int, ...]:
 class OwnRedis:
     """A redis-server the test may kill -9, truncate and start again on the same data."""
 
-    def __init__(self, binary: str, data_dir: Path, appendfsync: str = "always"):
+    def __init__(self, binary: str, data_dir: Path, appendfsync: str = "always", extra: tuple[str, ...] = ()):
         self.binary = binary
         self.dir = data_dir
         self.dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.appendfsync = appendfsync
+        self.extra = list(extra)
         self.timestamps = _version(binary) >= (7, 0)
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -55,20 +55,29 @@ class OwnRedis:
                 "--logfile", str(self.dir / "redis.log")]
         if self.timestamps:
             args += ["--aof-timestamp-enabled", "yes"]
+        args += self.extra
+        seen = len(self._log())
         self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
-        while not self._answers():
+        while "Ready to accept connections" not in self._log()[seen:]:  # also for TLS or password servers
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"redis-server did not start; see {self.dir / 'redis.log'}")
             time.sleep(0.02)
 
-    def _answers(self) -> bool:
+    def _log(self) -> str:
         try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
-                s.sendall(b"PING\r\n")
-                return s.recv(64).startswith(b"+PONG")
+            return (self.dir / "redis.log").read_text()
         except OSError:
-            return False
+            return ""
+
+    def pause(self) -> None:
+        """SIGSTOP: the server stalls (a full disk, a stuck fsync, a VM paused), connections stay open."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
 
     def kill9(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -87,6 +96,7 @@ class OwnRedis:
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
             self.process.terminate()
             try:
                 self.process.wait(10)
@@ -94,12 +104,16 @@ class OwnRedis:
                 self.kill9()
 
 
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
+def redis_binary() -> str:
     binary = _redis_binary()
     if binary is None:
         pytest.skip("no redis-server binary installed: the fault tests need one to kill and restart")
-    redis = OwnRedis(binary, tmp_path / "redis")
+    return binary
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
+    redis = OwnRedis(redis_binary(), tmp_path / "redis")
     redis.start()
     try:
         yield redis
