@@ -70,7 +70,7 @@ def _read_pid(path: Path) -> int | None:
         return None
 
 
-def _alive(pid: int | None) -> bool:
+def process_alive(pid: int | None) -> bool:
     if not pid:
         return False
     try:
@@ -124,7 +124,7 @@ class EmbeddedRedis:
 
     def _join_running(self) -> None:
         owner = _read_pid(self.redis_dir / "owner.pid")
-        if owner != os.getpid() and _alive(owner):
+        if owner != os.getpid() and process_alive(owner):
             log.info("sharing embedded redis", extra={"socket": str(self.socket_path), "owner": owner})
             return
         self.adopted_pid = _read_pid(self.redis_dir / "redis.pid")
@@ -176,8 +176,8 @@ class EmbeddedRedis:
         if self.owned:
             if self.process is not None:
                 return self.process.poll() is not None
-            return not _alive(self.adopted_pid)
-        return not _alive(_read_pid(self.redis_dir / "owner.pid")) and not answers_ping(self.socket_path)
+            return not process_alive(self.adopted_pid)
+        return not process_alive(_read_pid(self.redis_dir / "owner.pid")) and not answers_ping(self.socket_path)
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM makes redis flush its AOF and exit cleanly. A shared server is left running."""
@@ -189,11 +189,11 @@ class EmbeddedRedis:
                 except subprocess.TimeoutExpired:
                     self.process.kill()
                     self.process.wait()
-        elif self.owned and _alive(self.adopted_pid):
+        elif self.owned and process_alive(self.adopted_pid):
             assert self.adopted_pid is not None
             os.kill(self.adopted_pid, signal.SIGTERM)
             deadline = time.monotonic() + timeout
-            while _alive(self.adopted_pid) and time.monotonic() < deadline:
+            while process_alive(self.adopted_pid) and time.monotonic() < deadline:
                 time.sleep(0.02)
         if self.owned and _read_pid(self.redis_dir / "owner.pid") == os.getpid():
             with contextlib.suppress(FileNotFoundError):

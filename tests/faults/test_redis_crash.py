@@ -27,6 +27,7 @@ from live.app import create_app
 from live.commerce import stock
 from live.commerce.reconcile import wait_quiescent
 from live.config import Settings
+from live.redis_server import process_alive
 from tests.conftest import free_port, make_settings, running_client
 from tests.faults.conftest import OwnRedis
 from tests.faults.history import check
@@ -78,7 +79,7 @@ async def test_redis_sigkill_three_times_mid_spike_loses_nothing(  # type: ignor
 
         async def chaos() -> None:
             for threshold in (40, 90, 140):
-                await eventually(lambda t=threshold: _true(len(spike.acked) >= t), timeout=60, interval=0.01)
+                await eventually(lambda t=threshold: true(len(spike.acked) >= t), timeout=60, interval=0.01)
                 own_redis.kill9()
                 await asyncio.sleep(0.5)
                 await asyncio.to_thread(own_redis.start)
@@ -92,7 +93,8 @@ async def test_redis_sigkill_three_times_mid_spike_loses_nothing(  # type: ignor
         assert result.returncode == 0, result.stdout + result.stderr
 
 
-async def _true(value: bool) -> bool:
+async def true(value: bool) -> bool:
+    """For ``eventually``, which awaits its check."""
     return value
 
 
@@ -101,16 +103,6 @@ def new_pid_of(pid_file: Path) -> int | None:
         return int(pid_file.read_text())
     except (OSError, ValueError):
         return None
-
-
-def _alive(pid: int | None) -> bool:
-    if pid is None:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 async def test_embedded_redis_killed_is_restarted_by_the_app(  # type: ignore[no-untyped-def]
@@ -125,11 +117,11 @@ async def test_embedded_redis_killed_is_restarted_by_the_app(  # type: ignore[no
         rng = random.Random(11)
 
         async def kill_once() -> None:
-            await eventually(lambda: _true(len(spike.acked) >= 10), timeout=60, interval=0.01)
+            await eventually(lambda: true(len(spike.acked) >= 10), timeout=60, interval=0.01)
             os.kill(first_pid, signal.SIGKILL)
 
         await asyncio.gather(kill_once(), *[spike.buyer(b, rng.random() * 2.0, 0.25, rng) for b in buyers])
-        await eventually(lambda: _true(new_pid_of(pid_file) not in (None, first_pid)), timeout=30)
+        await eventually(lambda: true(new_pid_of(pid_file) not in (None, first_pid)), timeout=30)
         status, _ = await spike.tap(buyers[0], "after-restart")
         assert status in (201, 409), f"the restarted Redis takes taps again, got {status}"
         rows = await settled(client, spike)
@@ -137,4 +129,4 @@ async def test_embedded_redis_killed_is_restarted_by_the_app(  # type: ignore[no
         assert not problems, "\n".join(problems[:20])
     finally:
         await client.close()
-    assert not _alive(new_pid_of(pid_file)), "a clean shutdown stops the embedded Redis"
+    assert not process_alive(new_pid_of(pid_file)), "a clean shutdown stops the embedded Redis"

@@ -22,7 +22,7 @@ from tests.conftest import running_client
 from tests.faults.conftest import OwnRedis
 from tests.faults.history import History, check
 from tests.faults.spike import live_spike, readable_by_buyers
-from tests.faults.test_redis_crash import durable_settings, reconcile_cli, settled
+from tests.faults.test_redis_crash import durable_settings, reconcile_cli, settled, true
 from tests.helpers import Api, eventually
 from tests.services import Services
 
@@ -40,7 +40,7 @@ async def test_truncated_aof_is_rebuilt_from_sql(  # type: ignore[no-untyped-def
         killed_at: list[float] = []
 
         async def crash_and_lose_the_last_second() -> None:
-            await eventually(lambda: _true(len(spike.acked) >= 60), timeout=60, interval=0.01)
+            await eventually(lambda: true(len(spike.acked) >= 60), timeout=60, interval=0.01)
             while time.time() % 1 < 0.7:  # late in a second: the dropped window holds persisted orders
                 await asyncio.sleep(0.005)
             killed_at.append(time.time())
@@ -80,7 +80,3 @@ async def test_truncated_aof_is_rebuilt_from_sql(  # type: ignore[no-untyped-def
 
 def _key_of(history: History, order_id: str) -> str:
     return next(e.key for e in history.acknowledged() if e.order_id == order_id and e.key)
-
-
-async def _true(value: bool) -> bool:
-    return value

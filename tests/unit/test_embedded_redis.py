@@ -77,7 +77,7 @@ async def test_an_orphan_of_a_killed_app_is_adopted_and_stopped_on_shutdown(tmp_
     finally:
         app.kill()
         app.wait(10)
-    assert redis_server._alive(orphan), "the app's SIGKILL leaves its redis-server running"
+    assert redis_server.process_alive(orphan), "the app's SIGKILL leaves its redis-server running"
 
     settings = Settings(data_dir=data, database_url=services.database_url, run_workers=False, secret_key="o" * 40,
                         redis_recovery=False)
@@ -99,7 +99,7 @@ async def _healthy(port: int) -> bool:
 
 
 async def _dead(pid: int) -> bool:
-    return not redis_server._alive(pid)
+    return not redis_server.process_alive(pid)
 
 
 def test_clear_error_without_any_redis_binary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
