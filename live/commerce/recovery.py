@@ -23,8 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Offer, Order, Show
 from db.session import Sessionmaker
+from live import shows
 from live.commerce.orders import RESERVED, OrderRecord
 from live.commerce.scripts import script
+from live.redis_durability import require_durable
 from live.rediskeys import RedisKeys
 
 log = logging.getLogger("live.commerce.recovery")
@@ -70,11 +72,9 @@ async def rebuild_show(session: AsyncSession, redis: Redis, rk: RedisKeys, show_
     sk = rk.show(show_id)
     offers = (await session.scalars(select(Offer).where(Offer.show_id == show_id))).all()
     orders = (await session.scalars(select(Order).where(Order.show_id == show_id))).all()
-    from live.shows import sale_terms  # shows imports commerce.stock; this is the one way back
-
     async with redis.pipeline(transaction=True) as pipe:
         for offer in offers:
-            pipe.hset(sk.offer(offer.id), mapping=sale_terms(offer).redis_fields())
+            pipe.hset(sk.offer(offer.id), mapping=shows.sale_terms(offer).redis_fields())
         await pipe.execute()
     was_lost = not await redis.exists(sk.loaded)
     payload = json.dumps({"allocated": {o.id: o.stock for o in offers}, "orders": [order_json(o) for o in orders]})
@@ -99,19 +99,23 @@ async def recover(session: AsyncSession, redis: Redis, rk: RedisKeys) -> list[st
 
 
 class RecoveryGate:
-    """Runs ``recover`` once per Redis run (``INFO server`` run_id) before taps, captures or expiries touch
-    that Redis: the tap connection calls it on every new connection, the sweeper before every pass."""
+    """Checks each new Redis run (``INFO server`` run_id) before taps, captures or expiries touch it: the tap
+    connection calls ``ensure`` on every new connection, the sweeper before every pass. A run that could lose
+    a 201 (a restart or failover onto a non-durable server) is refused while ``durable`` is asked for; one
+    that is behind SQL is recovered first."""
 
-    def __init__(self, redis: Redis, rk: RedisKeys, sessionmaker: Sessionmaker, enabled: bool = True):
+    def __init__(self, redis: Redis, rk: RedisKeys, sessionmaker: Sessionmaker, *, recovery: bool = True,
+                 durable: bool = True):
         self.redis = redis
         self.rk = rk
         self.sessionmaker = sessionmaker
-        self.enabled = enabled
+        self.recovery = recovery
+        self.durable = durable
         self.verified_run: str | None = None
         self._lock = asyncio.Lock()
 
     async def ensure(self) -> None:
-        if not self.enabled:
+        if not (self.recovery or self.durable):
             return
         run_id = str((await self.redis.info("server"))["run_id"])
         if run_id == self.verified_run:
@@ -119,6 +123,9 @@ class RecoveryGate:
         async with self._lock:
             if run_id == self.verified_run:
                 return
-            async with self.sessionmaker() as session:
-                await recover(session, self.redis, self.rk)
+            if self.durable:
+                await require_durable(self.redis)
+            if self.recovery:
+                async with self.sessionmaker() as session:
+                    await recover(session, self.redis, self.rk)
             self.verified_run = run_id

@@ -31,7 +31,8 @@ def consumer_name() -> str:
 
 async def commerce_ctx(app: web.Application) -> AsyncIterator[None]:
     settings, redis, rk = app[keys.settings_key], app[keys.redis_key], app[keys.redis_keys_key]
-    gate = RecoveryGate(redis, rk, app[keys.sessionmaker_key], settings.redis_recovery)
+    gate = RecoveryGate(redis, rk, app[keys.sessionmaker_key], recovery=settings.redis_recovery,
+                        durable=settings.redis_durability == "checked")
     scripts = PipelinedConnection(app[keys.redis_url_key], settings.redis_timeout_seconds, on_connect=gate.ensure)
     desk = app[keys.order_desk_key] = OrderDesk(redis, rk, settings.reservation_ttl_seconds, scripts)
     provider = SandboxProvider(

@@ -136,3 +136,24 @@ async def _ping(connection: PipelinedConnection) -> str:
     future = asyncio.get_running_loop().create_future()
     connection.submit(protocol, [["PING"]], [future])
     return str(await future)
+
+
+async def test_a_redis_restarted_without_fsync_takes_no_taps(  # type: ignore[no-untyped-def]
+        aiohttp_client, fault_services: Services, own_redis: OwnRedis, tmp_path: Path) -> None:
+    """The start-up check holds for every later Redis run too (a restart or failover onto other settings)."""
+    settings = durable_settings(fault_services, tmp_path / "data")
+    async with running_client(aiohttp_client, settings) as client:
+        spike, buyers = await live_spike(Api(client), stock=10, limit=1, buyers=2)
+        assert (await spike.tap(buyers[0], "durable"))[0] == 201
+        own_redis.stop()
+        own_redis.appendfsync = "everysec"
+        await asyncio.to_thread(own_redis.start)
+        for _ in range(3):
+            status, body = await spike.tap(buyers[1], "not-durable")
+            assert status == 503 and body["error"]["code"] == "retry", body
+            await asyncio.sleep(0.3)
+        own_redis.stop()
+        own_redis.appendfsync = "always"
+        await asyncio.to_thread(own_redis.start)
+        status, body = await spike.buy(buyers[1], "not-durable", give_up_after=15)
+        assert status == 201, body
