@@ -63,7 +63,7 @@ class Settings(BaseSettings):
         default="checked", description="checked: refuse to serve taps unless Redis fsyncs every write before "
         "answering (appendonly yes, appendfsync always); unsafe: serve anyway (a host crash may lose 201s).")
     redis_timeout_seconds: float = Field(
-        default=5.0, gt=0, description="Bound of every Redis call; past it the caller gets 503 retry.")
+        default=5.0, ge=1, description="Bound of every Redis call; past it the caller gets 503 retry.")
     redis_ended_show_ttl_seconds: int = Field(
         default=7 * 24 * 3600, ge=1, description="Lifetime of an ended show's Redis keys once all is in SQL.")
     redis_recovery: bool = Field(
