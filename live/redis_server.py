@@ -107,11 +107,6 @@ class EmbeddedRedis:
     def url(self) -> str:
         return f"unix://{self.socket_path}"
 
-    @property
-    def pid(self) -> int | None:
-        """The server's pid if this process owns it."""
-        return self.process.pid if self.process is not None else self.adopted_pid
-
     def start(self, timeout: float = 10.0) -> str:
         self.redis_dir.mkdir(parents=True, exist_ok=True)
         with open(self.redis_dir / "start.lock", "w") as lock:
@@ -176,6 +171,8 @@ class EmbeddedRedis:
         if self.owned:
             if self.process is not None:
                 return self.process.poll() is not None
+            if self.adopted_pid is None:  # adopted from a version that wrote no pid file
+                return not answers_ping(self.socket_path)
             return not process_alive(self.adopted_pid)
         return not process_alive(_read_pid(self.redis_dir / "owner.pid")) and not answers_ping(self.socket_path)
 
