@@ -14,7 +14,11 @@ database: our tap path, the naive SQL path, and a trivial JSON handler (the ceil
 Runs against the embedded defaults (SQLite + embedded Redis) and against PostgreSQL + Redis. One JSON line per
 figure. Flags: --backend=embedded|services|both, --taps=N, --viewers=N, --stock=N, --quick,
 --topology=single|split (split: the web process without workers beside a ``live worker`` process),
---targets=ours,naive,ceiling (fewer only to iterate: the ratios need all three).
+--targets=ours,naive,ceiling (fewer only to iterate: the ratios need all three),
+--durability=always,everysec (Redis fsync modes to run our path under, in the same run: ``always`` is the
+durable default, ``everysec`` the non-durable mode for the cost; naive and ceiling run with the first one).
+The services backend gets a redis-server of its own configured like production (AOF on a temp folder), unless
+LIVE_BENCH_REDIS_URL names one (then run as non-durable).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from typing import Any
 
 import aiohttp
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -48,7 +53,7 @@ from live.commerce.reconcile import wait_quiescent
 from live.rediskeys import RedisKeys
 
 PG_URL = os.environ.get("LIVE_BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("LIVE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+REDIS_URL = os.environ.get("LIVE_BENCH_REDIS_URL")
 
 
 def emit(**figure: Any) -> None:
@@ -68,6 +73,7 @@ class Config:
     throughput_requests: int = 10240
     split: bool = False  # web process without workers + a separate ``live worker`` process
     targets: tuple[str, ...] = ("ours", "naive", "ceiling")  # fewer only to iterate (no ratios then)
+    durability: tuple[str, ...] = ("always", "everysec")  # Redis appendfsync modes for our path
 
 
 
@@ -81,14 +87,39 @@ class BenchServer:
     prefix: str
 
 
+async def start_redis(workdir: Path, appendfsync: str) -> tuple[subprocess.Popen[bytes], str]:
+    """A redis-server configured as in production (AOF with this fsync mode) on a free port, and its URL."""
+    port = free_port()
+    (workdir / "redis").mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--dir",
+                             str(workdir / "redis"), "--appendonly", "yes", "--appendfsync", appendfsync,
+                             "--save", "", "--logfile", str(workdir / "redis" / "redis.log")])
+    url = f"redis://127.0.0.1:{port}/0"
+    client = Redis.from_url(url)
+    try:
+        for _ in range(200):
+            try:
+                await client.ping()
+                break
+            except RedisConnectionError:
+                await asyncio.sleep(0.05)
+    finally:
+        await client.aclose()
+    return proc, url
+
+
 @asynccontextmanager
-async def server(backend: str, workdir: Path, extra_args: tuple[str, ...] = (), split: bool = False) -> Any:
+async def server(backend: str, workdir: Path, extra_args: tuple[str, ...] = (), split: bool = False,
+                 appendfsync: str = "always") -> Any:
     """Migrate, then run bench/server.py as its own process (and with ``split``, the workers in another)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIVE_")}
     prefix = f"bench{secrets.token_hex(3)}:"
     env.update(LIVE_DATA_DIR=str(workdir / "data"), LIVE_LOG_LEVEL="WARNING", LIVE_REDIS_PREFIX=prefix,
-               LIVE_SECRET_KEY="bench-" + secrets.token_hex(24))
+               LIVE_SECRET_KEY="bench-" + secrets.token_hex(24), LIVE_REDIS_APPENDFSYNC=appendfsync)
+    if appendfsync != "always" or (backend == "services" and REDIS_URL):
+        env["LIVE_REDIS_DURABILITY"] = "unsafe"  # measuring the non-durable mode on purpose
     db_name = None
+    redis_server = None
     if backend == "services":
         db_name = f"live_bench_{secrets.token_hex(3)}"
         admin = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT")
@@ -96,7 +127,10 @@ async def server(backend: str, workdir: Path, extra_args: tuple[str, ...] = (), 
             await conn.execute(text(f'CREATE DATABASE "{db_name}"'))
         await admin.dispose()
         env["LIVE_DATABASE_URL"] = make_url(PG_URL).set(database=db_name).render_as_string(hide_password=False)
-        env["LIVE_REDIS_URL"] = REDIS_URL
+        if REDIS_URL:
+            env["LIVE_REDIS_URL"] = REDIS_URL
+        else:
+            redis_server, env["LIVE_REDIS_URL"] = await start_redis(workdir, appendfsync)
     subprocess.run([sys.executable, "-m", "live", "migrate"], env=env, check=True, capture_output=True)
     port = free_port()
     env["LIVE_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
@@ -121,6 +155,8 @@ async def server(backend: str, workdir: Path, extra_args: tuple[str, ...] = (), 
             async with admin.connect() as conn:
                 await conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
             await admin.dispose()
+        if redis_server is not None:
+            stop_process(redis_server)
 
 
 async def call(http: aiohttp.ClientSession, method: str, url: str, token: str | None = None, body: Any = None) -> Any:
@@ -172,12 +208,14 @@ def throughput_buyers(path: str, body: Any, tokens: list[str], cfg: Config) -> l
     ]
 
 
-def summarize(target: str, workload: str, backend: str, results: list[Result], elapsed: float) -> dict[str, Any]:
+def summarize(target: str, workload: str, backend: str, results: list[Result], elapsed: float,
+              appendfsync: str) -> dict[str, Any]:
     latencies = [r.latency * 1000 for r in results]
     statuses = Counter(r.status for r in results)
     codes = Counter(json.loads(r.body)["error"]["code"] for r in results if r.status == 409)
     figure = {
-        "backend": backend, "target": target, "workload": workload, "requests": len(results),
+        "backend": backend, "target": target, "workload": workload, "appendfsync": appendfsync,
+        "requests": len(results),
         "requests_per_s": round(len(results) / elapsed, 1),
         "orders_per_s": round(statuses[201] / elapsed, 1),
         "p50_ms": round(percentile(latencies, 0.50), 2), "p99_ms": round(percentile(latencies, 0.99), 2),
@@ -190,8 +228,24 @@ def summarize(target: str, workload: str, backend: str, results: list[Result], e
 
 
 async def bench_backend(cfg: Config) -> None:
+    """Every target under the first durability mode; our path again under each other mode (its cost)."""
+    ours: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
+    for i, mode in enumerate(cfg.durability):
+        targets = cfg.targets if i == 0 else ("ours",)
+        ours[mode] = await bench_mode(cfg, mode, targets)
+    first = cfg.durability[0]
+    for mode in cfg.durability[1:]:
+        for workload in ("burst", "throughput"):
+            a, b = (ours[m][("ours", workload)]["requests_per_s"] for m in (first, mode))
+            emit(backend=cfg.backend, figure="durability_cost", workload=workload, **{first: a, mode: b},
+                 ratio=round(a / b, 3) if b else None)
+
+
+async def bench_mode(cfg: Config, appendfsync: str, targets: tuple[str, ...]
+                     ) -> dict[tuple[str, str], dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="bench-orders-") as tmp:
-        async with server(cfg.backend, Path(tmp), split=cfg.split) as srv, aiohttp.ClientSession() as http:
+        async with server(cfg.backend, Path(tmp), split=cfg.split, appendfsync=appendfsync) as srv, \
+                aiohttp.ClientSession() as http:
             base, port = srv.base, srv.port
             signup = await call(http, "POST", f"{base}/api/merchants", body={
                 "name": "Bench", "email": f"bench-{secrets.token_hex(4)}@example.com", "password": "bench-pass-1"})
@@ -202,18 +256,19 @@ async def bench_backend(cfg: Config) -> None:
                 for i in range(cfg.viewers)
             ]
             figures: dict[tuple[str, str], dict[str, Any]] = {}
-            for target in cfg.targets:
+            for target in targets:
                 show_id, offer_id = await live_offer(http, base, owner, owner_id, cfg.stock, cfg.limit)
                 path = {"ours": f"/api/shows/{show_id}/orders", "naive": f"/bench/naive/shows/{show_id}/orders",
                         "ceiling": "/bench/ceiling"}[target]
                 results, elapsed = await run("127.0.0.1", port, spike_buyers(path, offer_id, tokens, cfg, seed=7))
-                figure = summarize(target, "spike", cfg.backend, results, elapsed)
+                figure = summarize(target, "spike", cfg.backend, results, elapsed, appendfsync)
                 # The same taps with no arrival schedule: every buyer fires back to back (capacity on this mix).
                 burst_show, burst_offer = await live_offer(http, base, owner, owner_id, cfg.stock, cfg.limit)
                 burst_path = path.replace(show_id, burst_show)
                 burst = [Buyer(b.requests) for b in spike_buyers(burst_path, burst_offer, tokens, cfg, seed=7)]
                 results_b, elapsed_b = await run("127.0.0.1", port, burst)
-                figures[(target, "burst")] = summarize(target, "burst", cfg.backend, results_b, elapsed_b)
+                figures[(target, "burst")] = summarize(target, "burst", cfg.backend, results_b, elapsed_b,
+                                                       appendfsync)
                 if target != "ceiling":
                     oversold, lost = await check(srv, show_id, offer_id, cfg.stock, results, target)
                     figure.update(oversold=oversold, lost=lost)
@@ -226,15 +281,17 @@ async def bench_backend(cfg: Config) -> None:
                         "ceiling": "/bench/ceiling"}[target]
                 body = {"offer_id": big_offer, "quantity": 1}
                 results, elapsed = await run("127.0.0.1", port, throughput_buyers(path, body, tokens, cfg))
-                figures[(target, "throughput")] = summarize(target, "throughput", cfg.backend, results, elapsed)
-            if len(cfg.targets) < 3:
-                return
+                figures[(target, "throughput")] = summarize(target, "throughput", cfg.backend, results, elapsed,
+                                                            appendfsync)
+            if len(targets) < 3:
+                return figures
             for workload in ("burst", "throughput"):
                 ours, naive, top = (figures[(t, workload)]["requests_per_s"] for t in ("ours", "naive", "ceiling"))
                 emit(backend=cfg.backend, figure="ratios", workload=workload, ours_vs_ceiling=round(ours / top, 3),
                      ours_vs_naive=round(ours / naive, 1) if naive else None)
             emit(backend=cfg.backend, figure="spike_p99_ms",
                  **{t: figures[(t, "spike")]["p99_ms"] for t in ("ours", "naive", "ceiling")})
+            return figures
 
 
 async def check(srv: BenchServer, show_id: str, offer_id: str, stock: int, results: list[Result], target: str
@@ -274,6 +331,8 @@ def parse(flags: list[str]) -> list[Config]:
         cfg.split = options.get("topology") == "split"
         if "targets" in options:
             cfg.targets = tuple(options["targets"].split(","))
+        if "durability" in options:
+            cfg.durability = tuple(options["durability"].split(","))
         for name in ("taps", "viewers", "stock"):
             if name in options:
                 setattr(cfg, name, int(options[name]))

@@ -17,6 +17,7 @@ from db.session import make_engine
 from live import keys
 from live.config import Settings
 from live.logs import ACCESS_LOG_FORMAT, configure_logging
+from live.redis_durability import RedisNotDurable
 from live.redis_server import EmbeddedRedisError
 
 log = logging.getLogger("live.cli")
@@ -36,7 +37,8 @@ async def started_app(settings: Settings) -> AsyncIterator[web.Application]:
     """The app with its resources open but no HTTP listener and no background workers: for commands."""
     from live.app import create_app
 
-    app = create_app(settings.model_copy(update={"run_workers": False}))
+    # Commands take no orders, so they work against any Redis (reconcile must, to report a loss).
+    app = create_app(settings.model_copy(update={"run_workers": False, "redis_durability": "unsafe"}))
     runner = web.AppRunner(app)
     await runner.setup()
     try:
@@ -107,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--if-empty", action="store_true", help="do nothing if the database has data")
     reconcile = commands.add_parser("reconcile", help="prove allocated = remaining + reserved + paid + returned")
     reconcile.add_argument("--show", help="only this show")
+    reconcile.add_argument("--all", action="store_true", dest="all_shows",
+                           help="every show, not only the live ones and those ended recently")
     return parser
 
 
@@ -132,8 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "reconcile":
             from live.commerce.reconcile import run_reconcile
 
-            return asyncio.run(run_reconcile(settings, args.show))
-    except EmbeddedRedisError as exc:
+            return asyncio.run(run_reconcile(settings, args.show, args.all_shows))
+    except (EmbeddedRedisError, RedisNotDurable) as exc:
         print(f"live: {exc}", file=sys.stderr)
         return 2
     return 0

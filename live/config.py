@@ -21,7 +21,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     redis_url: str | None = None
     redis_prefix: str = Field(default="", description="Prefix of every Redis key and channel (isolates tenants/tests).")
-    redis_appendfsync: Literal["everysec", "always"] = "everysec"
+    redis_appendfsync: Literal["everysec", "always"] = Field(
+        default="always", description="The embedded Redis's fsync policy: always means a 201 is on disk.")
 
     host: str = "127.0.0.1"
     port: int = 8080
@@ -63,6 +64,18 @@ class Settings(BaseSettings):
     commission_hold_days: int = Field(default=30, ge=0, le=365,
                                       description="Commission stays pending this long (refunds may come) before "
                                       "it counts as earned and goes into the payouts.")
+
+    # Redis reliability (issue 10, Redis half)
+    redis_durability: Literal["checked", "unsafe"] = Field(
+        default="checked", description="checked: refuse to serve taps unless Redis fsyncs every write before "
+        "answering (appendonly yes, appendfsync always); unsafe: serve anyway (a host crash may lose 201s).")
+    redis_timeout_seconds: float = Field(
+        default=5.0, ge=1, description="Bound of every Redis call; past it the caller gets 503 retry.")
+    redis_ended_show_ttl_seconds: int = Field(
+        default=7 * 24 * 3600, ge=1, description="Lifetime of an ended show's Redis keys once all is in SQL.")
+    redis_recovery: bool = Field(
+        default=True, description="After every Redis restart, rebuild from SQL each live show Redis is behind on "
+        "(off only where deployments with their own Redis prefixes share one database, as the test suite does).")
 
     @property
     def sqlite_path(self) -> Path:

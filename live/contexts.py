@@ -3,20 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from db.session import make_engine, make_sessionmaker
 from live import keys
-from live.redis_server import EmbeddedRedis
+from live.background import stop_tasks
+from live.redis_durability import require_durable
+from live.redis_server import EmbeddedRedis, EmbeddedRedisError
 from streams.registry import MediaRegistry
 
+log = logging.getLogger("live.contexts")
 
-def make_redis(url: str, max_connections: int = 64) -> Redis:
-    """A client whose pool blocks instead of opening a connection per concurrent caller."""
-    pool = BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=10, decode_responses=True)
+
+def make_redis(url: str, max_connections: int = 64, timeout: float = 5.0) -> Redis:
+    """A client whose pool blocks instead of opening a connection per concurrent caller; every call (and the
+    wait for a pooled connection) is bounded by ``timeout``. A pooled connection that a Redis restart closed
+    fails once on its next use: that call is retried on a fresh connection (twice at most, never on a
+    timeout, so the bound holds)."""
+    pool = BlockingConnectionPool.from_url(
+        url, max_connections=max_connections, timeout=timeout, socket_timeout=timeout,
+        socket_connect_timeout=timeout, decode_responses=True,
+        retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 2), retry_on_error=[RedisConnectionError])
     return Redis(connection_pool=pool)
 
 
@@ -29,23 +43,46 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The configured Redis, or an embedded redis-server started (and later stopped) for this data folder."""
+    """The configured Redis, or an embedded redis-server started (supervised, and later stopped) for this data
+    folder. Unless told ``redis_durability=unsafe``, a Redis that could lose an acknowledged order is refused."""
     settings = app[keys.settings_key]
     embedded = None
     url = settings.redis_url
     if not url:
         embedded = EmbeddedRedis(settings.data_dir, settings.redis_appendfsync)
         url = await asyncio.to_thread(embedded.start)
-    client = make_redis(url)
+    client = make_redis(url, timeout=settings.redis_timeout_seconds)
+    supervisor = None
     try:
         await client.ping()
+        if embedded is not None and embedded.owned:  # an adopted orphan may have run with other settings
+            await client.config_set("appendfsync", settings.redis_appendfsync)
+        if settings.redis_durability == "checked":
+            await require_durable(client)
         app[keys.redis_key] = client
         app[keys.redis_url_key] = url
+        if embedded is not None:
+            supervisor = asyncio.create_task(supervise(embedded), name="embedded-redis-supervisor")
         yield
     finally:
+        await stop_tasks([supervisor] if supervisor else [])
         await client.aclose()
         if embedded is not None:
             await asyncio.to_thread(embedded.stop)
+
+
+async def supervise(embedded: EmbeddedRedis, interval: float = 0.25) -> None:
+    """Start the embedded Redis again on its data folder (AOF replay) whenever it dies. Meanwhile Redis calls
+    fail with ConnectionError, which the API answers 503 retry."""
+    while True:
+        await asyncio.sleep(interval)
+        if not embedded.died():
+            continue
+        log.error("embedded redis died; restarting it", extra={"socket": str(embedded.socket_path)})
+        try:
+            await asyncio.to_thread(embedded.start)
+        except EmbeddedRedisError:
+            log.exception("embedded redis restart failed; trying again")
 
 
 async def media_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -54,6 +54,13 @@ class Invalid(DomainError):
     status, code = 422, "validation_error"
 
 
+class RetryLater(DomainError):
+    """Our side cannot answer safely right now (Redis down, restarting or being rebuilt): 503 + Retry-After."""
+
+    status, code = 503, "retry"
+    retry_after_seconds = 1
+
+
 def error_response(status: int, code: str, message: str, **extra: Any) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message, **extra}}, status=status)
 
@@ -90,7 +97,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except DomainError as exc:
-        return web.json_response(exc.body(), status=exc.status)
+        response = web.json_response(exc.body(), status=exc.status)
+        if exc.status == 503:
+            response.headers["Retry-After"] = str(RetryLater.retry_after_seconds)
+        return response
     except ValidationError as exc:
         err = validation_error(exc)
         return web.json_response(err.body(), status=err.status)
@@ -105,9 +115,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return response
     except json.JSONDecodeError as exc:
         return error_response(400, "invalid_json", f"request body is not valid JSON: {exc.msg}")
-    except (RedisConnectionError, RedisTimeoutError):
-        log.exception("redis unavailable", extra={"path": request.path})
-        return error_response(503, "unavailable", "temporarily unavailable, try again")
+    except (RedisConnectionError, RedisTimeoutError) as exc:
+        log.warning("redis unavailable: %s", exc, extra={"path": request.path})
+        response = error_response(503, RetryLater.code, "temporarily unavailable, try again")
+        response.headers["Retry-After"] = str(RetryLater.retry_after_seconds)
+        return response
     except Exception:
         log.exception("unhandled error", extra={"path": request.path, "method": request.method})
         return error_response(500, "internal", "internal server error")

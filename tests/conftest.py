@@ -54,6 +54,12 @@ def make_settings(services: Services, data_dir: Path, **overrides: object) -> Se
         "secret_key": "test-secret-" + secrets.token_hex(16),
         "public_url": "http://testserver",
         "run_workers": True,
+        # The suite's Redis is the embedded one with everysec or the machine's with appendonly no: the fault
+        # tests check the durable default on a redis-server of their own.
+        "redis_durability": "unsafe",
+        # Every test's shows share the suite's database under their own Redis prefix: a recovery check would
+        # find the other tests' live shows missing from this prefix. The fault tests turn it on.
+        "redis_recovery": False,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

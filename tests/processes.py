@@ -20,7 +20,8 @@ def server_env(services: Services, data_dir: Path, prefix: str, secret: str, **e
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIVE_")}
     env.update(
         LIVE_DATABASE_URL=services.database_url, LIVE_REDIS_URL=services.redis_url, LIVE_REDIS_PREFIX=prefix,
-        LIVE_SECRET_KEY=secret, LIVE_DATA_DIR=str(data_dir), LIVE_LOG_LEVEL="WARNING", **extra,
+        LIVE_SECRET_KEY=secret, LIVE_DATA_DIR=str(data_dir), LIVE_LOG_LEVEL="WARNING",
+        LIVE_REDIS_DURABILITY="unsafe", LIVE_REDIS_RECOVERY="false", **extra,
     )
     return env
 

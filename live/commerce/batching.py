@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from redis.exceptions import NoScriptError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from live.commerce.pipeline import Command, PipelinedConnection
 from live.commerce.scripts import lua_source
@@ -60,11 +61,12 @@ class BatchedScript:
             asyncio.ensure_future(self._open_and_send(batch))
 
     async def _open_and_send(self, batch: list[tuple[Command, asyncio.Future[Any]]]) -> None:
-        try:
-            protocol = await self.connection.open()
+        try:  # shielded: a slow first connection (the recovery check) goes on for the next callers
+            protocol = await asyncio.wait_for(asyncio.shield(self.connection.open()), self.connection.timeout)
         except Exception as exc:  # Redis unreachable: every caller in the batch learns it
+            failure = RedisTimeoutError("Redis connection not ready in time") if isinstance(exc, TimeoutError) else exc
             for _, future in batch:
                 if not future.done():
-                    future.set_exception(exc)
+                    future.set_exception(failure)
             return
         self.connection.submit(protocol, [c for c, _ in batch], [f for _, f in batch])

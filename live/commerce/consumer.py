@@ -49,7 +49,9 @@ class StreamConsumer(ABC):
                 await self.run_once()
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
+                if "NOGROUP" in str(exc):  # Redis lost a stream and its group (data loss): create them again
+                    self._groups.clear()
                 log.exception("stream consumer failed; retrying", extra={"group": self.group})
                 await asyncio.sleep(1)
 

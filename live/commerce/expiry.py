@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
 
@@ -15,7 +16,7 @@ log = logging.getLogger("live.commerce.expiry")
 BATCH = 500
 
 
-async def sweep_once(redis: Redis, rk: RedisKeys) -> list[OrderRecord]:
+async def sweep_once(redis: Redis, rk: RedisKeys, ended_ttl_seconds: int = 7 * 24 * 3600) -> list[OrderRecord]:
     expired: list[OrderRecord] = []
     for show_id in await active_shows(redis, rk):
         sk = rk.show(show_id)
@@ -24,7 +25,7 @@ async def sweep_once(redis: Redis, rk: RedisKeys) -> list[OrderRecord]:
             expired.extend(batch)
             if len(batch) < BATCH:
                 break
-        await _retire_if_settled(redis, rk, show_id)
+        await _retire_if_settled(redis, rk, show_id, ended_ttl_seconds)
     return expired
 
 
@@ -32,8 +33,9 @@ async def active_shows(redis: Redis, rk: RedisKeys) -> list[str]:
     return sorted(str(member) for member in await redis.smembers(rk.active_shows))
 
 
-async def _retire_if_settled(redis: Redis, rk: RedisKeys, show_id: str) -> None:
-    """An ended show with no reservation left and an empty stream produces no more events."""
+async def _retire_if_settled(redis: Redis, rk: RedisKeys, show_id: str, ttl_seconds: int) -> None:
+    """An ended show with no reservation left and an empty stream produces no more events: everything is in
+    SQL, so its keys get a lifetime (Redis memory stays bounded by the shows of the last ``ttl_seconds``)."""
     sk = rk.show(show_id)
     async with redis.pipeline(transaction=False) as pipe:
         pipe.exists(sk.state)
@@ -41,13 +43,21 @@ async def _retire_if_settled(redis: Redis, rk: RedisKeys, show_id: str) -> None:
         pipe.xlen(sk.stream)
         live, waiting, unwritten = await pipe.execute()
     if not live and not waiting and not unwritten:
-        await redis.srem(rk.active_shows, show_id)
+        offer_ids = [str(offer_id) for offer_id in await redis.hkeys(sk.stock)]
+        async with redis.pipeline(transaction=False) as pipe:
+            for key in sk.ended_keys(offer_ids):
+                pipe.expire(key, ttl_seconds)
+            pipe.srem(rk.active_shows, show_id)
+            await pipe.execute()
 
 
-async def run_sweeper(redis: Redis, rk: RedisKeys, interval: float) -> None:
+async def run_sweeper(redis: Redis, rk: RedisKeys, interval: float, ended_ttl_seconds: int,
+                      before_pass: Callable[[], Awaitable[None]]) -> None:
+    """``before_pass`` is the recovery check: nothing expires in a Redis that may be behind SQL."""
     while True:
         try:
-            await sweep_once(redis, rk)
+            await before_pass()
+            await sweep_once(redis, rk, ended_ttl_seconds)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -10,14 +10,16 @@ redis-py. Replies are matched to requests by order, which Redis guarantees on on
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 import hiredis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import NoScriptError, RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 Command = Sequence[str | int | bytes]
 
@@ -69,12 +71,24 @@ class _Protocol(asyncio.Protocol):
 
 
 class PipelinedConnection:
-    """One connection, opened lazily from a redis:// or unix:// URL and reopened after a failure."""
+    """One connection, opened lazily from a redis://, rediss:// or unix:// URL and reopened after a failure.
 
-    def __init__(self, url: str):
+    Every batch is bounded by ``timeout``: past it its callers get a TimeoutError and the stalled connection
+    is dropped. A connection whose AUTH or SELECT failed is closed, never used. After a failed open the next
+    attempts back off (up to ``MAX_BACKOFF``), answering ConnectionError at once meanwhile. ``on_connect``
+    runs on every new connection before any command of a caller is written (the recovery check).
+    """
+
+    MAX_BACKOFF = 2.0
+
+    def __init__(self, url: str, timeout: float = 5.0, on_connect: Callable[[], Awaitable[None]] | None = None):
         self.url = url
+        self.timeout = timeout
+        self.on_connect = on_connect
         self._protocol: _Protocol | None = None
         self._opening: asyncio.Lock | None = None
+        self._failures = 0
+        self._retry_at = 0.0
 
     async def open(self) -> _Protocol:
         if self._protocol is not None and self._protocol.lost is None:
@@ -85,24 +99,56 @@ class PipelinedConnection:
             if self._protocol is not None and self._protocol.lost is None:
                 return self._protocol
             loop = asyncio.get_running_loop()
-            parsed = urlparse(self.url)
-            if parsed.scheme == "unix":
-                _, protocol = await loop.create_unix_connection(_Protocol, parsed.path)
-            else:
-                _, protocol = await loop.create_connection(_Protocol, parsed.hostname or "localhost",
-                                                           parsed.port or 6379)
-            setup: list[Command] = []
-            if parsed.password:
-                user = unquote(parsed.username) if parsed.username else None
-                setup.append(["AUTH", user, unquote(parsed.password)] if user else ["AUTH", unquote(parsed.password)])
-            db = parsed.path.strip("/") if parsed.scheme != "unix" else dict(
-                p.split("=", 1) for p in parsed.query.split("&") if "=" in p).get("db", "")
-            if db and db != "0":
-                setup.append(["SELECT", db])
+            if loop.time() < self._retry_at:
+                raise RedisConnectionError("Redis unreachable; reconnecting shortly")
+            try:
+                protocol = await asyncio.wait_for(self._connect(), self.timeout)
+            except (OSError, TimeoutError, RedisError) as exc:
+                raise self._failed(f"cannot connect to Redis: {type(exc).__name__}: {exc}") from exc
+            if self.on_connect is not None:
+                try:
+                    await self.on_connect()
+                except Exception as exc:
+                    assert protocol.transport is not None
+                    protocol.transport.abort()
+                    raise self._failed(f"Redis not ready: {type(exc).__name__}: {exc}") from exc
+            self._failures = 0
             self._protocol = protocol
+            return protocol
+
+    def _failed(self, message: str) -> RedisConnectionError:
+        """Count a failed open and schedule the next attempt (exponential backoff)."""
+        self._failures += 1
+        self._retry_at = asyncio.get_running_loop().time() + min(0.05 * 2 ** self._failures, self.MAX_BACKOFF)
+        return RedisConnectionError(message)
+
+    async def _connect(self) -> _Protocol:
+        """Connect and run AUTH/SELECT; a connection whose setup failed is closed before the error rises."""
+        loop = asyncio.get_running_loop()
+        parsed = urlparse(self.url)
+        query = dict(p.split("=", 1) for p in parsed.query.split("&") if "=" in p)
+        if parsed.scheme == "unix":
+            _, protocol = await loop.create_unix_connection(_Protocol, parsed.path)
+        else:
+            tls = _tls_context(query) if parsed.scheme == "rediss" else None
+            _, protocol = await loop.create_connection(
+                _Protocol, parsed.hostname or "localhost", parsed.port or 6379, ssl=tls,
+                server_hostname=(parsed.hostname or "localhost") if tls else None)
+        setup: list[Command] = []
+        if parsed.password:
+            user = unquote(parsed.username) if parsed.username else None
+            setup.append(["AUTH", user, unquote(parsed.password)] if user else ["AUTH", unquote(parsed.password)])
+        db = parsed.path.strip("/") if parsed.scheme != "unix" else query.get("db", "")
+        if db and db != "0":
+            setup.append(["SELECT", db])
+        try:
             if setup:
                 await asyncio.gather(*self._send(protocol, setup))
-            return protocol
+        except BaseException:
+            if protocol.transport is not None:
+                protocol.transport.abort()
+            raise
+        return protocol
 
     def _send(self, protocol: _Protocol, commands: Sequence[Command]) -> list[asyncio.Future[Any]]:
         futures = [asyncio.get_running_loop().create_future() for _ in commands]
@@ -115,14 +161,35 @@ class PipelinedConnection:
         protocol = self._protocol
         return protocol if protocol is not None and protocol.lost is None else None
 
-    @staticmethod
-    def submit(protocol: _Protocol, commands: Sequence[Command], futures: Sequence[asyncio.Future[Any]]) -> None:
+    def submit(self, protocol: _Protocol, commands: Sequence[Command], futures: Sequence[asyncio.Future[Any]]) -> None:
         """Write the commands at once; each future gets its reply (or the error as an exception)."""
         protocol.waiting.extend(futures)
         assert protocol.transport is not None
         protocol.transport.write(b"".join(encode(c) for c in commands))
+        asyncio.get_running_loop().call_later(self.timeout, _expire, protocol, futures)
 
     def close(self) -> None:
         if self._protocol is not None and self._protocol.transport is not None:
             self._protocol.transport.close()
         self._protocol = None
+
+
+def _expire(protocol: _Protocol, futures: Sequence[asyncio.Future[Any]]) -> None:
+    """A batch still unanswered after the timeout: its callers give up and the stalled connection goes (the
+    scripts may still run in Redis; the buyer's retry with the same Idempotency-Key finds the order)."""
+    late = [f for f in futures if not f.done()]
+    if not late:
+        return
+    for future in late:
+        future.set_exception(RedisTimeoutError("Redis did not answer in time"))
+    if protocol.transport is not None:
+        protocol.transport.abort()
+
+
+def _tls_context(query: dict[str, str]) -> ssl.SSLContext:
+    """Verified TLS by default; ``?ssl_cert_reqs=none`` (redis-py's spelling) turns verification off."""
+    context = ssl.create_default_context(cafile=unquote(query["ssl_ca_certs"]) if "ssl_ca_certs" in query else None)
+    if query.get("ssl_cert_reqs", "").lower() == "none":
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context

@@ -12,6 +12,7 @@ import asyncio
 import json
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from redis.asyncio import Redis
 from sqlalchemy import func, select
@@ -38,10 +39,20 @@ class OfferBalance:
     sql_paid: int
     sql_returned: int
     held: int  # the buyers' tallies used for per-buyer limits
+    not_in_sql: tuple[str, ...] = ()  # order ids Redis holds that SQL does not (unpersisted)
+    not_in_redis: tuple[str, ...] = ()  # order ids SQL holds that Redis lost (Redis behind SQL)
+    archived: bool = False  # an ended show whose Redis keys have expired: SQL alone is the record
 
     @property
     def problems(self) -> list[str]:
+        if self.archived:
+            return [] if self.sql_reserved == 0 and self.sql_paid + self.sql_returned <= self.allocated else [
+                "SQL orders exceed the allocation or are still reserved"]
         found = []
+        if self.not_in_sql:
+            found.append(f"acknowledged orders not in SQL: {' '.join(self.not_in_sql)}")
+        if self.not_in_redis:
+            found.append(f"orders in SQL that Redis lost: {' '.join(self.not_in_redis)}")
         if self.allocated != self.remaining + self.reserved + self.paid + self.returned:
             found.append("units created or lost")
         if (self.sql_reserved, self.sql_paid) != (self.reserved, self.paid):
@@ -57,17 +68,25 @@ class OfferBalance:
         return not self.problems
 
 
-async def _redis_units(redis: Redis, rk: RedisKeys, show_id: str) -> tuple[Counter[tuple[str, str]], Counter[str]]:
-    """Units per (offer, status) from the show's orders hash, and held units per offer from the tallies."""
+@dataclass
+class _RedisOrders:
+    units: Counter[tuple[str, str]]  # (offer, status) -> units
+    held: Counter[str]  # offer -> units in the buyers' tallies
+    ids: dict[str, set[str]]  # offer -> order ids
+
+
+async def _redis_orders(redis: Redis, rk: RedisKeys, show_id: str) -> _RedisOrders:
+    """Units per (offer, status) and order ids per offer from the show's orders hash, held units per offer
+    from the tallies."""
     sk = rk.show(show_id)
-    by_status: Counter[tuple[str, str]] = Counter()
-    async for _, text in redis.hscan_iter(sk.orders, count=1000):
+    found = _RedisOrders(Counter(), Counter(), {})
+    async for order_id, text in redis.hscan_iter(sk.orders, count=1000):
         order = json.loads(text)
-        by_status[(order["offer_id"], order["status"])] += int(order["quantity"])
-    held: Counter[str] = Counter()
+        found.units[(order["offer_id"], order["status"])] += int(order["quantity"])
+        found.ids.setdefault(order["offer_id"], set()).add(str(order_id))
     async for field, units in redis.hscan_iter(sk.bought, count=1000):
-        held[str(field).split(":", 1)[0]] += int(units)
-    return by_status, held
+        found.held[str(field).split(":", 1)[0]] += int(units)
+    return found
 
 
 async def wait_quiescent(redis: Redis, rk: RedisKeys, show_ids: list[str], timeout: float = 30.0) -> bool:
@@ -85,29 +104,39 @@ async def wait_quiescent(redis: Redis, rk: RedisKeys, show_ids: list[str], timeo
         await asyncio.sleep(0.05)
 
 
-async def reconcile(session: AsyncSession, redis: Redis, rk: RedisKeys, show_id: str | None = None
-                    ) -> list[OfferBalance]:
-    query = select(Show.id).where(Show.state != "scheduled")
+async def reconcile(session: AsyncSession, redis: Redis, rk: RedisKeys, show_id: str | None = None,
+                    ended_since: datetime | None = None) -> list[OfferBalance]:
+    """Every started show (or one), or with ``ended_since`` the live ones and those ended since then."""
+    query = select(Show.id, Show.state).where(Show.state != "scheduled")
     if show_id:
         query = query.where(Show.id == show_id)
+    elif ended_since is not None:
+        query = query.where((Show.state == "live") | (Show.ended_at >= ended_since))
     balances = []
-    for sid in (await session.scalars(query.order_by(Show.id))).all():
+    for sid, state in (await session.execute(query.order_by(Show.id))).all():
         offers = (await session.scalars(select(Offer).where(Offer.show_id == sid).order_by(Offer.position))).all()
         remaining = await stock.remaining(redis, rk, sid)
         returned = await stock.returned(redis, rk, sid)
-        units, held = await _redis_units(redis, rk, sid)
+        found = await _redis_orders(redis, rk, sid)
+        archived = state == "ended" and not remaining and not found.ids and not await redis.exists(rk.show(sid).state)
         sql_rows = await session.execute(
             select(Order.offer_id, Order.status, func.sum(Order.quantity))
             .where(Order.show_id == sid)
             .group_by(Order.offer_id, Order.status)
         )
         sql_units = {(offer_id, status): int(total) for offer_id, status, total in sql_rows}
+        sql_ids: dict[str, set[str]] = {}
+        for order_id, offer_id in await session.execute(select(Order.id, Order.offer_id).where(Order.show_id == sid)):
+            sql_ids.setdefault(offer_id, set()).add(order_id)
         for offer in offers:
+            in_redis, in_sql = found.ids.get(offer.id, set()), sql_ids.get(offer.id, set())
             balances.append(OfferBalance(
                 show_id=sid, offer_id=offer.id, allocated=offer.stock, remaining=remaining.get(offer.id, 0),
-                reserved=units[(offer.id, RESERVED)], paid=units[(offer.id, PAID)],
+                reserved=found.units[(offer.id, RESERVED)], paid=found.units[(offer.id, PAID)],
                 returned=returned.get(offer.id, 0), sql_reserved=sql_units.get((offer.id, RESERVED), 0),
-                sql_paid=sql_units.get((offer.id, PAID), 0), sql_returned=offer.returned, held=held[offer.id],
+                sql_paid=sql_units.get((offer.id, PAID), 0), sql_returned=offer.returned,
+                held=found.held[offer.id], archived=archived,
+                not_in_sql=tuple(sorted(in_redis - in_sql)), not_in_redis=tuple(sorted(in_sql - in_redis)),
             ))
     return balances
 
@@ -123,18 +152,24 @@ def format_table(balances: list[OfferBalance]) -> str:
     return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows)
 
 
-async def run_reconcile(settings: Settings, show_id: str | None) -> int:
-    """The CLI: prints the table; exit status 1 if any offer does not balance."""
+async def run_reconcile(settings: Settings, show_id: str | None, all_shows: bool = False) -> int:
+    """The CLI: prints the table; exit status 1 if any offer does not balance. Without ``all_shows`` only the
+    live shows and those ended within the lifetime of an ended show's Redis keys are checked."""
     from live import keys
     from live.cli import started_app
 
+    since = None if all_shows else datetime.now(UTC) - timedelta(seconds=settings.redis_ended_show_ttl_seconds)
     async with started_app(settings) as app, app[keys.sessionmaker_key]() as session:
         redis, rk = app[keys.redis_key], app[keys.redis_keys_key]
         shows = [show_id] if show_id else await active_shows(redis, rk)
         if not await wait_quiescent(redis, rk, shows):
             print("warning: workers are still writing; differences below may be in flight")
-        balances = await reconcile(session, redis, rk, show_id)
+        balances = await reconcile(session, redis, rk, show_id, since)
     print(format_table(balances))
+    for balance in balances:
+        for problem in balance.problems:
+            if "orders" in problem and ":" in problem:  # the ones that name order ids, in full
+                print(f"{balance.show_id} {balance.offer_id}: {problem}")
     bad = [b for b in balances if not b.ok]
     print(f"{len(balances)} offers checked, {len(bad)} with differences.")
     return 1 if bad else 0

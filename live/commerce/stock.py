@@ -48,6 +48,7 @@ async def open_show(redis: Redis, rk: RedisKeys, show_id: str, offers: Iterable[
         for terms in offers:
             _queue_offer(pipe, sk, terms)
         pipe.set(sk.state, "live")
+        pipe.set(sk.loaded, "1")
         pipe.sadd(rk.active_shows, show_id)
         await pipe.execute()
 

@@ -20,6 +20,7 @@ from live.commerce.payments import PaymentCapturer, PaymentService
 from live.commerce.persist import OrderPersister
 from live.commerce.pipeline import PipelinedConnection
 from live.commerce.providers import SandboxProvider
+from live.commerce.recovery import RecoveryGate
 
 SWEEP_INTERVAL_SECONDS = 1.0
 
@@ -30,7 +31,9 @@ def consumer_name() -> str:
 
 async def commerce_ctx(app: web.Application) -> AsyncIterator[None]:
     settings, redis, rk = app[keys.settings_key], app[keys.redis_key], app[keys.redis_keys_key]
-    scripts = PipelinedConnection(app[keys.redis_url_key])
+    gate = RecoveryGate(redis, rk, app[keys.sessionmaker_key], recovery=settings.redis_recovery,
+                        durable=settings.redis_durability == "checked")
+    scripts = PipelinedConnection(app[keys.redis_url_key], settings.redis_timeout_seconds, on_connect=gate.ensure)
     desk = app[keys.order_desk_key] = OrderDesk(redis, rk, settings.reservation_ttl_seconds, scripts)
     provider = SandboxProvider(
         settings.resolved_webhook_url(), settings.resolved_webhook_secret(), settings.payment_async_delay_seconds
@@ -44,7 +47,8 @@ async def commerce_ctx(app: web.Application) -> AsyncIterator[None]:
         tasks = [
             asyncio.create_task(persister.run(), name="order-persister"),
             asyncio.create_task(PaymentCapturer(payments, name).run(), name="payment-capturer"),
-            asyncio.create_task(run_sweeper(redis, rk, SWEEP_INTERVAL_SECONDS), name="reservation-sweeper"),
+            asyncio.create_task(run_sweeper(redis, rk, SWEEP_INTERVAL_SECONDS, settings.redis_ended_show_ttl_seconds,
+                                            gate.ensure), name="reservation-sweeper"),
         ]
     try:
         yield

@@ -38,7 +38,7 @@ def cluster(services: Services, tmp_path: Path) -> Iterator[tuple[list[str], str
     prefix = f"t{secrets.token_hex(4)}:"
     env = {**os.environ, "LIVE_DATABASE_URL": services.database_url, "LIVE_REDIS_URL": services.redis_url,
            "LIVE_REDIS_PREFIX": prefix, "LIVE_SECRET_KEY": "cluster-secret-" + secrets.token_hex(16),
-           "LIVE_LOG_LEVEL": "WARNING"}
+           "LIVE_LOG_LEVEL": "WARNING", "LIVE_REDIS_DURABILITY": "unsafe", "LIVE_REDIS_RECOVERY": "false"}
     ports = [free_port(), free_port()]
     procs = [subprocess.Popen([sys.executable, "-m", "live", "serve", "--port", str(port)],
                               env={**env, "LIVE_DATA_DIR": str(tmp_path / f"data{i}")})

@@ -3,8 +3,12 @@ stops it on exit, and the data survives a restart."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import aiohttp
 import pytest
 from aiohttp import web
 
@@ -12,6 +16,8 @@ from live import keys, redis_server
 from live.app import create_app
 from live.config import Settings
 from live.redis_server import EmbeddedRedis, EmbeddedRedisError
+from tests.conftest import free_port
+from tests.helpers import eventually
 
 
 async def _run_app(settings: Settings, action):  # type: ignore[no-untyped-def]
@@ -55,6 +61,45 @@ def test_a_server_left_running_is_adopted_not_replaced(tmp_path: Path) -> None:
         assert second.process is None, "the second one reuses the running server"
     finally:
         first.stop()
+
+
+async def test_an_orphan_of_a_killed_app_is_adopted_and_stopped_on_shutdown(tmp_path: Path, services) -> None:  # type: ignore[no-untyped-def]
+    data = tmp_path / "data"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVE_")}
+    env.update(LIVE_DATA_DIR=str(data), LIVE_DATABASE_URL=services.database_url, LIVE_SECRET_KEY="o" * 40,
+               LIVE_PORT=str(port), LIVE_REDIS_RECOVERY="false", LIVE_LOG_LEVEL="WARNING")
+    app = subprocess.Popen([sys.executable, "-m", "live", "serve"], env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    try:
+        await eventually(lambda: _healthy(port), timeout=30, interval=0.1)
+        orphan = int((data / "redis" / "redis.pid").read_text())
+    finally:
+        app.kill()
+        app.wait(10)
+    assert redis_server.process_alive(orphan), "the app's SIGKILL leaves its redis-server running"
+
+    settings = Settings(data_dir=data, database_url=services.database_url, run_workers=False, secret_key="o" * 40,
+                        redis_recovery=False)
+
+    async def use(app: web.Application) -> int:
+        await app[keys.redis_key].set("still", "here")
+        return int((data / "redis" / "redis.pid").read_text())
+
+    assert await _run_app(settings, use) == orphan, "adopted, not replaced"
+    await eventually(lambda: _dead(orphan), timeout=15, interval=0.05)
+
+
+async def _healthy(port: int) -> bool:
+    try:
+        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/healthz") as response:
+            return response.status == 200
+    except aiohttp.ClientError:
+        return False
+
+
+async def _dead(pid: int) -> bool:
+    return not redis_server.process_alive(pid)
 
 
 def test_clear_error_without_any_redis_binary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
