@@ -10,6 +10,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 
 from db.session import make_engine, make_sessionmaker
 from live import keys
+from live.limits import RULES, Limiter
 from live.redis_server import EmbeddedRedis
 from streams.registry import MediaRegistry
 
@@ -46,6 +47,14 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
         await client.aclose()
         if embedded is not None:
             await asyncio.to_thread(embedded.stop)
+
+
+async def limits_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The abuse limits, on the app's Redis pool."""
+    settings = app[keys.settings_key]
+    rules = {name: getattr(settings, f"limit_{name}") for name in RULES}
+    app[keys.limiter_key] = Limiter(app[keys.redis_key], settings.redis_prefix, rules, settings.trusted_proxies)
+    yield
 
 
 async def media_ctx(app: web.Application) -> AsyncIterator[None]:

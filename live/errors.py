@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+import math
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -20,6 +21,7 @@ class DomainError(Exception):
 
     status = 400
     code = "bad_request"
+    headers: Mapping[str, str] = {}  # e.g. Retry-After
 
     def __init__(self, message: str, *, code: str | None = None, status: int | None = None, **extra: Any):
         super().__init__(message)
@@ -52,6 +54,17 @@ class Conflict(DomainError):
 
 class Invalid(DomainError):
     status, code = 422, "validation_error"
+
+
+class RateLimited(DomainError):
+    """Too many of something: ``429 rate_limited`` with ``Retry-After`` (and ``retry_after_ms`` for sockets)."""
+
+    status, code = 429, "rate_limited"
+
+    def __init__(self, message: str, retry_after: float):
+        seconds = max(1, math.ceil(retry_after))
+        super().__init__(message, retry_after_ms=seconds * 1000)
+        self.headers = {"Retry-After": str(seconds)}
 
 
 def error_response(status: int, code: str, message: str, **extra: Any) -> web.Response:
@@ -90,7 +103,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except DomainError as exc:
-        return web.json_response(exc.body(), status=exc.status)
+        return web.json_response(exc.body(), status=exc.status, headers=exc.headers)
     except ValidationError as exc:
         err = validation_error(exc)
         return web.json_response(err.body(), status=err.status)
@@ -107,7 +120,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return error_response(400, "invalid_json", f"request body is not valid JSON: {exc.msg}")
     except (RedisConnectionError, RedisTimeoutError):
         log.exception("redis unavailable", extra={"path": request.path})
-        return error_response(503, "unavailable", "temporarily unavailable, try again")
+        response = error_response(503, "unavailable", "temporarily unavailable, try again")
+        response.headers["Retry-After"] = "1"
+        return response
     except Exception:
         log.exception("unhandled error", extra={"path": request.path, "method": request.method})
         return error_response(500, "internal", "internal server error")

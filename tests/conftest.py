@@ -45,7 +45,14 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
             embedded.stop()
 
 
-def make_settings(services: Services, data_dir: Path, **overrides: object) -> Settings:
+# The suite's hundreds of buyers all come from 127.0.0.1, as if behind one carrier's NAT, and its load tests
+# fire dozens of taps per buyer at once: those two limits are raised for it. tests/security checks every limit
+# at its threshold; the browser tests run with the production defaults.
+SUITE_LOAD_LIMITS = {"limit_viewers_per_address": "100000/minute", "limit_taps_per_buyer": "100000/minute"}
+
+
+def make_settings(services: Services, data_dir: Path, production_limits: bool = False,
+                  **overrides: object) -> Settings:
     values: dict[str, object] = {
         "data_dir": data_dir,
         "database_url": services.database_url,
@@ -54,7 +61,10 @@ def make_settings(services: Services, data_dir: Path, **overrides: object) -> Se
         "secret_key": "test-secret-" + secrets.token_hex(16),
         "public_url": "http://testserver",
         "run_workers": True,
+        "ice_allow_loopback": True,  # every peer of the suite runs on this machine
     }
+    if not production_limits:
+        values.update(SUITE_LOAD_LIMITS)
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
 

@@ -36,11 +36,12 @@ def idempotency_key(request: web.Request) -> str:
 
 
 @router.post("/api/shows/{show_id}/orders", summary="Buy with one tap (needs an Idempotency-Key header)",
-             roles=("viewer",), body=OrderIn, response=OrderCreated, status=201, errors=(409,),
+             roles=("viewer",), body=OrderIn, response=OrderCreated, status=201, errors=(409, 429),
              extra_responses={200: "A repeat of an earlier tap (same Idempotency-Key): the original order"})
 async def create_order(call: Call[OrderIn, None]) -> Reply:
     """No SQL here: one batched Lua call decides and records; the workers do the rest."""
     key = idempotency_key(call.request)
+    await call.limiter.hit("taps_per_buyer", call.user.user_id, message="too many taps: slow down")
     if not call.user.has_payment_method:
         raise Conflict("save a payment method first (PATCH /api/viewers/me)", code="payment_method_required")
     reservation = await call.app[keys.order_desk_key].reserve(
