@@ -16,6 +16,7 @@ from aiohttp import web
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
+from live import keys
 from live.errors import Forbidden, Unauthorized
 from live.secret_keys import key_id
 
@@ -137,11 +138,14 @@ def token_from_request(request: web.Request) -> str | None:
 
 
 def _check_same_origin(request: web.Request) -> None:
-    """Cookie-authenticated writes must come from our own pages (CSRF defence on top of SameSite)."""
+    """Cookie-authenticated writes must come from our own pages (CSRF defence on top of SameSite): the origin
+    we were reached at directly, or ``LIVE_PUBLIC_URL``'s (behind a proxy that terminates TLS)."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
     origin = request.headers.get("Origin")
-    if origin is not None and origin != f"{request.scheme}://{request.host}":
+    if origin is None or origin == f"{request.scheme}://{request.host}":
+        return
+    if origin != request.app[keys.settings_key].public_origin:
         raise Forbidden("cross-site request with a cookie", code="cross_site")
 
 

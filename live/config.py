@@ -7,11 +7,17 @@ import hashlib
 import secrets
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from live.secret_keys import check_not_published, check_secret_key
+
+
+def url_origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 class Settings(BaseSettings):
@@ -75,6 +81,7 @@ class Settings(BaseSettings):
     limit_sockets_per_address: str = "600/minute"
     limit_sockets_per_visitor: str = "30/minute"
     limit_joins_per_visitor: str = "60/minute"
+    limit_joins_per_address: str = "1200/minute"
     limit_whep_offers_per_address: str = "300/minute"
     whep_pending_per_address: int = Field(default=20, ge=1, description="Viewing sessions not yet connected.")
     whep_connect_timeout_seconds: float = Field(default=8.0, gt=0, description="Then an unconnected viewer goes.")
@@ -102,6 +109,11 @@ class Settings(BaseSettings):
         if value is not None:
             check_not_published(value)
         return value
+
+    @property
+    def public_origin(self) -> str:
+        """``scheme://host[:port]`` of ``public_url``: what our pages send as their Origin."""
+        return url_origin(self.public_url)
 
     @property
     def sqlite_path(self) -> Path:

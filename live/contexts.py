@@ -10,7 +10,9 @@ from redis.asyncio import BlockingConnectionPool, Redis
 
 from db.session import make_engine, make_sessionmaker
 from live import keys
+from live.background import stop_tasks
 from live.limits import RULES, Limiter
+from live.media_bans import watch_bans
 from live.redis_server import EmbeddedRedis
 from streams.registry import MediaRegistry
 
@@ -64,7 +66,9 @@ async def media_ctx(app: web.Application) -> AsyncIterator[None]:
     app[keys.show_changed_key].subscribe(registry.show_changed)
     app[keys.media_key] = registry
     await registry.start()
+    bans = asyncio.create_task(watch_bans(registry, app[keys.redis_key], app[keys.redis_keys_key]), name="media-bans")
     try:
         yield
     finally:
+        await stop_tasks([bans])
         await registry.close()

@@ -23,7 +23,7 @@ from live.errors import RateLimited
 RULES = (
     "signups_per_address", "signups_per_email", "logins_per_address", "login_failures_per_email_and_address",
     "login_failures_per_email", "viewers_per_address", "taps_per_buyer", "sockets_per_address",
-    "sockets_per_visitor", "joins_per_visitor", "whep_offers_per_address",
+    "sockets_per_visitor", "joins_per_visitor", "joins_per_address", "whep_offers_per_address",
 )
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 

@@ -97,13 +97,18 @@ class ShowKeys:
         return f"{self.base}:sids:{user_id}"
 
     @property
-    def presence(self) -> str:
-        """Hash process id -> ``<viewers here>:<expiry ms>``: the viewer count is the sum of live entries."""
-        return f"{self.base}:presence"
+    def staff_hosts(self) -> str:
+        """Hash sid -> host user id of the host sockets in the staff room (a host taken off the show leaves)."""
+        return f"{self.base}:staff_hosts"
+
+    @property
+    def audience(self) -> str:
+        """Sorted set visitor (account, device or address) -> expiry ms: the viewer count is its size."""
+        return f"{self.base}:audience"
 
     @property
     def uniques(self) -> str:
-        """HyperLogLog of everyone who joined (user ids, or a connection id for anonymous watchers)."""
+        """HyperLogLog of everyone who joined (accounts; devices or addresses for anonymous watchers)."""
         return f"{self.base}:uniques"
 
     def reactions(self, second: int) -> str:

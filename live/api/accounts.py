@@ -39,7 +39,7 @@ def with_cookie(call: Call[Any, Any], reply: Reply, token: str) -> web.Response:
     assert isinstance(response, web.Response)
     response.set_cookie(
         COOKIE_NAME, token, max_age=call.settings.token_ttl_seconds, httponly=True, samesite="Strict",
-        secure=call.settings.cookie_secure, path="/",
+        secure=call.settings.cookie_secure or call.settings.public_origin.startswith("https:"), path="/",
     )
     return response
 

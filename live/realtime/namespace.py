@@ -22,7 +22,8 @@ Handler = Callable[[Room, Member, Any], Awaitable[dict[str, Any]]]
 
 
 async def _join(room: Room, member: Member, data: Any) -> dict[str, Any]:
-    return await room_fns.join(room, member, p.parse(p.ShowRef, data).show_id)
+    body = p.parse(p.JoinIn, data)
+    return await room_fns.join(room, member, body.show_id, body.device_id)
 
 
 async def _leave(room: Room, member: Member, data: Any) -> dict[str, Any]:

@@ -33,16 +33,25 @@ def user_room(user_id: str) -> str:
     return f"user:{user_id}"
 
 
+# A random id a page keeps in localStorage: an anonymous watcher's identity for the audience figures and limits.
+DeviceId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
+
+
 class ConnectAuth(Input):
     """``auth`` of the socket.io connection: a token (viewer, host or merchant), or only a display name for
-    an anonymous watcher."""
+    an anonymous watcher; and the page's device id."""
 
     token: Annotated[str, StringConstraints(min_length=1, max_length=4096)] | None = None
     name: Name | None = None
+    device_id: DeviceId | None = None
 
 
 class ShowRef(Input):
     show_id: Id
+
+
+class JoinIn(ShowRef):
+    device_id: DeviceId | None = None
 
 
 class SocketCardIn(CardIn, ShowRef):
