@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from limits import parse as parse_rule
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from live.secret_keys import check_not_published, check_secret_key
@@ -102,6 +103,16 @@ class Settings(BaseSettings):
         for key in value:
             check_not_published(key)
         return value
+
+    @model_validator(mode="after")
+    def _limits_are_readable(self) -> Settings:
+        for name in type(self).model_fields:
+            if name.startswith("limit_"):
+                try:
+                    parse_rule(getattr(self, name))
+                except ValueError as exc:
+                    raise ValueError(f"{name}: write it as N/period, e.g. 30/minute or 5/10seconds") from exc
+        return self
 
     @field_validator("turn_secret")
     @classmethod
