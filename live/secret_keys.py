@@ -16,9 +16,14 @@ GENERATE_HINT = "generate one with: python -c 'import secrets; print(secrets.tok
 
 # Every signing key this repository ever published (compose defaults, examples, README snippets).
 PUBLISHED_KEYS = frozenset({
-    "change-me-to-a-long-random-secret-of-32-chars",
-    "live-turn-secret",
+    "change-me-to-a-long-random-secret-of-32-chars",  # docker-compose.yml's old default
+    "live-turn-secret",  # the old compose TURN secret
     "bench-secret-" + "x" * 40,
+    "worker-test-secret-0123456789abcdef",
+    "another-secret-of-at-least-32-bytes!",
+    "x" * 40,
+    "k" * 40,
+    "s3cret",
 })
 
 _CLASSES = (string.ascii_lowercase, string.ascii_uppercase, string.digits)
