@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -110,8 +111,10 @@ class MediaRegistry:
         media = self.shows.setdefault(show_id, ShowMedia(show_id))
         try:
             if len(media.viewers) >= self.max_viewers_per_show:
-                raise DomainError("this show has as many viewers as this server takes", code="at_capacity",
-                                  status=503)
+                full = DomainError("this show has as many viewers as this server takes", code="at_capacity",
+                                   status=503)
+                full.headers = {"Retry-After": str(math.ceil(self.settings.whep_connect_timeout_seconds))}
+                raise full
             if self.pending_from(client_address) >= self.settings.whep_pending_per_address:
                 raise RateLimited("too many unconnected viewing sessions from here",
                                   self.settings.whep_connect_timeout_seconds)

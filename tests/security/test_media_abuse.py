@@ -106,3 +106,14 @@ def test_which_remote_candidates_the_server_checks() -> None:
         assert candidate_allowed(address, allow_loopback=False), address
     assert candidate_allowed("127.0.0.1", allow_loopback=True) and candidate_allowed("fe80::1", allow_loopback=True)
     assert not candidate_allowed("224.0.0.251", allow_loopback=True)
+
+
+async def test_a_full_show_says_when_to_try_again(api: Api, live_show: LiveShow, media: MediaRegistry) -> None:
+    media.max_viewers_per_show = 1  # as LIVE_MAX_VIEWERS_PER_SHOW=1 would
+    offer = await sdp_offer("recvonly")
+    url = f"/api/shows/{live_show.id}/whep"
+    async with api.client.post(url, data=offer, headers={**SDP, "X-Forwarded-For": VIEWER}) as first:
+        assert first.status == 201
+    async with api.client.post(url, data=offer, headers={**SDP, "X-Forwarded-For": ATTACKER}) as full:
+        assert full.status == 503 and (await full.json())["error"]["code"] == "at_capacity"
+        assert int(full.headers["Retry-After"]) >= 1
