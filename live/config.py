@@ -97,10 +97,10 @@ class Settings(BaseSettings):
             check_secret_key(value)
         return value
 
-    @field_validator("secret_keys_previous")
+    @field_validator("secret_keys_previous", "turn_secret")
     @classmethod
-    def _no_published_keys(cls, value: list[str]) -> list[str]:
-        for key in value:
+    def _no_published_keys(cls, value: list[str] | str | None) -> list[str] | str | None:
+        for key in [value] if isinstance(value, str) else value or []:
             check_not_published(key)
         return value
 
@@ -114,12 +114,6 @@ class Settings(BaseSettings):
                     raise ValueError(f"{name}: write it as N/period, e.g. 30/minute or 5/10seconds") from exc
         return self
 
-    @field_validator("turn_secret")
-    @classmethod
-    def _no_published_turn_secret(cls, value: str | None) -> str | None:
-        if value is not None:
-            check_not_published(value)
-        return value
 
     @property
     def public_origin(self) -> str:
