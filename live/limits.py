@@ -22,7 +22,7 @@ from live.errors import RateLimited
 # Every limit, by name; the setting is ``limit_<name>`` (e.g. LIVE_LIMIT_TAPS_PER_BUYER="30/10seconds").
 RULES = (
     "signups_per_address", "signups_per_email", "logins_per_address", "login_failures_per_email_and_address",
-    "login_failures_per_email", "viewers_per_address", "taps_per_buyer", "sockets_per_address",
+    "login_failures_per_email", "viewers_per_address", "sockets_per_address",
     "sockets_per_visitor", "joins_per_visitor", "joins_per_address", "whep_offers_per_address",
 )
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -31,6 +31,12 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 def parse_rule(text: str) -> RateLimitItem:
     """``"30/minute"``, ``"5/5minutes"``, ``"30 per 10 seconds"`` (the ``limits`` notation)."""
     return parse(text)
+
+
+def per_window(text: str) -> tuple[int, int]:
+    """A limit as (count, window in ms), for counters kept elsewhere (the tap's own Lua script)."""
+    item = parse_rule(text)
+    return item.amount, item.get_expiry() * 1000
 
 
 def hashed(value: str) -> str:

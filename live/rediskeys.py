@@ -57,6 +57,10 @@ class ShowKeys:
         """KEYS 3-9 of reserve.lua (after state and the offer's terms), in their order."""
         return (self.stock, self.bought, self.idempotency, self.orders, self.deadlines, self.stream, self.banned)
 
+    def tap_pace(self, buyer_id: str) -> str:
+        """KEY 10 of reserve.lua: the buyer's taps in the current window (LIVE_LIMIT_TAPS_PER_BUYER)."""
+        return f"{self.base}:pace:{buyer_id}"
+
     def release_keys(self) -> list[str]:
         """KEYS of release.lua and expire_due.lua, in their order."""
         return [self.state, self.stock, self.bought, self.orders, self.deadlines, self.stream, self.returned]

@@ -41,7 +41,6 @@ def idempotency_key(request: web.Request) -> str:
 async def create_order(call: Call[OrderIn, None]) -> Reply:
     """No SQL here: one batched Lua call decides and records; the workers do the rest."""
     key = idempotency_key(call.request)
-    await call.limiter.hit("taps_per_buyer", call.user.user_id, message="too many taps: slow down")
     if not call.user.has_payment_method:
         raise Conflict("save a payment method first (PATCH /api/viewers/me)", code="payment_method_required")
     reservation = await call.app[keys.order_desk_key].reserve(

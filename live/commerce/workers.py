@@ -20,6 +20,7 @@ from live.commerce.payments import PaymentCapturer, PaymentService
 from live.commerce.persist import OrderPersister
 from live.commerce.pipeline import PipelinedConnection
 from live.commerce.providers import SandboxProvider
+from live.limits import per_window
 
 SWEEP_INTERVAL_SECONDS = 1.0
 
@@ -31,7 +32,8 @@ def consumer_name() -> str:
 async def commerce_ctx(app: web.Application) -> AsyncIterator[None]:
     settings, redis, rk = app[keys.settings_key], app[keys.redis_key], app[keys.redis_keys_key]
     scripts = PipelinedConnection(app[keys.redis_url_key])
-    desk = app[keys.order_desk_key] = OrderDesk(redis, rk, settings.reservation_ttl_seconds, scripts)
+    desk = app[keys.order_desk_key] = OrderDesk(redis, rk, settings.reservation_ttl_seconds, scripts,
+                                                per_window(settings.limit_taps_per_buyer))
     provider = SandboxProvider(
         settings.resolved_webhook_url(), settings.resolved_webhook_secret(), settings.payment_async_delay_seconds
     )

@@ -1,7 +1,9 @@
 -- One tap: atomically check idempotency, show state, sale window, stock and the buyer's limit, then
 -- reserve. One round trip; all keys share the show's hash tag.
--- KEYS: 1 state, 2 offer terms, 3 stock, 4 bought, 5 idempotency, 6 orders, 7 deadlines, 8 stream, 9 banned
--- ARGV: 1 show_id, 2 offer_id, 3 buyer_id, 4 idempotency key, 5 quantity, 6 ttl_ms, 7 new order id
+-- KEYS: 1 state, 2 offer terms, 3 stock, 4 bought, 5 idempotency, 6 orders, 7 deadlines, 8 stream, 9 banned,
+--       10 the buyer's tap counter
+-- ARGV: 1 show_id, 2 offer_id, 3 buyer_id, 4 idempotency key, 5 quantity, 6 ttl_ms, 7 new order id,
+--       8 taps allowed per window (0: no limit), 9 the window in ms
 -- Returns {outcome, order JSON or '', remaining, detail}; outcome 'id_taken' asks for another order id.
 local show_id, offer_id, buyer, key = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local qty, ttl = tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -16,6 +18,18 @@ if known then
     return {'key_reused', json, left, ''}
   end
   return {'repeat', json, left, ''}
+end
+
+-- The buyer's pace (a retry of a known key, above, is never counted); detail: ms until the window ends.
+local pace_max, pace_ms = tonumber(ARGV[8]), tonumber(ARGV[9])
+if pace_max and pace_max > 0 then
+  local taps = redis.call('INCR', KEYS[10])
+  if taps == 1 then
+    redis.call('PEXPIRE', KEYS[10], pace_ms)
+  end
+  if taps > pace_max then
+    return {'rate_limited', '', '0', tostring(redis.call('PTTL', KEYS[10]))}
+  end
 end
 
 if redis.call('SISMEMBER', KEYS[9], buyer) == 1 then
