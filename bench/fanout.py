@@ -47,7 +47,7 @@ from redis.asyncio import Redis
 from bench.common import free_port, stop_process, wait_healthy
 from live.auth import Principal, TokenService
 
-SECRET = "bench-secret-" + "x" * 40
+SECRET = secrets.token_urlsafe(32)  # one per run: the clients sign their own tokens with it
 
 
 def emit(figure: str, value: float | int | str, **extra: Any) -> None:
@@ -283,7 +283,8 @@ async def run_live(args: argparse.Namespace, tmp: Path) -> tuple[dict[str, float
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "LIVE_DATA_DIR": str(tmp / "data"), "LIVE_SECRET_KEY": SECRET, "LIVE_LOG_LEVEL": "WARNING",
-           "LIVE_SOCKETIO_FAST_BROADCAST": "false" if args.plain else "true", "LIVE_REDIS_PREFIX": "bench:"}
+           "LIVE_SOCKETIO_FAST_BROADCAST": "false" if args.plain else "true", "LIVE_REDIS_PREFIX": "bench:",
+           "LIVE_LIMIT_SOCKETS_PER_ADDRESS": "100000/minute"}  # every simulated viewer shares 127.0.0.1
     env.pop("LIVE_DATABASE_URL", None)
     if args.redis_url:
         env["LIVE_REDIS_URL"] = args.redis_url

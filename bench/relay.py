@@ -159,8 +159,11 @@ def _log(options: Options, name: str) -> Path | None:
 
 def start_forwarding_server(data_dir: Path, options: Options) -> Server:
     port = free_port()
-    env = {"LIVE_DATA_DIR": str(data_dir), "LIVE_SECRET_KEY": secrets.token_hex(24), "LIVE_LOG_LEVEL": "WARNING",
-           "LIVE_HOST": "127.0.0.1", "LIVE_PORT": str(port)}
+    env = {"LIVE_DATA_DIR": str(data_dir), "LIVE_SECRET_KEY": secrets.token_urlsafe(32), "LIVE_LOG_LEVEL": "WARNING",
+           "LIVE_HOST": "127.0.0.1", "LIVE_PORT": str(port),
+           # every viewer process connects from this machine, many at once
+           "LIVE_WHEP_PENDING_PER_ADDRESS": "100000", "LIVE_LIMIT_WHEP_OFFERS_PER_ADDRESS": "100000/minute",
+           "LIVE_ICE_ALLOW_LOOPBACK": "true"}
     subprocess.run([sys.executable, "-m", "live", "migrate"], cwd=ROOT, env={**os.environ, **env}, check=True,
                    capture_output=True)
     proc = Proc([sys.executable, "-m", "live", "serve"], env, _log(options, "server"))

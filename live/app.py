@@ -30,7 +30,7 @@ from live.api import (
 from live.auth import TokenService
 from live.commerce.workers import commerce_ctx
 from live.config import Settings
-from live.contexts import database_ctx, media_ctx, redis_ctx
+from live.contexts import database_ctx, limits_ctx, media_ctx, redis_ctx
 from live.errors import error_middleware
 from live.realtime import server as realtime
 from live.rediskeys import RedisKeys
@@ -43,13 +43,14 @@ def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings or Settings()
     app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY_BYTES)
     app[keys.settings_key] = settings
-    app[keys.tokens_key] = TokenService(settings.resolved_secret_key(), settings.token_ttl_seconds)
+    app[keys.tokens_key] = TokenService(settings.resolved_secret_key(), settings.token_ttl_seconds,
+                                          settings.secret_keys_previous)
     app[keys.redis_keys_key] = RedisKeys(settings.redis_prefix)
     app[keys.show_changed_key] = Signal[Show]("show_changed")
     app[keys.broadcast_changed_key] = Signal[BroadcastState]("broadcast_changed")
     app[keys.order_changed_key] = Signal[dict[str, Any]]("order_changed")
     app[keys.review_changed_key] = Signal[str]("review_changed")
-    app.cleanup_ctx.extend([database_ctx, redis_ctx, commerce_ctx, media_ctx])
+    app.cleanup_ctx.extend([database_ctx, redis_ctx, limits_ctx, commerce_ctx, media_ctx])
     realtime.install(app, settings)  # its cleanup context runs after (and closes before) the ones above
     endpoints = routing.install(
         app, [accounts.router, products.router, shows.router, orders.router, room.router, media.router,

@@ -9,14 +9,16 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import jwt
 from aiohttp import web
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
+from live import keys
 from live.errors import Forbidden, Unauthorized
+from live.secret_keys import key_id
 
 Role = Literal["merchant", "host", "viewer", "affiliate"]
 COOKIE_NAME = "live_token"
@@ -47,12 +49,18 @@ class Principal:
 
 class TokenService:
     """Issues and verifies HS256 JWTs. Verified tokens are remembered until they expire: a viewer taps many
-    times with the same token, and decoding and checking an HMAC cost as much as the rest of a tap."""
+    times with the same token, and decoding and checking an HMAC cost as much as the rest of a tap.
+
+    A token names its key in the ``kid`` header: ``secret`` signs, ``previous`` keys still verify what they
+    signed, so a key is rotated without signing everyone out (drop it from ``previous`` a token lifetime later).
+    """
 
     CACHE_SIZE = 100_000
 
-    def __init__(self, secret: str, ttl_seconds: int):
+    def __init__(self, secret: str, ttl_seconds: int, previous: tuple[str, ...] | list[str] = ()):
         self._secret = secret
+        self._kid = key_id(secret)
+        self._keys = {key_id(key): key for key in (*previous, secret)}
         self.ttl_seconds = ttl_seconds
         self._verified: dict[str, tuple[Principal, float]] = {}
 
@@ -67,7 +75,7 @@ class TokenService:
             "iat": now,
             "exp": now + self.ttl_seconds,
         }
-        return jwt.encode(claims, self._secret, algorithm=_ALGORITHM)
+        return jwt.encode(claims, self._secret, algorithm=_ALGORITHM, headers={"kid": self._kid})
 
     def verify(self, token: str) -> Principal:
         cached = self._verified.get(token)
@@ -82,9 +90,22 @@ class TokenService:
         self._verified[token] = (principal, expires)
         return principal
 
+    def _verified_claims(self, token: str) -> dict[str, Any]:
+        kid = jwt.get_unverified_header(token).get("kid")
+        if kid is None:  # a token from before key ids: any of our keys may have signed it
+            candidates = list(self._keys.values())
+        else:
+            candidates = [self._keys[kid]] if isinstance(kid, str) and kid in self._keys else []
+        for key in candidates:
+            try:
+                return jwt.decode(token, key, algorithms=[_ALGORITHM], options={"require": ["exp", "sub"]})
+            except jwt.InvalidSignatureError:
+                continue
+        raise jwt.InvalidSignatureError("signed with a key this server does not know")
+
     def _decode(self, token: str) -> tuple[Principal, float]:
         try:
-            claims = jwt.decode(token, self._secret, algorithms=[_ALGORITHM], options={"require": ["exp", "sub"]})
+            claims = self._verified_claims(token)
         except jwt.ExpiredSignatureError as exc:
             raise Unauthorized("token expired", code="token_expired") from exc
         except jwt.PyJWTError as exc:
@@ -117,11 +138,14 @@ def token_from_request(request: web.Request) -> str | None:
 
 
 def _check_same_origin(request: web.Request) -> None:
-    """Cookie-authenticated writes must come from our own pages (CSRF defence on top of SameSite)."""
+    """Cookie-authenticated writes must come from our own pages (CSRF defence on top of SameSite): the origin
+    we were reached at directly, or ``LIVE_PUBLIC_URL``'s (behind a proxy that terminates TLS)."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
     origin = request.headers.get("Origin")
-    if origin is not None and origin != f"{request.scheme}://{request.host}":
+    if origin is None or origin == f"{request.scheme}://{request.host}":
+        return
+    if origin != request.app[keys.settings_key].public_origin:
         raise Forbidden("cross-site request with a cookie", code="cross_site")
 
 

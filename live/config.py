@@ -7,9 +7,18 @@ import hashlib
 import secrets
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from limits import parse as parse_rule
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from live.secret_keys import check_not_published, check_secret_key
+
+
+def url_origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 class Settings(BaseSettings):
@@ -29,7 +38,7 @@ class Settings(BaseSettings):
     public_url: str = "http://localhost:8080"
 
     secret_key: str | None = Field(
-        default=None, min_length=32, description="Signs tokens; generated into the data folder if unset."
+        default=None, description="Signs tokens; generated into the data folder if unset (see live/secret_keys.py)."
     )
     token_ttl_seconds: int = 7 * 24 * 3600
     cookie_secure: bool = False
@@ -45,8 +54,6 @@ class Settings(BaseSettings):
     run_workers: bool = Field(default=True, description="Run background workers (persistence, payments, expiry).")
 
     ice_servers: list[str] = Field(default_factory=list, description="stun:/turn: URLs offered to peers.")
-    ice_username: str | None = None
-    ice_credential: str | None = None
     public_ip: str | None = Field(default=None, description="Address announced in ICE candidates behind NAT.")
     max_viewers_per_show: int = Field(default=1000, ge=1, description="WebRTC viewers one server takes per show.")
 
@@ -76,6 +83,61 @@ class Settings(BaseSettings):
     redis_recovery: bool = Field(
         default=True, description="After every Redis restart, rebuild from SQL each live show Redis is behind on "
         "(off only where deployments with their own Redis prefixes share one database, as the test suite does).")
+
+    # -- Security (issue 11): key rotation, TURN, abuse limits (live/limits.py), client addresses ------------
+    secret_keys_previous: list[str] = Field(
+        default_factory=list, description="Earlier signing keys: their tokens still verify (key rotation).")
+    turn_secret: str | None = Field(
+        default=None, description="coturn's static-auth-secret: per-session TURN credentials (use-auth-secret).")
+    turn_credential_ttl_seconds: int = Field(default=4 * 3600, ge=60, le=24 * 3600)
+    trusted_proxies: list[str] = Field(
+        default_factory=list, description="Addresses or networks whose X-Forwarded-For names the client.")
+    limit_signups_per_address: str = "30/minute"
+    limit_signups_per_email: str = "5/hour"
+    limit_logins_per_address: str = "60/minute"
+    limit_login_failures_per_email_and_address: str = "5/5minutes"
+    limit_login_failures_per_email: str = "20/minute"
+    limit_viewers_per_address: str = "60/minute"
+    limit_taps_per_buyer: str = "30/10seconds"
+    limit_sockets_per_address: str = "600/minute"
+    limit_sockets_per_visitor: str = "30/minute"
+    limit_joins_per_visitor: str = "60/minute"
+    limit_joins_per_address: str = "1200/minute"
+    limit_whep_offers_per_address: str = "300/minute"
+    whep_pending_per_address: int = Field(default=20, ge=1, description="Viewing sessions not yet connected.")
+    whep_connect_timeout_seconds: float = Field(default=8.0, gt=0, description="Then an unconnected viewer goes.")
+    ice_candidates_per_session: int = Field(default=30, ge=1)
+    ice_allow_loopback: bool = Field(
+        default=False, description="Accept loopback and link-local ICE candidates (tests on one machine).")
+
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_key(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_secret_key(value)
+        return value
+
+    @field_validator("secret_keys_previous", "turn_secret")
+    @classmethod
+    def _no_published_keys(cls, value: list[str] | str | None) -> list[str] | str | None:
+        for key in [value] if isinstance(value, str) else value or []:
+            check_not_published(key)
+        return value
+
+    @model_validator(mode="after")
+    def _limits_are_readable(self) -> Settings:
+        for name in type(self).model_fields:
+            if name.startswith("limit_"):
+                try:
+                    parse_rule(getattr(self, name))
+                except ValueError as exc:
+                    raise ValueError(f"{name}: write it as N/period, e.g. 30/minute or 5/10seconds") from exc
+        return self
+
+    @property
+    def public_origin(self) -> str:
+        """``scheme://host[:port]`` of ``public_url``: what our pages send as their Origin."""
+        return url_origin(self.public_url)
 
     @property
     def sqlite_path(self) -> Path:

@@ -15,6 +15,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from db.session import make_engine, make_sessionmaker
 from live import keys
 from live.background import stop_tasks
+from live.limits import RULES, Limiter
+from live.media_bans import watch_bans
 from live.redis_durability import require_durable
 from live.redis_server import EmbeddedRedis, EmbeddedRedisError
 from streams.registry import MediaRegistry
@@ -85,6 +87,14 @@ async def supervise(embedded: EmbeddedRedis, interval: float = 0.25) -> None:
             log.exception("embedded redis restart failed; trying again")
 
 
+async def limits_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The abuse limits, on the app's Redis pool."""
+    settings = app[keys.settings_key]
+    rules = {name: getattr(settings, f"limit_{name}") for name in RULES}
+    app[keys.limiter_key] = Limiter(app[keys.redis_key], settings.redis_prefix, rules, settings.trusted_proxies)
+    yield
+
+
 async def media_ctx(app: web.Application) -> AsyncIterator[None]:
     """The media registry: it hears when shows end, and closes every peer connection when the app stops."""
     settings = app[keys.settings_key]
@@ -92,7 +102,9 @@ async def media_ctx(app: web.Application) -> AsyncIterator[None]:
     app[keys.show_changed_key].subscribe(registry.show_changed)
     app[keys.media_key] = registry
     await registry.start()
+    bans = asyncio.create_task(watch_bans(registry, app[keys.redis_key], app[keys.redis_keys_key]), name="media-bans")
     try:
         yield
     finally:
+        await stop_tasks([bans])
         await registry.close()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+import math
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -20,6 +21,7 @@ class DomainError(Exception):
 
     status = 400
     code = "bad_request"
+    headers: Mapping[str, str] = {}  # e.g. Retry-After
 
     def __init__(self, message: str, *, code: str | None = None, status: int | None = None, **extra: Any):
         super().__init__(message)
@@ -61,6 +63,17 @@ class RetryLater(DomainError):
     retry_after_seconds = 1
 
 
+class RateLimited(DomainError):
+    """Too many of something: ``429 rate_limited`` with ``Retry-After`` (and ``retry_after_ms`` for sockets)."""
+
+    status, code = 429, "rate_limited"
+
+    def __init__(self, message: str, retry_after: float):
+        seconds = max(1, math.ceil(retry_after))
+        super().__init__(message, retry_after_ms=seconds * 1000)
+        self.headers = {"Retry-After": str(seconds)}
+
+
 def error_response(status: int, code: str, message: str, **extra: Any) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message, **extra}}, status=status)
 
@@ -97,8 +110,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except DomainError as exc:
-        response = web.json_response(exc.body(), status=exc.status)
-        if exc.status == 503:
+        response = web.json_response(exc.body(), status=exc.status, headers=exc.headers)
+        if exc.status == 503 and "Retry-After" not in response.headers:
             response.headers["Retry-After"] = str(RetryLater.retry_after_seconds)
         return response
     except ValidationError as exc:

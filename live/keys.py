@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from live.auth import TokenService
     from live.commerce.orders import OrderDesk
     from live.commerce.payments import PaymentService
+    from live.limits import Limiter
     from live.realtime.room import Room
     from live.rediskeys import RedisKeys
     from streams.registry import MediaRegistry
@@ -40,3 +41,4 @@ review_changed_key = web.AppKey("review_changed", Signal[str])  # community: a p
 # The show room (live.realtime): the socket.io server, and the room's state that HTTP handlers act on.
 sio_key = web.AppKey("sio", socketio.AsyncServer)
 room_key: web.AppKey[Room] = web.AppKey("room")
+limiter_key: web.AppKey[Limiter] = web.AppKey("limiter")  # abuse limits (live.limits)

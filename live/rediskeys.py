@@ -63,6 +63,10 @@ class ShowKeys:
         """KEYS 3-9 of reserve.lua (after state and the offer's terms), in their order."""
         return (self.stock, self.bought, self.idempotency, self.orders, self.deadlines, self.stream, self.banned)
 
+    def tap_pace(self, buyer_id: str) -> str:
+        """KEY 10 of reserve.lua: the buyer's taps in the current window (LIVE_LIMIT_TAPS_PER_BUYER)."""
+        return f"{self.base}:pace:{buyer_id}"
+
     def release_keys(self) -> list[str]:
         """KEYS of release.lua and expire_due.lua, in their order."""
         return [self.state, self.stock, self.bought, self.orders, self.deadlines, self.stream, self.returned]
@@ -74,7 +78,8 @@ class ShowKeys:
     def ended_keys(self, offer_ids: list[str]) -> list[str]:
         """The keys an ended show leaves behind (given a TTL once everything is in SQL)."""
         return [self.loaded, self.stock, self.bought, self.idempotency, self.orders, self.deadlines, self.stream,
-                self.returned, self.room, self.chat, self.muted, self.banned, self.presence, self.uniques,
+                self.returned, self.room, self.chat, self.muted, self.banned, self.audience, self.staff_hosts,
+                self.uniques, self.sources,
                 *(self.offer(offer_id) for offer_id in offer_ids)]
 
     @property
@@ -113,13 +118,18 @@ class ShowKeys:
         return f"{self.base}:sids:{user_id}"
 
     @property
-    def presence(self) -> str:
-        """Hash process id -> ``<viewers here>:<expiry ms>``: the viewer count is the sum of live entries."""
-        return f"{self.base}:presence"
+    def staff_hosts(self) -> str:
+        """Hash sid -> host user id of the host sockets in the staff room (a host taken off the show leaves)."""
+        return f"{self.base}:staff_hosts"
+
+    @property
+    def audience(self) -> str:
+        """Sorted set visitor (account, device or address) -> expiry ms: the viewer count is its size."""
+        return f"{self.base}:audience"
 
     @property
     def uniques(self) -> str:
-        """HyperLogLog of everyone who joined (user ids, or a connection id for anonymous watchers)."""
+        """HyperLogLog of everyone who joined (accounts; devices or addresses for anonymous watchers)."""
         return f"{self.base}:uniques"
 
     @property

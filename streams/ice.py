@@ -9,12 +9,17 @@ public address is configured.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import ipaddress
+import time
 from dataclasses import dataclass, field
 
 from aiortc import RTCConfiguration, RTCIceCandidate, RTCIceServer
 
 from live.config import Settings
-from live.errors import DomainError
+from live.errors import DomainError, RateLimited
 from streams.aiortc_compat import parse_candidate, srflx_priority
 
 
@@ -31,14 +36,28 @@ def _quoted(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def link_headers(settings: Settings) -> list[str]:
-    """One ``Link`` value per configured STUN/TURN URL; TURN ones carry the credentials."""
+def turn_credentials(secret: str, session_name: str, ttl_seconds: int, now: float | None = None) -> tuple[str, str]:
+    """coturn's ``use-auth-secret`` (TURN REST) credentials: username ``<expiry unix time>:<session>``,
+    password base64(HMAC-SHA1(secret, username)). coturn refuses them after the expiry time."""
+    expires = int(time.time() if now is None else now) + ttl_seconds
+    username = f"{expires}:{session_name}"
+    digest = hmac.new(secret.encode(), username.encode(), hashlib.sha1).digest()
+    return username, base64.b64encode(digest).decode()
+
+
+def link_headers(settings: Settings, session_id: str) -> list[str]:
+    """One ``Link`` value per configured STUN/TURN URL (RFC 9725 4.6). TURN URLs carry credentials of their
+    own for this session, valid ``turn_credential_ttl_seconds``; without ``LIVE_TURN_SECRET`` none are given."""
     links = []
+    session_name = hashlib.sha256(session_id.encode()).hexdigest()[:16]  # not the session's URL: coturn logs it
     for url in settings.ice_servers:
         link = f'<{url}>; rel="ice-server"'
-        if url.startswith(("turn:", "turns:")) and settings.ice_username and settings.ice_credential:
-            link += (f"; username={_quoted(settings.ice_username)}; credential={_quoted(settings.ice_credential)}"
-                     '; credential-type="password"')
+        if url.startswith(("turn:", "turns:")):
+            if not settings.turn_secret:
+                continue
+            username, credential = turn_credentials(settings.turn_secret, session_name,
+                                                    settings.turn_credential_ttl_seconds)
+            link += f'; username={_quoted(username)}; credential={_quoted(credential)}; credential-type="password"'
         links.append(link)
     return links
 
@@ -109,3 +128,49 @@ def parse_fragment(text: str) -> Fragment:
         elif line and not line.startswith(("a=", "m=", "c=")):
             raise BadFragment("a trickle-ICE fragment has only a=, m= and c= lines")
     return fragment
+
+
+def candidate_allowed(address: str, allow_loopback: bool) -> bool:
+    """Whether the server may send connectivity checks to a remote candidate: never to loopback, link-local,
+    multicast or unspecified addresses (unless ``allow_loopback``, for tests on one machine); mDNS names
+    (``<uuid>.local``) are fine, other host names are not (no DNS look-ups on a client's say-so)."""
+    if address.endswith(".local"):
+        return True
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    if ip.is_multicast or ip.is_unspecified or ip.is_reserved:
+        return False
+    return allow_loopback or not (ip.is_loopback or ip.is_link_local)
+
+
+class CandidateBudget:
+    """The remote candidates one session may add (in its offer and trickled): a cap, and an address filter."""
+
+    def __init__(self, limit: int, allow_loopback: bool):
+        self.left = limit
+        self.allow_loopback = allow_loopback
+
+    def filter_offer(self, sdp: str) -> str:
+        """The offer without the candidates the server will not check (and those over the cap)."""
+        out = []
+        for line in sdp.splitlines():
+            if line.startswith("a=candidate:"):
+                fields = line.split()
+                if len(fields) < 6 or not self._take(fields[4]):
+                    continue
+            out.append(line)
+        return "\r\n".join(out) + "\r\n"
+
+    def admit(self, candidates: list[RTCIceCandidate]) -> list[RTCIceCandidate]:
+        """The trickled candidates to add; past the cap the request is refused (429)."""
+        if len(candidates) > self.left:
+            raise RateLimited("this session has sent as many ICE candidates as it may", retry_after=60)
+        return [c for c in candidates if self._take(c.ip)]
+
+    def _take(self, address: str) -> bool:
+        if self.left <= 0 or not candidate_allowed(address, self.allow_loopback):
+            return False
+        self.left -= 1
+        return True

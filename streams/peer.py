@@ -13,7 +13,7 @@ from live.config import Settings
 from live.errors import DomainError, NotFound
 from streams.aiortc_compat import NEGOTIATION_ERRORS, RtpOutlet
 from streams.codecs import VideoCodec
-from streams.ice import announce_public_ip, parse_fragment, rtc_configuration
+from streams.ice import CandidateBudget, announce_public_ip, parse_fragment, rtc_configuration
 from streams.offer import Offer, UnsupportedSdp
 
 Role = Literal["publisher", "viewer"]
@@ -23,7 +23,8 @@ FRAGMENT_TYPE = "application/trickle-ice-sdpfrag"
 class PeerSession:
     """A peer connection and its bookkeeping; the registry decides what its connection state means."""
 
-    def __init__(self, show_id: str, role: Role, user_id: str | None, offer: Offer, settings: Settings) -> None:
+    def __init__(self, show_id: str, role: Role, user_id: str | None, offer: Offer, settings: Settings,
+                 client_address: str = "") -> None:
         self.id = secrets.token_urlsafe(18)  # the resource URL is the viewer's only credential: unguessable
         self.etag = f'"{secrets.token_hex(8)}"'
         self.show_id = show_id
@@ -37,6 +38,8 @@ class PeerSession:
         self.receivers: dict[str, RTCRtpReceiver] = {}  # a publisher's, by kind
         self.outlets: list[RtpOutlet] = []  # a viewer's, once connected
         self.closed = False
+        self.client_address = client_address
+        self.candidates = CandidateBudget(settings.ice_candidates_per_session, settings.ice_allow_loopback)
         self._public_ip = settings.public_ip
 
     @property
@@ -46,7 +49,8 @@ class PeerSession:
     async def answer(self) -> str:
         """Apply the offer and answer it with every local candidate (aiortc gathers before answering)."""
         try:
-            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=self.offer.text, type="offer"))
+            remote = self.candidates.filter_offer(self.offer.text)
+            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=remote, type="offer"))
             await self.pc.setLocalDescription(await self.pc.createAnswer())
         except NEGOTIATION_ERRORS as exc:
             raise UnsupportedSdp(f"the offer cannot be answered: {exc}"[:300]) from exc
@@ -66,7 +70,7 @@ class PeerSession:
         if (fragment.ufrag or fragment.pwd) and fragment.ufrag not in self.offer.ufrags:
             raise DomainError("ICE restarts are not supported: start a new session", code="ice_restart_unsupported",
                               status=422)
-        for candidate in fragment.candidates:
+        for candidate in self.candidates.admit(fragment.candidates):
             await self.pc.addIceCandidate(candidate)
         if fragment.complete:
             await self.pc.addIceCandidate(None)

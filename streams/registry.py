@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -19,7 +20,7 @@ from aiortc import RTCRtpReceiver
 
 from db.models import Show
 from live.config import Settings
-from live.errors import DomainError
+from live.errors import DomainError, RateLimited
 from live.signals import BroadcastState, Signal
 from streams import whep, whip
 from streams.aiortc_compat import request_keyframe
@@ -30,7 +31,7 @@ from streams.peer import PeerSession, Role, find_session
 from streams.recorder import Recorder
 
 log = logging.getLogger("streams.registry")
-CONNECT_TIMEOUT = 30.0  # a session that has not connected by then is closed
+CONNECT_TIMEOUT = 30.0  # a publishing session that has not connected by then is closed
 TICK = 0.5
 
 
@@ -61,6 +62,7 @@ class MediaRegistry:
         self.max_viewers_per_show = max_viewers_per_show
         self._broadcast_changed = broadcast_changed
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._opening: dict[str, int] = {}  # viewing sessions being answered, by client address
         self._ticker: asyncio.Task[None] | None = None
 
     # -- sessions ------------------------------------------------------------------------------------------
@@ -101,14 +103,30 @@ class MediaRegistry:
         self._sync_recording(media, "video" in offer.kinds)
         return session, answer
 
-    async def watch(self, show_id: str, user_id: str | None, offer: Offer) -> tuple[PeerSession, str]:
+    async def watch(self, show_id: str, user_id: str | None, offer: Offer, client_address: str = ""
+                    ) -> tuple[PeerSession, str]:
+        """A viewer's WHEP offer. Sessions that have not connected yet are few per address (an idle offer
+        costs a port and a seat until ``whep_connect_timeout_seconds``), so offers that never connect cannot
+        fill the show's seats."""
         media = self.shows.setdefault(show_id, ShowMedia(show_id))
         try:
             if len(media.viewers) >= self.max_viewers_per_show:
-                raise DomainError("this show has as many viewers as this server takes", code="at_capacity",
-                                  status=503)
+                full = DomainError("this show has as many viewers as this server takes", code="at_capacity",
+                                   status=503)
+                full.headers = {"Retry-After": str(math.ceil(self.settings.whep_connect_timeout_seconds))}
+                raise full
+            if self.pending_from(client_address) >= self.settings.whep_pending_per_address:
+                raise RateLimited("too many unconnected viewing sessions from here",
+                                  self.settings.whep_connect_timeout_seconds)
             codec = whep.choose_codec(offer, media.codec)
-            session, answer = await whep.open_viewer(show_id, media.relay, self.settings, user_id, offer, codec)
+            self._opening[client_address] = self._opening.get(client_address, 0) + 1
+            try:
+                session, answer = await whep.open_viewer(show_id, media.relay, self.settings, user_id, offer,
+                                                         codec, client_address)
+            finally:
+                self._opening[client_address] -= 1
+                if not self._opening[client_address]:
+                    del self._opening[client_address]
         except BaseException:
             self._forget_if_idle(media)
             raise
@@ -118,6 +136,15 @@ class MediaRegistry:
         self._add(session)
         media.viewers[session.id] = session
         return session, answer
+
+    def pending_from(self, client_address: str) -> int:
+        """Viewing sessions from this address being opened or not connected yet."""
+        return self._opening.get(client_address, 0) + sum(1 for s in self.sessions.values()
+                   if s.role == "viewer" and s.connected_at is None and s.client_address == client_address)
+
+    def viewers_of(self, show_id: str, user_id: str) -> list[PeerSession]:
+        media = self.shows.get(show_id)
+        return [s for s in media.viewers.values() if s.user_id == user_id] if media else []
 
     def _forget_if_idle(self, media: ShowMedia) -> None:
         if media.idle and self.shows.get(media.show_id) is media:
@@ -213,7 +240,8 @@ class MediaRegistry:
             if media.on_air and (last is None or now - last > whip.MEDIA_TIMEOUT):
                 await self._went_off_air(media)
         for session in list(self.sessions.values()):
-            if session.connected_at is None and now - session.created_at > CONNECT_TIMEOUT:
+            timeout = CONNECT_TIMEOUT if session.role == "publisher" else self.settings.whep_connect_timeout_seconds
+            if session.connected_at is None and now - session.created_at > timeout:
                 await self.end(session)
 
     async def _tick_forever(self) -> None:

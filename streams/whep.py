@@ -52,9 +52,9 @@ def choose_codec(offer: Offer, current: VideoCodec | None) -> VideoCodec | None:
 
 
 async def open_viewer(show_id: str, relay: Relay, settings: Settings, user_id: str | None, offer: Offer,
-                      codec: VideoCodec | None) -> tuple[PeerSession, str]:
+                      codec: VideoCodec | None, client_address: str = "") -> tuple[PeerSession, str]:
     """A send-only peer whose outlets join the relay once connected; and the answer."""
-    session = PeerSession(show_id, "viewer", user_id, offer, settings)
+    session = PeerSession(show_id, "viewer", user_id, offer, settings, client_address)
     session.video_codec = codec
     try:
         for kind in offer.kinds:

@@ -13,6 +13,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.conftest import SUITE_LOAD_LIMITS
 from tests.services import Services
 
 
@@ -21,7 +22,8 @@ def server_env(services: Services, data_dir: Path, prefix: str, secret: str, **e
     env.update(
         LIVE_DATABASE_URL=services.database_url, LIVE_REDIS_URL=services.redis_url, LIVE_REDIS_PREFIX=prefix,
         LIVE_SECRET_KEY=secret, LIVE_DATA_DIR=str(data_dir), LIVE_LOG_LEVEL="WARNING",
-        LIVE_REDIS_DURABILITY="unsafe", LIVE_REDIS_RECOVERY="false", **extra,
+        LIVE_REDIS_DURABILITY="unsafe", LIVE_REDIS_RECOVERY="false",
+        **{f"LIVE_{name.upper()}": value for name, value in SUITE_LOAD_LIMITS.items()}, **extra,
     )
     return env
 

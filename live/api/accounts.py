@@ -9,6 +9,8 @@ from aiohttp import web
 from live import accounts, keys
 from live.api.routing import PUBLIC, ApiRouter, Call, Reply, render
 from live.auth import COOKIE_NAME, Principal
+from live.errors import Unauthorized
+from live.limits import hashed
 from live.schemas.accounts import (
     HostInvite,
     HostList,
@@ -37,14 +39,16 @@ def with_cookie(call: Call[Any, Any], reply: Reply, token: str) -> web.Response:
     assert isinstance(response, web.Response)
     response.set_cookie(
         COOKIE_NAME, token, max_age=call.settings.token_ttl_seconds, httponly=True, samesite="Strict",
-        secure=call.settings.cookie_secure, path="/",
+        secure=call.settings.cookie_secure or call.settings.public_origin.startswith("https:"), path="/",
     )
     return response
 
 
 @router.post("/api/merchants", summary="Sign up a merchant", roles=None, body=MerchantSignup,
-             response=SignupOut, status=201, errors=(409,))
+             response=SignupOut, status=201, errors=(409, 429))
 async def create_merchant(call: Call[MerchantSignup, None]) -> web.Response:
+    await call.limiter.hit("signups_per_address", call.client_address, message="too many sign-ups from here")
+    await call.limiter.hit("signups_per_email", hashed(call.body.email), message="too many sign-ups for this email")
     async with call.session() as session:
         merchant, owner = await accounts.create_merchant(session, call.body.name, call.body.email, call.body.password)
     token = _issue(call, accounts.principal_for(owner))
@@ -53,10 +57,22 @@ async def create_merchant(call: Call[MerchantSignup, None]) -> web.Response:
 
 
 @router.post("/api/sessions", summary="Log in (merchant, host or affiliate)", roles=None, body=SessionCreate,
-             response=SessionOut, status=200)
+             response=SessionOut, status=200, errors=(429,))
 async def create_session(call: Call[SessionCreate, None]) -> web.Response:
-    async with call.session() as session:
-        user = await accounts.login(session, call.body.email, call.body.password)
+    """Each address has its rate of attempts; failures lock an email for that address for a few minutes, and
+    for everyone only briefly (so a stranger's failures cannot keep the real user out for long)."""
+    address, email = call.client_address, hashed(call.body.email)
+    await call.limiter.hit("logins_per_address", address, message="too many log-in attempts from here")
+    await call.limiter.check("login_failures_per_email_and_address", email, address)
+    await call.limiter.check("login_failures_per_email", email)
+    try:
+        async with call.session() as session:
+            user = await accounts.login(session, call.body.email, call.body.password)
+    except Unauthorized:
+        await call.limiter.hit("login_failures_per_email_and_address", email, address)
+        await call.limiter.hit("login_failures_per_email", email)
+        raise
+    await call.limiter.clear("login_failures_per_email_and_address", email, address)
     token = _issue(call, accounts.principal_for(user))
     return with_cookie(call, Reply(SessionOut(token=token, user=UserOut.model_validate(user)), 200), token)
 
@@ -94,8 +110,9 @@ async def list_hosts(call: Call[None, None]) -> HostList:
 
 
 @router.post("/api/viewers", summary="Register a viewer", roles=None, body=ViewerCreate, response=ViewerOut,
-             status=201, errors=(409,))
+             status=201, errors=(409, 429))
 async def create_viewer(call: Call[ViewerCreate, None]) -> web.Response:
+    await call.limiter.hit("viewers_per_address", call.client_address, message="too many new viewers from here")
     async with call.session() as session:
         viewer = await accounts.create_viewer(session, call.body)
     token = _issue(call, accounts.principal_for(viewer))

@@ -33,7 +33,7 @@ _EXPOSED = "Location, ETag, Link, Accept-Patch, Accept-Post"
 
 def _answer(call: Call[Any, Any], session: PeerSession, answer: str) -> web.Response:
     headers = CIMultiDict({"Location": session.location, "ETag": session.etag, "Accept-Patch": FRAGMENT_TYPE})
-    for link in link_headers(call.settings):
+    for link in link_headers(call.settings, session.id):
         headers.add("Link", link)
     return web.Response(status=201, text=answer, content_type=SDP_TYPE, headers=headers)
 
@@ -87,18 +87,20 @@ async def unpublish(call: Call[None, None]) -> web.Response:
 
 
 @router.post(WHEP_PATH, summary="Watch the show (WHEP offer; anyone, unless banned)", roles=None,
-             request_type=SDP_TYPE, content_type=SDP_TYPE, status=201, errors=(403, 409, 413, 415, 503))
+             request_type=SDP_TYPE, content_type=SDP_TYPE, status=201, errors=(403, 409, 413, 415, 429, 503))
 async def watch(call: Call[None, None]) -> web.Response:
+    address = call.client_address
+    await call.limiter.hit("whep_offers_per_address", address, message="too many viewing sessions from here")
     async with call.session() as session:
         show = await shows.get_show(session, call.path("show_id"))
         await whep.check_can_watch(session, show, call.principal)
     user_id = call.principal.user_id if call.principal else None
-    media_session, answer = await call.app[keys.media_key].watch(show.id, user_id, await _offer(call, False))
+    media_session, answer = await call.app[keys.media_key].watch(show.id, user_id, await _offer(call, False), address)
     return _answer(call, media_session, answer)
 
 
 @router.patch(WHEP_PATH + SESSION, summary="Add trickled ICE candidates to a viewing session", roles=None,
-              request_type=FRAGMENT_TYPE, status=204, errors=(412, 415))
+              request_type=FRAGMENT_TYPE, status=204, errors=(412, 415, 429))
 async def watch_candidates(call: Call[None, None]) -> web.Response:
     return await _trickle(call, _viewer(call))
 

@@ -37,7 +37,7 @@ def idempotency_key(request: web.Request) -> str:
 
 
 @router.post("/api/shows/{show_id}/orders", summary="Buy with one tap (needs an Idempotency-Key header)",
-             roles=("viewer", "affiliate"), body=OrderIn, response=OrderCreated, status=201, errors=(409,),
+             roles=("viewer", "affiliate"), body=OrderIn, response=OrderCreated, status=201, errors=(409, 429),
              extra_responses={200: "A repeat of an earlier tap (same Idempotency-Key): the original order"})
 async def create_order(call: Call[OrderIn, None]) -> Reply:
     """No SQL here: one batched Lua call decides and records; the workers do the rest."""

@@ -14,7 +14,7 @@ from db.models import Offer, Product
 from live.api.pages import html_page
 from live.api.routing import ApiRouter, Call
 from live.reach import attribution, discovery, feeds, product_page
-from live.realtime import cards, presence
+from live.realtime import cards
 from live.schemas.reach import Discover, DiscoverCard, DiscoverShow, RedirectQuery
 
 router = ApiRouter("reach")
@@ -73,15 +73,15 @@ async def catalog_csv(call: Call[None, None]) -> web.Response:
 
 async def _live_now(call: Call[None, None], tiles: list[DiscoverShow]) -> None:
     """Each live show's viewer count and the card on screen, as the room has them."""
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
     async with call.redis.pipeline(transaction=False) as pipe:
         for tile in tiles:
-            pipe.hgetall(call.redis_keys.show(tile.id).presence)
+            pipe.zcount(call.redis_keys.show(tile.id).audience, now_ms, "+inf")
             pipe.hget(call.redis_keys.show(tile.id).room, "card")
         replies = await pipe.execute()
-    now_ms = int(datetime.now(UTC).timestamp() * 1000)
     states = {}
     for i, tile in enumerate(tiles):
-        tile.viewers = presence.count(replies[2 * i], now_ms)[0]
+        tile.viewers = int(replies[2 * i])
         if state := cards.CardState.from_json(replies[2 * i + 1]):
             states[tile.id] = state.offer_id
     if not states:

@@ -19,6 +19,7 @@ from live import keys
 from live.auth import Principal, Role, optional_principal
 from live.config import Settings
 from live.errors import DomainError, Forbidden, Unauthorized, validation_error
+from live.limits import Limiter
 from live.rediskeys import RedisKeys
 
 B = TypeVar("B")
@@ -70,6 +71,15 @@ class Call(Generic[B, Q]):
 
     def session(self) -> AsyncSession:
         return self.request.app[keys.sessionmaker_key]()
+
+    @property
+    def limiter(self) -> Limiter:
+        return self.request.app[keys.limiter_key]
+
+    @property
+    def client_address(self) -> str:
+        """The caller's address (``X-Forwarded-For`` counts only from ``LIVE_TRUSTED_PROXIES``)."""
+        return self.limiter.address(self.request.remote, self.request.headers.get("X-Forwarded-For"))
 
 
 HandlerFn = Callable[[Call[Any, Any]], Awaitable[Any]]

@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 from live.commerce.batching import BatchedScript
 from live.commerce.pipeline import PipelinedConnection
 from live.commerce.scripts import script
-from live.errors import Conflict, DomainError, Forbidden
+from live.errors import Conflict, DomainError, Forbidden, RateLimited
 from live.ids import new_order_id, show_of_order
 from live.rediskeys import RedisKeys, ShowKeys
 
@@ -101,10 +101,13 @@ class OrderDesk:
     """Every order state change, each one batched EVALSHA (see batching.py): the tap path's reservation,
     and the payment outcomes (paid, or released after a declined payment)."""
 
-    def __init__(self, redis: Redis, rk: RedisKeys, reservation_ttl_seconds: int, scripts: PipelinedConnection):
+    def __init__(self, redis: Redis, rk: RedisKeys, reservation_ttl_seconds: int, scripts: PipelinedConnection,
+                 tap_pace: tuple[int, int] = (0, 0)):
+        """``tap_pace``: (taps, window ms) one buyer may make per show, counted inside the tap's own script."""
         self.redis = redis
         self.rk = rk
         self.ttl_ms = reservation_ttl_seconds * 1000
+        self.tap_pace = tap_pace
         self._reserve = BatchedScript(scripts, "reserve")
         self._settle = BatchedScript(scripts, "settle")
         self._release = BatchedScript(scripts, "release")
@@ -113,10 +116,10 @@ class OrderDesk:
                       attribution: str = "") -> Reservation:
         """``attribution``: JSON of the order's source fields (live.reach.attribution.order_fields), or ''."""
         sk = self.rk.show(show_id)
-        keys = [sk.state, sk.offer(offer_id), *sk.tap_keys]
+        keys = [sk.state, sk.offer(offer_id), *sk.tap_keys, sk.tap_pace(buyer_id)]
         while True:
             args: list[str | int] = [show_id, offer_id, buyer_id, key, quantity, self.ttl_ms, new_order_id(show_id),
-                                     attribution]
+                                     *self.tap_pace, attribution]
             outcome, order_json, remaining, detail = await self._reserve(keys, args)
             if outcome != "id_taken":
                 break
@@ -152,6 +155,8 @@ def _refusal(outcome: str, detail: str, remaining: int) -> DomainError:
                         remaining=remaining, you_may_add=max(int(detail or 0), 0))
     if outcome == "banned":
         return Forbidden("you are banned from this show", code="banned")
+    if outcome == "rate_limited":
+        return RateLimited("too many taps: slow down", int(detail or 1000) / 1000)
     if outcome == "key_reused":
         return Conflict("this Idempotency-Key was used for a different order", code="idempotency_key_reused")
     messages = {

@@ -21,6 +21,7 @@ from live.commerce.persist import OrderPersister
 from live.commerce.pipeline import PipelinedConnection
 from live.commerce.providers import SandboxProvider
 from live.commerce.recovery import RecoveryGate
+from live.limits import per_window
 
 SWEEP_INTERVAL_SECONDS = 1.0
 
@@ -34,7 +35,8 @@ async def commerce_ctx(app: web.Application) -> AsyncIterator[None]:
     gate = RecoveryGate(redis, rk, app[keys.sessionmaker_key], recovery=settings.redis_recovery,
                         durable=settings.redis_durability == "checked")
     scripts = PipelinedConnection(app[keys.redis_url_key], settings.redis_timeout_seconds, on_connect=gate.ensure)
-    desk = app[keys.order_desk_key] = OrderDesk(redis, rk, settings.reservation_ttl_seconds, scripts)
+    desk = app[keys.order_desk_key] = OrderDesk(redis, rk, settings.reservation_ttl_seconds, scripts,
+                                                per_window(settings.limit_taps_per_buyer))
     provider = SandboxProvider(
         settings.resolved_webhook_url(), settings.resolved_webhook_secret(), settings.payment_async_delay_seconds
     )

@@ -101,5 +101,6 @@ async def moderate(room: Room, principal: Principal, show_id: str, data: Moderat
         for sid in await room.redis.smembers(sk.sockets_of(data.user_id)):
             await room.sio.leave_room(sid, p.show_room(show_id), namespace=p.NAMESPACE)
         await room.redis.delete(sk.sockets_of(data.user_id))
+        await room.redis.zrem(sk.audience, data.user_id)  # out of the viewer count now; video: live.media_bans
     await room.broadcaster.moderated(data.user_id, show_id, data.action)
     return result

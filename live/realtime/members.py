@@ -3,7 +3,6 @@ and the show room it joined."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
@@ -11,6 +10,7 @@ from typing import Any
 
 from live.auth import COOKIE_NAME, Principal, TokenService
 from live.errors import Unauthorized
+from live.limits import hashed
 from live.realtime.protocol import ConnectAuth, parse
 
 ANONYMOUS_NAME = "Guest"
@@ -23,7 +23,8 @@ class Member:
     sid: str
     principal: Principal | None
     display_name: str
-    anon_id: str = field(default_factory=lambda: "anon_" + secrets.token_hex(8))
+    address: str = ""
+    device_id: str | None = None
     show_id: str | None = None
     reaction_times: list[float] = field(default_factory=list)
 
@@ -33,8 +34,16 @@ class Member:
 
     @property
     def visitor_id(self) -> str:
-        """Counts unique viewers: the account, or this connection for an anonymous watcher."""
-        return self.user_id or self.anon_id
+        """Who counts as one viewer: the account; else the page's device; else the client address (a socket
+        that says nothing about itself counts once per address, never once per connection)."""
+        if self.user_id:
+            return self.user_id
+        return f"dev:{hashed(self.device_id)}" if self.device_id else f"addr:{self.address}"
+
+    @property
+    def identified(self) -> bool:
+        """Known by an account or a device (else only by its address, which many may share)."""
+        return self.principal is not None or self.device_id is not None
 
     def signed_in(self) -> Principal:
         if self.principal is None:
@@ -42,22 +51,25 @@ class Member:
         return self.principal
 
 
-def authenticate(tokens: TokenService, environ: Mapping[str, Any], auth: Any, sid: str) -> Member:
-    """The ``auth`` token first; else the pages' HttpOnly cookie (same-origin only); else anonymous."""
+def authenticate(tokens: TokenService, environ: Mapping[str, Any], auth: Any, sid: str, address: str,
+                 public_origins: frozenset[str] = frozenset()) -> Member:
+    """The ``auth`` token first; else the pages' HttpOnly cookie (our own pages only); else anonymous."""
     data = parse(ConnectAuth, auth if isinstance(auth, dict) else {})
-    token = data.token or _cookie_token(environ)
+    token = data.token or _cookie_token(environ, public_origins)
     if token:
         principal = tokens.verify(token)
-        return Member(sid, principal, principal.display_name)
-    return Member(sid, None, data.name or ANONYMOUS_NAME)
+        return Member(sid, principal, principal.display_name, address, data.device_id)
+    return Member(sid, None, data.name or ANONYMOUS_NAME, address, data.device_id)
 
 
 def own_origin(environ: Mapping[str, Any]) -> str:
-    """The origin the client reached us at (a page of ours sends it as its Origin)."""
-    return f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
+    """The origin the client reached us at directly (a page of ours sends it as its Origin)."""
+    request = environ.get("aiohttp.request")
+    scheme = request.scheme if request is not None else "http"  # not X-Forwarded-Proto: anyone can send that
+    return f"{scheme}://{environ.get('HTTP_HOST', '')}"
 
 
-def _cookie_token(environ: Mapping[str, Any]) -> str | None:
+def _cookie_token(environ: Mapping[str, Any], public_origins: frozenset[str]) -> str | None:
     raw = environ.get("HTTP_COOKIE")
     if not raw:
         return None
@@ -68,7 +80,7 @@ def _cookie_token(environ: Mapping[str, Any]) -> str | None:
     if morsel is None:
         return None
     origin = environ.get("HTTP_ORIGIN")
-    if origin is not None and origin != own_origin(environ):
+    if origin is not None and origin != own_origin(environ) and origin not in public_origins:
         return None  # another site's page must not ride on our cookie (cross-site websocket hijacking)
     return morsel.value
 
@@ -79,9 +91,27 @@ class Members:
 
     def __init__(self) -> None:
         self._by_sid: dict[str, Member] = {}
+        self._watching: dict[tuple[str, str], int] = {}  # (show, visitor) -> sockets here in the audience
 
     def add(self, member: Member) -> None:
         self._by_sid[member.sid] = member
+
+    def find(self, sid: str) -> Member | None:
+        return self._by_sid.get(sid)
+
+    def watch(self, show_id: str, visitor_id: str) -> None:
+        key = (show_id, visitor_id)
+        self._watching[key] = self._watching.get(key, 0) + 1
+
+    def unwatch(self, show_id: str, visitor_id: str) -> bool:
+        """One socket of the visitor left the audience; True if it was their last one here."""
+        key = (show_id, visitor_id)
+        left = self._watching.get(key, 0) - 1
+        if left > 0:
+            self._watching[key] = left
+            return False
+        self._watching.pop(key, None)
+        return True
 
     def get(self, sid: str) -> Member:
         member = self._by_sid.get(sid)

@@ -24,7 +24,7 @@ Handler = Callable[[Room, Member, Any], Awaitable[dict[str, Any]]]
 
 async def _join(room: Room, member: Member, data: Any) -> dict[str, Any]:
     body = p.parse(p.JoinIn, data)
-    return await room_fns.join(room, member, body.show_id, source_labels(body))
+    return await room_fns.join(room, member, body.show_id, body.device_id, source_labels(body))
 
 
 async def _leave(room: Room, member: Member, data: Any) -> dict[str, Any]:

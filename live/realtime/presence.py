@@ -1,8 +1,10 @@
 """Viewer count across processes, and the figures kept for analytics.
 
-Each process writes how many sockets it has in a show's room into the show's presence hash, with an expiry
-(a process that dies stops refreshing its entry and drops out of the count within ``PRESENCE_TTL_MS``). The
-count is the sum of the entries that have not expired: joins minus leaves in every process.
+The audience of a show is a sorted set in Redis: one member per viewer (account, device, or address for a
+socket that names neither), scored by when it expires. Every process refreshes the viewers it has once a
+second; a viewer's last socket leaving removes them. A viewer with several sockets, in one process or many,
+is one member, so refreshing a page or reconnecting to another process after a crash counts once; a crashed
+process's viewers expire within ``PRESENCE_TTL_MS`` unless they are back elsewhere, so they never count twice.
 
 Analytics: peak concurrent and unique viewers go to ``show_stats``, the most concurrent viewers of each minute
 to ``show_minutes``. Every process that sees the count writes them as maxima, so any number of writers
@@ -11,6 +13,7 @@ agree and a crash loses at most ``WRITE_EVERY`` seconds."""
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -27,25 +30,19 @@ PRESENCE_TTL_MS = 5000
 WRITE_EVERY = 5.0
 
 
-def queue_report(pipe: Redis, sk: ShowKeys, process_id: str, here: int, now_ms: int) -> None:
-    """Write this process's count (or remove it at zero), then read every process's entry."""
-    if here > 0:
-        pipe.hset(sk.presence, process_id, f"{here}:{now_ms + PRESENCE_TTL_MS}")
-    else:
-        pipe.hdel(sk.presence, process_id)
-    pipe.hgetall(sk.presence)
+def queue_arrival(pipe: Redis, sk: ShowKeys, visitor_id: str, now_ms: int) -> None:
+    """A viewer joined here: in the audience at once (the next refresh keeps them), then the count."""
+    pipe.zadd(sk.audience, {visitor_id: now_ms + PRESENCE_TTL_MS}, gt=True)  # GT adds new members too
+    pipe.zcount(sk.audience, now_ms, "+inf")
 
 
-def count(entries: dict[str, str], now_ms: int) -> tuple[int, list[str]]:
-    """(viewers in live entries, processes whose entry expired)."""
-    total, stale = 0, []
-    for process_id, value in entries.items():
-        here, _, expires = value.partition(":")
-        if expires.isdigit() and int(expires) > now_ms and here.isdigit():
-            total += int(here)
-        else:
-            stale.append(process_id)
-    return total, stale
+def queue_report(pipe: Redis, sk: ShowKeys, visitors: Collection[str], now_ms: int) -> None:
+    """Refresh this process's viewers, drop the expired ones (a process that stopped refreshing), count."""
+    if visitors:
+        expires = now_ms + PRESENCE_TTL_MS
+        pipe.zadd(sk.audience, dict.fromkeys(visitors, expires), gt=True)
+    pipe.zremrangebyscore(sk.audience, "-inf", now_ms)
+    pipe.zcard(sk.audience)
 
 
 async def upsert_max(session: AsyncSession, model: Any, keys: dict[str, Any], maxima: dict[str, int],

@@ -36,12 +36,17 @@ def user_room(user_id: str) -> str:
     return f"user:{user_id}"
 
 
+# A random id a page keeps in localStorage: an anonymous watcher's identity for the audience figures and limits.
+DeviceId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
+
+
 class ConnectAuth(Input):
     """``auth`` of the socket.io connection: a token (viewer, host or merchant), or only a display name for
-    an anonymous watcher."""
+    an anonymous watcher; and the page's device id."""
 
     token: Annotated[str, StringConstraints(min_length=1, max_length=4096)] | None = None
     name: Name | None = None
+    device_id: DeviceId | None = None
 
 
 class ShowRef(Input):
@@ -49,7 +54,10 @@ class ShowRef(Input):
 
 
 class JoinIn(ShowRef, Attribution):
-    """A join may carry where the viewer came from (viewer counts by source)."""
+    """A join may carry the page's device id (honest audience figures) and where the viewer came from (viewer
+    counts by source)."""
+
+    device_id: DeviceId | None = None
 
 
 class SocketCardIn(CardIn, ShowRef):

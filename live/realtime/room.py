@@ -19,6 +19,7 @@ from live import shows
 from live.auth import Principal, TokenService
 from live.community.badges import BadgeBook
 from live.errors import Forbidden
+from live.limits import Limiter
 from live.realtime import cards, chat, engine, presence, staff
 from live.realtime import protocol as p
 from live.realtime.broadcaster import Broadcaster
@@ -47,6 +48,8 @@ class Room:
     blocked: BlockedWords
     counter: ReactionCounter
     ticker: RoomTicker
+    limiter: Limiter
+    public_origins: frozenset[str]  # LIVE_PUBLIC_URL's: our pages behind a proxy
     staff: staff.StaffFeed = field(default_factory=staff.StaffFeed)
     badges: BadgeBook = field(init=False)
 
@@ -66,13 +69,16 @@ def is_staff(principal: Principal | None, show: Show) -> bool:
     return principal is not None and shows.is_host_or_owner(principal, show)
 
 
-def audience_here(manager: socketio.AsyncManager, show_id: str) -> int:
-    """This process's sockets watching the show, its own host's and merchant's left out (a staff socket
-    counts nowhere while it enters or leaves the two rooms)."""
-    watching = engine.room_members(manager, p.NAMESPACE, p.show_room(show_id))
-    staff_in_room = sum(1 for sid in engine.room_members(manager, p.NAMESPACE, staff.staff_room(show_id))
-                        if sid in watching)
-    return len(watching) - staff_in_room
+def audience_here(manager: socketio.AsyncManager, members: Members, show_id: str) -> set[str]:
+    """The viewers this process has in the show's room (each once, whatever their sockets), its own host's
+    and merchant's sockets left out (a staff socket counts nowhere while it enters or leaves the two rooms)."""
+    staff_sids = set(engine.room_members(manager, p.NAMESPACE, staff.staff_room(show_id)))
+    visitors = set()
+    for sid in engine.room_members(manager, p.NAMESPACE, p.show_room(show_id)):
+        member = members.find(sid)
+        if member is not None and sid not in staff_sids:
+            visitors.add(member.visitor_id)
+    return visitors
 
 
 def room_show(lineup: Lineup, room_hash: Mapping[str, str]) -> RoomShow:
@@ -85,7 +91,14 @@ def room_show(lineup: Lineup, room_hash: Mapping[str, str]) -> RoomShow:
 
 
 async def connect(room: Room, sid: str, environ: Mapping[str, Any], auth: Any) -> Member:
-    member = authenticate(room.tokens, environ, auth, sid)
+    """Sockets are limited per client address (generously: many phones share one) and per account or device."""
+    request = environ.get("aiohttp.request")
+    address = room.limiter.address(request.remote if request is not None else None,
+                                   environ.get("HTTP_X_FORWARDED_FOR"))
+    member = authenticate(room.tokens, environ, auth, sid, address, room.public_origins)
+    await room.limiter.hit("sockets_per_address", address, message="too many connections from here")
+    if member.identified:
+        await room.limiter.hit("sockets_per_visitor", member.visitor_id, message="too many connections")
     room.members.add(member)
     if member.user_id:
         await room.sio.enter_room(sid, p.user_room(member.user_id), namespace=p.NAMESPACE)
@@ -96,8 +109,17 @@ async def disconnect(room: Room, sid: str) -> None:
     """socket.io takes a disconnected socket out of every room itself (a leave_room now would be sent to
     the other processes, since the socket no longer counts as connected here)."""
     member = room.members.remove(sid)
-    if member is not None and member.show_id and member.user_id:
-        await room.redis.srem(room.rk.show(member.show_id).sockets_of(member.user_id), sid)
+    if member is not None and member.show_id:
+        await _left_audience(room, member, member.show_id)
+        await room.redis.hdel(room.rk.show(member.show_id).staff_hosts, sid)
+        if member.user_id:
+            await room.redis.srem(room.rk.show(member.show_id).sockets_of(member.user_id), sid)
+
+
+async def _left_audience(room: Room, member: Member, show_id: str) -> None:
+    """The visitor's last socket here left: out of the count now (a socket elsewhere puts them back)."""
+    if room.members.unwatch(show_id, member.visitor_id):
+        await room.redis.zrem(room.rk.show(show_id).audience, member.visitor_id)
 
 
 async def leave(room: Room, member: Member) -> None:
@@ -106,13 +128,21 @@ async def leave(room: Room, member: Member) -> None:
         return
     await room.sio.leave_room(member.sid, p.show_room(show_id), namespace=p.NAMESPACE)
     await staff.leave(room, member.sid, show_id)
+    await _left_audience(room, member, show_id)
     if member.user_id:
         await room.redis.srem(room.rk.show(show_id).sockets_of(member.user_id), member.sid)
 
 
-async def join(room: Room, member: Member, show_id: str, sources: Sequence[str] = ()) -> dict[str, Any]:
+async def join(room: Room, member: Member, show_id: str, device_id: str | None = None,
+               sources: Sequence[str] = ()) -> dict[str, Any]:
     """Enter the show's room, then read the snapshot: anything sent after entering is either in the snapshot
     or arrives after it, so a (re)joining client never shows a stale screen."""
+    if device_id and member.device_id is None and member.show_id is None:
+        member.device_id = device_id  # the page's id, sent with its first join
+    if member.identified:
+        await room.limiter.hit("joins_per_visitor", member.visitor_id, message="too many joins: slow down")
+    else:
+        await room.limiter.hit("joins_per_address", member.address, message="too many joins from here")
     sk = room.rk.show(show_id)
     user_id = member.user_id
     async with room.redis.pipeline(transaction=False) as pipe:
@@ -122,31 +152,41 @@ async def join(room: Room, member: Member, show_id: str, sources: Sequence[str] 
     if banned:
         raise Forbidden("the host banned you from this show", code="banned")
     lineup = await room.lineups.get(show_id, rev)  # NotFound for an unknown show
+    rejoin = member.show_id == show_id
     if member.show_id not in (None, show_id):
         await leave(room, member)
     staff_member = is_staff(member.principal, lineup.show)
     if staff_member:  # first: never counted as audience; and no order change falls before the counters below
-        await staff.enter_room(room, member.sid, show_id)
+        owner = member.principal is not None and member.principal.owns_merchant(lineup.show.merchant_id)
+        await staff.enter_room(room, member.sid, show_id, None if owner else user_id)
     await room.sio.enter_room(member.sid, p.show_room(show_id), namespace=p.NAMESPACE)
     member.show_id = show_id
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
     async with room.redis.pipeline(transaction=False) as pipe:
         pipe.hgetall(sk.room)
         pipe.lrange(sk.chat, 0, chat.TAIL - 1)
         pipe.hgetall(sk.stock)
-        pipe.hgetall(sk.presence)
         pipe.sismember(sk.muted, user_id or "")
-        if not staff_member:  # the host and merchant are not the audience
+        if staff_member:  # the host and merchant are not the audience
+            pipe.zcount(sk.audience, now_ms, "+inf")
+        else:
+            if not rejoin:
+                room.members.watch(show_id, member.visitor_id)
+            presence.queue_arrival(pipe, sk, member.visitor_id, now_ms)
             pipe.pfadd(sk.uniques, member.visitor_id)
+        viewers_at = len(pipe) - (1 if staff_member else 2)
+        if not staff_member:
             for label in sources:  # viewer counts by source (live.reach.reports)
                 pipe.sadd(sk.sources, label)
                 pipe.pfadd(sk.source_uniques(label), member.visitor_id)
         if user_id:
             pipe.sadd(sk.sockets_of(user_id), member.sid)
             pipe.expire(sk.sockets_of(user_id), SOCKETS_OF_TTL)
-        room_hash, tail, counters, entries, muted, *_ = await pipe.execute()
+        results = await pipe.execute()
+    room_hash, tail, counters, muted = results[:4]
     if room_hash.get("rev") != lineup.rev:
         lineup = await room.lineups.get(show_id, room_hash.get("rev"))
-    result = snapshot(room, member, lineup, room_hash, tail, counters, entries, bool(muted))
+    result = snapshot(room, member, lineup, room_hash, tail, counters, int(results[viewers_at]), bool(muted))
     room.ticker.joined(show_id)
     if staff_member:  # counters and the newest orders, then their live updates (staff only)
         result["staff"] = (await staff.overview(room, lineup)).model_dump(mode="json")
@@ -154,15 +194,12 @@ async def join(room: Room, member: Member, show_id: str, sources: Sequence[str] 
 
 
 def snapshot(room: Room, member: Member, lineup: Lineup, room_hash: Mapping[str, str], tail: list[str],
-             counters: Mapping[str, str], entries: dict[str, str], muted: bool) -> dict[str, Any]:
+             counters: Mapping[str, str], viewers: int, muted: bool) -> dict[str, Any]:
     show = lineup.show
     if show.state == "scheduled":
         stock = {o.id: o.stock for o in lineup.offers}
     else:
         stock = room.ticker.stock_sent(show.id) or {o.id: int(counters.get(o.id, 0)) for o in lineup.offers}
-    now_ms = int(datetime.now(UTC).timestamp() * 1000)
-    entries.pop(room.ticker.process_id, None)
-    others, _ = presence.count(entries, now_ms)
     state = cards.CardState.from_json(room_hash.get("card"))
     offer = lineup.offer(state.offer_id) if state else None
     card = None
@@ -175,7 +212,7 @@ def snapshot(room: Room, member: Member, lineup: Lineup, room_hash: Mapping[str,
                    for o in lineup.offers],
         "card": card.model_dump(mode="json") if card else None,
         "stock": stock,
-        "viewers": others + audience_here(room.sio.manager, show.id),
+        "viewers": viewers,
         "chat": chat.decode_tail(tail),
         "answering": json.loads(room_hash["answering"]) if room_hash.get("answering") else None,
         "you": {
@@ -197,6 +234,7 @@ async def announce_show(room: Room, show_id: str) -> None:
 
 # App signals -> events.
 async def on_show_changed(room: Room, show: Show) -> None:
+    await staff.drop_former_hosts(room, show.id, show.host_id)
     await announce_show(room, show.id)
 
 

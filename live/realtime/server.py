@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import uuid
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 import socketio
 from aiohttp import web
 from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from live import keys
-from live.config import Settings
+from live.config import Settings, url_origin
 from live.realtime import engine, ratings
 from live.realtime import protocol as p
 from live.realtime import room as room_fns
@@ -34,15 +32,10 @@ log = logging.getLogger("live.realtime")
 MAX_EVENT_BYTES = 64 * 1024
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
 def origin_policy(settings: Settings) -> Any:
     """Browsers may connect from our own pages (same origin, or the public URL) and from the sites allowed to
     embed the player; clients that send no Origin (apps, servers) are not browsers and may connect too."""
-    allowed = {_origin(settings.public_url), *(_origin(o) for o in settings.embed_allowed_origins)}
+    allowed = {settings.public_origin, *(url_origin(o) for o in settings.embed_allowed_origins)}
 
     def allow(origin: str | None, environ: Mapping[str, Any]) -> bool:
         return origin is None or origin == own_origin(environ) or origin in allowed
@@ -65,10 +58,10 @@ def install(app: web.Application, settings: Settings) -> None:
     app.cleanup_ctx.append(realtime_ctx)
 
 
-def _local_shows(sio: socketio.AsyncServer) -> dict[str, int]:
+def _local_shows(sio: socketio.AsyncServer, members: Members) -> dict[str, set[str]]:
     """The shows with sockets here (the ticker serves them all, staff included) and their audience here."""
     rooms = engine.local_rooms(sio.manager, p.NAMESPACE, p.SHOW_ROOM_PREFIX)
-    return {show_id: room_fns.audience_here(sio.manager, show_id)
+    return {show_id: room_fns.audience_here(sio.manager, members, show_id)
             for show_id in (name.removeprefix(p.SHOW_ROOM_PREFIX) for name in rooms)}
 
 
@@ -77,10 +70,12 @@ async def realtime_ctx(app: web.Application) -> AsyncIterator[None]:
     redis, rk, sessionmaker = app[keys.redis_key], app[keys.redis_keys_key], app[keys.sessionmaker_key]
     broadcaster = Broadcaster(*server_emits(sio))
     counter = ReactionCounter()
-    ticker = RoomTicker(redis, rk, lambda: _local_shows(sio), broadcaster, counter,
-                        ViewerStats(sessionmaker, redis, rk), process_id=uuid.uuid4().hex)
-    room = Room(sessionmaker, redis, rk, app[keys.tokens_key], sio, broadcaster, Members(),
-                LineupCache(sessionmaker), BlockedWords(sessionmaker), counter, ticker)
+    members = Members()
+    ticker = RoomTicker(redis, rk, lambda: _local_shows(sio, members), broadcaster, counter,
+                        ViewerStats(sessionmaker, redis, rk))
+    room = Room(sessionmaker, redis, rk, app[keys.tokens_key], sio, broadcaster, members,
+                LineupCache(sessionmaker), BlockedWords(sessionmaker), counter, ticker, app[keys.limiter_key],
+                frozenset({app[keys.settings_key].public_origin}))
     app[keys.room_key] = room
     sio.register_namespace(ShowNamespace(room))
     app[keys.show_changed_key].subscribe(lambda show: room_fns.on_show_changed(room, show))

@@ -129,13 +129,32 @@ async def overview(room: Room, lineup: Lineup) -> SalesOut:
     return SalesOut.model_validate({"counters": counters, "orders": await read_recent(room, lineup.show.id)})
 
 
-async def enter_room(room: Room, sid: str, show_id: str) -> None:
-    """A staff socket joined; it reads the overview after this, so no order falls between the two."""
+async def enter_room(room: Room, sid: str, show_id: str, host_id: str | None = None) -> None:
+    """A staff socket joined; it reads the overview after this, so no order falls between the two. A host's
+    socket (not the merchant's: it owns the show for good) is noted, so that it leaves if the host is changed."""
     await room.sio.enter_room(sid, staff_room(show_id), namespace=p.NAMESPACE)
+    if host_id is not None:
+        key = room.rk.show(show_id).staff_hosts
+        async with room.redis.pipeline(transaction=False) as pipe:
+            pipe.hset(key, sid, host_id)
+            pipe.expire(key, 24 * 3600)
+            await pipe.execute()
 
 
 async def leave(room: Room, sid: str, show_id: str) -> None:
     await room.sio.leave_room(sid, staff_room(show_id), namespace=p.NAMESPACE)
+    await room.redis.hdel(room.rk.show(show_id).staff_hosts, sid)
+
+
+async def drop_former_hosts(room: Room, show_id: str, host_id: str) -> None:
+    """The show has another host now: the former host's sockets leave its staff room, in every process."""
+    key = room.rk.show(show_id).staff_hosts
+    entries: dict[str, str] = await room.redis.hgetall(key)  # type: ignore[assignment]
+    former = [sid for sid, user_id in entries.items() if user_id != host_id]
+    for sid in former:
+        await room.sio.leave_room(sid, staff_room(show_id), namespace=p.NAMESPACE)
+    if former:
+        await room.redis.hdel(key, *former)
 
 
 def on_order_changed(room: Room, order: Mapping[str, Any]) -> None:

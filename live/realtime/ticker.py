@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
@@ -40,12 +40,12 @@ class _ShowClock:
 
 
 class RoomTicker:
-    def __init__(self, redis: Redis, rk: RedisKeys, local_shows: Callable[[], dict[str, int]],
-                 broadcaster: Broadcaster, counter: ReactionCounter, stats: ViewerStats, process_id: str,
+    def __init__(self, redis: Redis, rk: RedisKeys, local_shows: Callable[[], Mapping[str, Collection[str]]],
+                 broadcaster: Broadcaster, counter: ReactionCounter, stats: ViewerStats,
                  interval: float = INTERVAL):
-        """``local_shows`` says how many of this process's sockets are in each show's room."""
+        """``local_shows`` says which viewers this process has in each show's room (staff left out)."""
         self.redis, self.rk, self.local_shows, self.broadcaster = redis, rk, local_shows, broadcaster
-        self.counter, self.stats, self.process_id, self.interval = counter, stats, process_id, interval
+        self.counter, self.stats, self.interval = counter, stats, interval
         self._clocks: dict[str, _ShowClock] = {}
         self._task: asyncio.Task[None] | None = None
 
@@ -86,13 +86,13 @@ class RoomTicker:
             if here:
                 await asyncio.gather(*(self._tick_safely(show_id, n) for show_id, n in here.items()))
 
-    async def _tick_safely(self, show_id: str, here: int) -> None:
+    async def _tick_safely(self, show_id: str, here: Collection[str]) -> None:
         try:
             await self.tick(show_id, here)
         except Exception:
             log.exception("room tick failed", extra={"show_id": show_id})
 
-    async def tick(self, show_id: str, here: int) -> None:
+    async def tick(self, show_id: str, here: Collection[str]) -> None:
         clock = self._clocks.setdefault(show_id, _ShowClock())
         clock.ticks += 1
         slow = clock.ticks % SLOW_EVERY == 1
@@ -107,7 +107,7 @@ class RoomTicker:
             if read_reactions:
                 pipe.hgetall(sk.reactions(due))
             if slow:
-                presence.queue_report(pipe, sk, self.process_id, here, int(now * 1000))
+                presence.queue_report(pipe, sk, here, int(now * 1000))
             results = await pipe.execute()
         await self._send_stock(show_id, clock, results[0])
         if read_reactions:
@@ -116,7 +116,7 @@ class RoomTicker:
             if counts:
                 await self.broadcaster.reactions(show_id, due, counts)
         if slow:
-            await self._count_viewers(show_id, clock, results[-1], int(now * 1000))
+            await self._count_viewers(show_id, clock, int(results[-1]))
 
     async def _send_stock(self, show_id: str, clock: _ShowClock, raw: dict[str, str]) -> None:
         if not raw:
@@ -126,20 +126,16 @@ class RoomTicker:
             clock.stock = current
             await self.broadcaster.stock(show_id, current)
 
-    async def _count_viewers(self, show_id: str, clock: _ShowClock, entries: dict[str, str], now_ms: int) -> None:
-        total, stale = presence.count(entries, now_ms)
-        if stale:
-            await self.redis.hdel(self.rk.show(show_id).presence, *stale)
+    async def _count_viewers(self, show_id: str, clock: _ShowClock, total: int) -> None:
         if total != clock.viewers or clock.joined:
             clock.viewers, clock.joined = total, False
             await self.broadcaster.viewers(show_id, total)
         await self.stats.observe(show_id, total)
 
     async def forget(self, show_id: str) -> None:
-        """No one here watches the show any more: drop this process from its count, stop ticking it."""
+        """No one here watches the show any more (their leaving took them out of the count): stop ticking it."""
         self._clocks.pop(show_id, None)
         try:
-            await self.redis.hdel(self.rk.show(show_id).presence, self.process_id)
             await self.stats.finish(show_id)
         except Exception:
             log.exception("could not leave the show's count", extra={"show_id": show_id})

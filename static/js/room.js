@@ -12,10 +12,26 @@ export class RoomError extends Error {
   }
 }
 
+// A random id this browser keeps: an anonymous watcher who reloads the page is still one viewer.
+function deviceId() {
+  try {
+    let id = localStorage.getItem("live_device");
+    if (!id) {
+      const bytes = crypto.getRandomValues(new Uint8Array(16));
+      id = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+      localStorage.setItem("live_device", id);
+    }
+    return id;
+  } catch {
+    return undefined; // storage blocked (some embedded frames): counted once per address
+  }
+}
+
 // connectRoom(showId, {onSnapshot, on: {card(payload) {...}, chat(payload) {...}}, name})
 export function connectRoom(showId, { onSnapshot, on = {}, name, onStatus } = {}) {
   const token = storedToken();
-  const auth = token ? { token } : name ? { name } : {};
+  const device_id = deviceId();
+  const auth = { ...(token ? { token } : name ? { name } : {}), ...(device_id ? { device_id } : {}) };
   const socket = io({ auth, transports: ["websocket", "polling"] });
   for (const [event, handler] of Object.entries(on)) socket.on(event, handler);
 
@@ -30,7 +46,7 @@ export function connectRoom(showId, { onSnapshot, on = {}, name, onStatus } = {}
   socket.on("connect", async () => {
     if (onStatus) onStatus("connected");
     try {
-      const snapshot = await emit("join", attribution());
+      const snapshot = await emit("join", { ...attribution(), ...(device_id ? { device_id } : {}) });
       if (onSnapshot) onSnapshot(snapshot);
     } catch (error) {
       if (onStatus) onStatus("error", error);

@@ -4,6 +4,7 @@ taps; the worker persists them, captures the payment, and the buyer's socket on 
 
 from __future__ import annotations
 
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -26,7 +27,7 @@ from tests.services import Services
 async def test_a_separate_worker_process_persists_and_charges_what_the_web_process_took(
         services: Services, tmp_path: Path) -> None:
     prefix = new_prefix()
-    env = server_env(services, tmp_path / "data", prefix, "worker-test-secret-0123456789abcdef",
+    env = server_env(services, tmp_path / "data", prefix, "worker-test-secret-" + secrets.token_hex(32),
                      LIVE_RUN_WORKERS="false")
     web = ServerProcess(env, free_port()).start()
     worker: subprocess.Popen[bytes] | None = None

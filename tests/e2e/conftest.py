@@ -16,7 +16,8 @@ from aiohttp.test_utils import TestClient
 
 from live.app import create_app
 from live.config import Settings
-from tests.conftest import delete_prefixed
+from tests.conftest import delete_prefixed, free_port, make_settings
+from tests.services import Services
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -36,6 +37,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
             if not HAS_CHROMIUM:
                 item.add_marker(pytest.mark.skip(reason=NO_CHROMIUM))
+
+
+@pytest.fixture
+def settings(services: Services, tmp_path: Path) -> Settings:
+    """The production limits: a real viewer buying, chatting and watching is never limited."""
+    return make_settings(services, tmp_path / "data", production_limits=True, port=free_port())
 
 
 @pytest.fixture

@@ -33,7 +33,8 @@ EMBED_ORIGIN = f"http://localhost:{EMBED_PORT}"
 @pytest.fixture
 def settings(services: Services, tmp_path: Path) -> Settings:
     """Listens on ``settings.port`` (sandbox payment webhooks) and lets the embed test's site frame /watch."""
-    return make_settings(services, tmp_path / "data", port=free_port(), embed_allowed_origins=[EMBED_ORIGIN])
+    return make_settings(services, tmp_path / "data", production_limits=True, port=free_port(),
+                         embed_allowed_origins=[EMBED_ORIGIN])
 
 
 async def go_on_air(browser: Any, client: TestClient, show_id: str, host: Actor) -> Any:

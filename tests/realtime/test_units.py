@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from live.errors import DomainError
-from live.realtime import cards, chat, presence, reactions
+from live.realtime import cards, chat, reactions
 from live.realtime import protocol as p
 from live.schemas.shows import OfferOut
 
@@ -36,11 +36,6 @@ def test_reactions_are_read_once_the_second_is_complete() -> None:
     counter.add("s", "fire", 6.1)
     assert counter.take("s") == {5: {"heart": 2}, 6: {"fire": 1}}
     assert counter.take("s") == {}
-
-
-def test_viewer_count_sums_live_entries_only() -> None:
-    entries = {"a": "3:2000", "b": "4:999", "c": "garbage", "d": "5:1500"}
-    assert presence.count(entries, now_ms=1000) == (8, ["b", "c"])
 
 
 def test_payloads_are_validated_like_http_bodies() -> None:

@@ -3,6 +3,13 @@ trickled candidates."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+import time
+
 import pytest
 
 from live.config import Settings
@@ -11,12 +18,12 @@ from tests.helpers import sdp_offer
 
 
 def settings(**values: object) -> Settings:
-    return Settings(secret_key="k" * 40, **values)  # type: ignore[arg-type]
+    return Settings(secret_key=secrets.token_urlsafe(32), **values)  # type: ignore[arg-type]
 
 
 def test_the_server_never_falls_back_to_a_public_stun_server() -> None:
     assert rtc_configuration(settings()).iceServers == []
-    turn_only = settings(ice_servers=["turn:turn.example.net:3478"], ice_username="u", ice_credential="p")
+    turn_only = settings(ice_servers=["turn:turn.example.net:3478"], turn_secret="p" + "q" * 20)
     assert rtc_configuration(turn_only).iceServers == [], "TURN is for clients"
     with_stun = rtc_configuration(settings(ice_servers=["stun:stun.example.net:3478", "turn:t.example.net"]))
     assert [s.urls for s in with_stun.iceServers or []] == ["stun:stun.example.net:3478"]
@@ -24,15 +31,23 @@ def test_the_server_never_falls_back_to_a_public_stun_server() -> None:
     assert rtc_configuration(public).iceServers == [], "a known public address needs no STUN"
 
 
-def test_link_headers_give_turn_credentials_quoted() -> None:
+def test_link_headers_give_per_session_turn_credentials_that_expire() -> None:
+    secret = "turn-shared-" + secrets.token_hex(8)
     links = link_headers(settings(ice_servers=["stun:s.example.net", "turn:t.example.net?transport=udp"],
-                                  ice_username="live", ice_credential='se"cret'))
-    assert links == [
-        '<stun:s.example.net>; rel="ice-server"',
-        '<turn:t.example.net?transport=udp>; rel="ice-server"; username="live"; credential="se\\"cret"; '
-        'credential-type="password"',
-    ]
-    assert link_headers(settings()) == []
+                                  turn_secret=secret, turn_credential_ttl_seconds=3600), "session-a")
+    assert links[0] == '<stun:s.example.net>; rel="ice-server"'
+    found = re.fullmatch(r'<turn:t\.example\.net\?transport=udp>; rel="ice-server"; username="(\d+):(\w+)"; '
+                         r'credential="([^"]+)"; credential-type="password"', links[1])
+    assert found, links[1]
+    expiry, name, credential = int(found[1]), found[2], found[3]
+    assert time.time() + 3590 < expiry <= time.time() + 3600
+    expected = hmac.new(secret.encode(), f"{expiry}:{name}".encode(), hashlib.sha1).digest()
+    assert base64.b64decode(credential) == expected, "coturn's use-auth-secret check passes"
+    assert "session-a" not in name, "the session's URL is not in coturn's logs"
+    other = link_headers(settings(ice_servers=["turn:t.example.net"], turn_secret=secret), "session-b")[0]
+    assert name not in other, "each session has its own credentials"
+    assert link_headers(settings(ice_servers=["turn:t.example.net"]), "s") == [], "no secret: no TURN at all"
+    assert link_headers(settings(), "s") == []
 
 
 async def test_the_public_address_is_announced_with_the_host_ports() -> None:

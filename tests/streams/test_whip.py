@@ -27,7 +27,7 @@ def settings(services: Services, tmp_path) -> Settings:  # type: ignore[no-untyp
     """STUN and TURN servers configured (the server itself uses none: it has the public address)."""
     return make_settings(services, tmp_path / "data", ice_servers=["stun:stun.example.net:3478",
                                                                    "turn:turn.example.net:3478?transport=udp"],
-                         ice_username="live", ice_credential="s3cret", public_ip="203.0.113.7")
+                         turn_secret="turn-" + "s3cret" * 8, public_ip="203.0.113.7")
 
 
 async def post_offer(api: Api, show: LiveShow, offer: str | None = None) -> aiohttp.ClientResponse:
@@ -52,7 +52,7 @@ async def test_answer_location_etag_and_ice_servers(api: Api, live_show: LiveSho
     links = response.headers.getall("Link")
     assert '<stun:stun.example.net:3478>; rel="ice-server"' in links
     turn = next(link for link in links if link.startswith("<turn:"))
-    assert 'username="live"' in turn and 'credential="s3cret"' in turn and 'credential-type="password"' in turn
+    assert 'username="' in turn and 'credential="' in turn and 'credential-type="password"' in turn
     assert response.headers["Access-Control-Expose-Headers"].startswith("Location")
 
 

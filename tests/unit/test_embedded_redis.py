@@ -4,6 +4,7 @@ stops it on exit, and the data survives a restart."""
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -31,7 +32,7 @@ async def _run_app(settings: Settings, action):  # type: ignore[no-untyped-def]
 
 async def test_app_starts_and_stops_its_own_redis_with_aof(tmp_path: Path, services) -> None:  # type: ignore[no-untyped-def]
     settings = Settings(data_dir=tmp_path / "data", database_url=services.database_url, run_workers=False,
-                        secret_key="x" * 40)
+                        secret_key="embedded-test-" + secrets.token_hex(32))
 
     async def write(app: web.Application) -> str:
         redis = app[keys.redis_key]

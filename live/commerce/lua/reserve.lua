@@ -1,8 +1,10 @@
 -- One tap: atomically check idempotency, show state, sale window, stock and the buyer's limit, then
 -- reserve. One round trip; all keys share the show's hash tag.
--- KEYS: 1 state, 2 offer terms, 3 stock, 4 bought, 5 idempotency, 6 orders, 7 deadlines, 8 stream, 9 banned
+-- KEYS: 1 state, 2 offer terms, 3 stock, 4 bought, 5 idempotency, 6 orders, 7 deadlines, 8 stream, 9 banned,
+--       10 the buyer's tap counter
 -- ARGV: 1 show_id, 2 offer_id, 3 buyer_id, 4 idempotency key, 5 quantity, 6 ttl_ms, 7 new order id,
---       8 attribution JSON ({ref, utm_source, utm_medium, utm_campaign}) or ''
+--       8 taps allowed per window (0: no limit), 9 the window in ms,
+--       10 attribution JSON ({ref, utm_source, utm_medium, utm_campaign}) or ''
 -- Returns {outcome, order JSON or '', remaining, detail}; outcome 'id_taken' asks for another order id.
 local show_id, offer_id, buyer, key = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local qty, ttl = tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -17,6 +19,18 @@ if known then
     return {'key_reused', json, left, ''}
   end
   return {'repeat', json, left, ''}
+end
+
+-- The buyer's pace (a retry of a known key, above, is never counted); detail: ms until the window ends.
+local pace_max, pace_ms = tonumber(ARGV[8]), tonumber(ARGV[9])
+if pace_max and pace_max > 0 then
+  local taps = redis.call('INCR', KEYS[10])
+  if taps == 1 then
+    redis.call('PEXPIRE', KEYS[10], pace_ms)
+  end
+  if taps > pace_max then
+    return {'rate_limited', '', '0', tostring(redis.call('PTTL', KEYS[10]))}
+  end
 end
 
 if redis.call('SISMEMBER', KEYS[9], buyer) == 1 then
@@ -57,8 +71,8 @@ local order = {
   quantity = qty, price_cents = tonumber(terms[1]), currency = terms[2], status = 'reserved',
   created_ms = now, expires_ms = now + ttl, updated_ms = now, failure_code = cjson.null,
 }
-if ARGV[8] and ARGV[8] ~= '' then
-  for field, value in pairs(cjson.decode(ARGV[8])) do order[field] = value end
+if ARGV[10] and ARGV[10] ~= '' then
+  for field, value in pairs(cjson.decode(ARGV[10])) do order[field] = value end
 end
 local json = cjson.encode(order)
 redis.call('HSET', KEYS[6], id, json)
