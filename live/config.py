@@ -57,6 +57,16 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    # Reliability: database and payments (issue 10, SQL half).
+    worker_max_deliveries: int = Field(
+        default=5, ge=1, description="Deliveries of a stream entry that keeps failing before it goes to the dead "
+        "letters (`live orders dead-letters`).")
+    expiry_hold_lag_seconds: float = Field(
+        default=3.0, gt=0, description="Reservations do not expire while an order has waited longer than this "
+        "to be persisted and captured (e.g. the database is down): an outage never makes an order expire.")
+    database_retry_after_seconds: int = Field(
+        default=5, ge=1, description="Retry-After of a 503 database_unavailable.")
+
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "live.db"

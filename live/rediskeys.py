@@ -129,6 +129,11 @@ class RedisKeys:
         return f"{self.prefix}live:payments"
 
     @property
+    def dead_letters(self) -> str:
+        """Stream of worker entries that kept failing (see commerce/deadletters.py)."""
+        return f"{self.prefix}live:dead_letters"
+
+    @property
     def socketio_channel(self) -> str:
         return f"{self.prefix}live:socketio"
 

@@ -138,8 +138,12 @@ class PaymentCapturer(StreamConsumer):
     group = "payments"
 
     def __init__(self, service: PaymentService, consumer: str, **kw: Any):
-        super().__init__(service.redis, consumer, **kw)
+        super().__init__(service.redis, service.rk, consumer, **kw)
         self.service = service
+
+    def shows_of(self, entry: Entry) -> list[str]:
+        return sorted({show for order_id in entry[2].get("order_ids", "").split()
+                       if (show := show_of_order(order_id))})
 
     async def streams(self) -> list[str]:
         return [self.service.rk.payments_stream]
