@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -61,6 +62,7 @@ class Base(DeclarativeBase):
 
 
 ID = String(32)
+Money = BigInteger  # minor units; 64-bit, so price x quantity of any tap fits (see live.schemas.common caps)
 ORDER_ID = String(64)  # order ids carry their show's id (live.ids.new_order_id)
 
 
@@ -107,7 +109,7 @@ class Product(Base):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     image_url: Mapped[str | None] = mapped_column(String(2048))
-    price_cents: Mapped[int] = mapped_column(Integer)
+    price_cents: Mapped[int] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
     inventory: Mapped[int] = mapped_column(Integer, default=0)
     archived_at: Mapped[datetime | None] = mapped_column()
@@ -153,7 +155,7 @@ class Offer(Base):
     show_id: Mapped[str] = mapped_column(ForeignKey("shows.id"), index=True)
     product_id: Mapped[str] = mapped_column(ForeignKey("products.id"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
-    price_cents: Mapped[int] = mapped_column(Integer)
+    price_cents: Mapped[int] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
     stock: Mapped[int] = mapped_column(Integer)
     per_buyer_limit: Mapped[int] = mapped_column(Integer, default=1)
@@ -183,7 +185,7 @@ class Order(Base):
     buyer_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     idempotency_key: Mapped[str] = mapped_column(String(64))
     quantity: Mapped[int] = mapped_column(Integer)
-    price_cents: Mapped[int] = mapped_column(Integer)
+    price_cents: Mapped[int] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(16))
     failure_code: Mapped[str | None] = mapped_column(String(64))
@@ -205,7 +207,7 @@ class Payment(Base):
     provider: Mapped[str] = mapped_column(String(32))
     provider_ref: Mapped[str | None] = mapped_column(String(128), index=True)
     method: Mapped[str] = mapped_column(String(64))
-    amount_cents: Mapped[int] = mapped_column(Integer)
+    amount_cents: Mapped[int] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(16))
     failure_code: Mapped[str | None] = mapped_column(String(64))
@@ -274,7 +276,7 @@ class ShowMinute(Base):
     viewers: Mapped[int] = mapped_column(Integer, default=0)
     orders: Mapped[int] = mapped_column(Integer, default=0)
     units: Mapped[int] = mapped_column(Integer, default=0)
-    revenue_cents: Mapped[int] = mapped_column(Integer, default=0)
+    revenue_cents: Mapped[int] = mapped_column(Money, default=0)
 
 
 class ShowStats(Base):

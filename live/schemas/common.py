@@ -36,7 +36,11 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=80), AfterValid
 Title = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_no_control_chars)]
 Text = Annotated[str, StringConstraints(max_length=5000), AfterValidator(_no_control_chars)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217 code")]
-Cents = Annotated[int, Field(ge=0, le=100_000_000, description="Integer minor units (cents)")]
+# Caps on money and quantities, so that price x quantity of any tap (at most 10^11 minor units) fits the 64-bit
+# money columns, the payment provider's amount and a JavaScript number exactly.
+MAX_PRICE_CENTS = 100_000_000  # 1,000,000.00 per unit
+MAX_QUANTITY_PER_TAP = 1000
+Cents = Annotated[int, Field(ge=0, le=MAX_PRICE_CENTS, description="Integer minor units (cents), at most 1,000,000.00")]
 Units = Annotated[int, Field(ge=0, le=10_000_000)]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
 PaymentMethodRef = Annotated[

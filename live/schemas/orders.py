@@ -7,14 +7,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from live.schemas.common import Id, Input, Output, Query
+from live.schemas.common import MAX_QUANTITY_PER_TAP, Id, Input, Output, Query
 
 OrderStatus = Literal["reserved", "paid", "payment_failed", "expired"]
 
 
 class OrderIn(Input):
     offer_id: Id
-    quantity: Annotated[int, Field(ge=1, le=1000)] = 1
+    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY_PER_TAP, description="Units in this tap (at most 1000)")] = 1
 
 
 class OrderOut(Output):
