@@ -54,6 +54,13 @@ class Invalid(DomainError):
     status, code = 422, "validation_error"
 
 
+class Unavailable(DomainError):
+    """Trouble on our side (or a dependency's) that passes: 503 with Retry-After."""
+
+    status, code = 503, "unavailable"
+    retry_after_seconds = 5
+
+
 def error_response(status: int, code: str, message: str, **extra: Any) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message, **extra}}, status=status)
 
@@ -89,6 +96,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     """Shape every error the same way; an unexpected exception is logged and answered 500 without details."""
     try:
         return await handler(request)
+    except Unavailable as exc:
+        return web.json_response(exc.body(), status=exc.status,
+                                 headers={"Retry-After": str(exc.retry_after_seconds)})
     except DomainError as exc:
         return web.json_response(exc.body(), status=exc.status)
     except ValidationError as exc:

@@ -35,6 +35,7 @@ class PaymentProvider(Protocol):
         ...
 
     async def refund(self, reference: str) -> None:
+        """Give the money back. Idempotent by ``reference``."""
         ...
 
     async def close(self) -> None:
@@ -75,7 +76,9 @@ class SandboxProvider:
         return result
 
     async def refund(self, reference: str) -> None:
-        self.refunds.append(reference)
+        """Idempotent by reference, as a real provider's refund with an idempotency key."""
+        if reference not in self.refunds:
+            self.refunds.append(reference)
 
     async def _confirm_later(self, order_id: str, reference: str) -> None:
         await asyncio.sleep(self.async_delay_seconds)
