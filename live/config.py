@@ -64,8 +64,6 @@ class Settings(BaseSettings):
     expiry_hold_lag_seconds: float = Field(
         default=3.0, gt=0, description="Reservations do not expire while an order has waited longer than this "
         "to be persisted and captured (e.g. the database is down): an outage never makes an order expire.")
-    database_retry_after_seconds: int = Field(
-        default=5, ge=1, description="Retry-After of a 503 database_unavailable.")
 
     @property
     def sqlite_path(self) -> Path:

@@ -12,7 +12,10 @@ from pydantic import ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from db.outage import is_outage
+
 log = logging.getLogger("live.errors")
+DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 class DomainError(Exception):
@@ -118,6 +121,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except (RedisConnectionError, RedisTimeoutError):
         log.exception("redis unavailable", extra={"path": request.path})
         return error_response(503, "unavailable", "temporarily unavailable, try again")
-    except Exception:
+    except Exception as exc:
+        if is_outage(exc):  # the database is down, restarting or unreachable: it passes
+            log.warning("database unavailable", extra={"path": request.path, "error": repr(exc)})
+            response = error_response(503, "database_unavailable", "the database is unavailable; try again shortly")
+            response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+            return response
         log.exception("unhandled error", extra={"path": request.path, "method": request.method})
         return error_response(500, "internal", "internal server error")

@@ -66,6 +66,11 @@ class ShowKeys:
         """Hash offer_id -> units returned to inventory after the show ended (late expiries)."""
         return f"{self.base}:returned"
 
+    @property
+    def copy(self) -> str:
+        """String: the show's last good copy from SQL as JSON (served while the database is away)."""
+        return f"{self.base}:copy"
+
     # The live room (live.realtime).
     @property
     def room(self) -> str:

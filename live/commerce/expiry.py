@@ -1,5 +1,6 @@
 """The reservation sweeper: unpaid reservations past their deadline return their units (one Lua call per
-show per pass), and shows with nothing left to settle leave the set the workers watch."""
+show per pass), and shows with nothing left to settle leave the set the workers watch. While the workers
+are behind (the database is away), deadlines wait."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import logging
 
 from redis.asyncio import Redis
 
+from live.commerce.lag import lag_ms
 from live.commerce.orders import OrderRecord, expire_due
 from live.rediskeys import RedisKeys
 
@@ -15,9 +17,15 @@ log = logging.getLogger("live.commerce.expiry")
 BATCH = 500
 
 
-async def sweep_once(redis: Redis, rk: RedisKeys) -> list[OrderRecord]:
+async def sweep_once(redis: Redis, rk: RedisKeys, hold_lag_ms: int | None = None) -> list[OrderRecord]:
+    """Expire what is due, unless the workers are more than ``hold_lag_ms`` behind (lag.py): then the
+    deadlines wait, so no order expires because its capture could not run (a database outage)."""
     expired: list[OrderRecord] = []
-    for show_id in await active_shows(redis, rk):
+    show_ids = await active_shows(redis, rk)
+    if hold_lag_ms is not None and (behind := await lag_ms(redis, rk, show_ids)) > hold_lag_ms:
+        log.warning("reservations held: the order workers are behind", extra={"lag_ms": behind})
+        return expired
+    for show_id in show_ids:
         sk = rk.show(show_id)
         while True:
             batch = await expire_due(redis, sk, BATCH)
@@ -44,10 +52,10 @@ async def _retire_if_settled(redis: Redis, rk: RedisKeys, show_id: str) -> None:
         await redis.srem(rk.active_shows, show_id)
 
 
-async def run_sweeper(redis: Redis, rk: RedisKeys, interval: float) -> None:
+async def run_sweeper(redis: Redis, rk: RedisKeys, interval: float, hold_lag_seconds: float) -> None:
     while True:
         try:
-            await sweep_once(redis, rk)
+            await sweep_once(redis, rk, int(hold_lag_seconds * 1000))
         except asyncio.CancelledError:
             raise
         except Exception:

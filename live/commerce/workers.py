@@ -47,7 +47,8 @@ async def commerce_ctx(app: web.Application) -> AsyncIterator[None]:
         tasks = [
             asyncio.create_task(persister.run(), name="order-persister"),
             asyncio.create_task(capturer.run(), name="payment-capturer"),
-            asyncio.create_task(run_sweeper(redis, rk, SWEEP_INTERVAL_SECONDS), name="reservation-sweeper"),
+            asyncio.create_task(run_sweeper(redis, rk, SWEEP_INTERVAL_SECONDS, settings.expiry_hold_lag_seconds),
+                                name="reservation-sweeper"),
         ]
     try:
         yield

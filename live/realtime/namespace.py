@@ -10,12 +10,14 @@ from typing import Any
 
 import socketio
 
+from db.outage import is_outage
 from live.errors import DomainError
 from live.realtime import audience, host
 from live.realtime import protocol as p
 from live.realtime import room as room_fns
 from live.realtime.members import Member
 from live.realtime.room import Room
+from live.showcopy import database_unavailable
 
 log = logging.getLogger("live.realtime")
 Handler = Callable[[Room, Member, Any], Awaitable[dict[str, Any]]]
@@ -119,7 +121,10 @@ class ShowNamespace(socketio.AsyncNamespace):
             return await handler(self.room, self.room.members.get(sid), data)
         except DomainError as exc:
             return p.error_ack(exc)
-        except Exception:
+        except Exception as exc:
+            if is_outage(exc):
+                log.warning("socket event failed: database unavailable", extra={"event": event})
+                return p.error_ack(database_unavailable())
             log.exception("socket event failed", extra={"event": event})
             return p.error_ack(DomainError("internal error", code="internal", status=500))
 

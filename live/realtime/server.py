@@ -80,7 +80,7 @@ async def realtime_ctx(app: web.Application) -> AsyncIterator[None]:
     ticker = RoomTicker(redis, rk, lambda: _local_shows(sio), broadcaster, counter,
                         ViewerStats(sessionmaker, redis, rk), process_id=uuid.uuid4().hex)
     room = Room(sessionmaker, redis, rk, app[keys.tokens_key], sio, broadcaster, Members(),
-                LineupCache(sessionmaker), BlockedWords(sessionmaker), counter, ticker)
+                LineupCache(sessionmaker, redis, rk), BlockedWords(sessionmaker), counter, ticker)
     app[keys.room_key] = room
     sio.register_namespace(ShowNamespace(room))
     app[keys.show_changed_key].subscribe(lambda show: room_fns.on_show_changed(room, show))
