@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
 
 from live.commerce.pipeline import Command, PipelinedConnection
@@ -62,9 +63,10 @@ class BatchedScript:
     async def _open_and_send(self, batch: list[tuple[Command, asyncio.Future[Any]]]) -> None:
         try:
             protocol = await self.connection.open()
-        except Exception as exc:  # Redis unreachable: every caller in the batch learns it
+        except Exception as exc:  # Redis unreachable: every caller in the batch learns it (a 503, not a 500)
+            error = RedisConnectionError(f"cannot reach Redis: {exc}") if isinstance(exc, OSError) else exc
             for _, future in batch:
                 if not future.done():
-                    future.set_exception(exc)
+                    future.set_exception(error)
             return
         self.connection.submit(protocol, [c for c, _ in batch], [f for _, f in batch])
