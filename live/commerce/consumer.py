@@ -87,8 +87,10 @@ class StreamConsumer(ABC):
         if walking or time.monotonic() - self._last_claim > self.min_idle_ms / 2000:
             self._last_claim = time.monotonic()
             handled += await self._process(await self._claim(streams))
-        reply: Any = await self.redis.xreadgroup(
-            self.group, self.consumer, {s: ">" for s in streams}, count=self.count, block=self.block_ms
+            walking = any(self._cursors.get(s, CURSOR_START) != CURSOR_START for s in streams)
+        reply: Any = await self.redis.xreadgroup(  # no waiting for new entries while pending ones remain
+            self.group, self.consumer, {s: ">" for s in streams}, count=self.count,
+            block=None if walking else self.block_ms,
         )
         entries = [(stream, entry_id, fields) for stream, items in reply or [] for entry_id, fields in items]
         return handled + await self._process(entries)
