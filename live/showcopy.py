@@ -8,9 +8,7 @@ holds what SQL alone knows (titles, host, lineup, sale windows), never the stock
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
-from pydantic import BaseModel
 from redis.asyncio import Redis
 
 from db.models import Show
@@ -20,33 +18,16 @@ from live import shows
 from live.commerce import stock
 from live.errors import Unavailable
 from live.rediskeys import RedisKeys, ShowKeys
-from live.schemas.shows import HostOut, OfferOut, ShowOut, ShowState
+from live.schemas.shows import ShowOut
 
 log = logging.getLogger("live.showcopy")
 COPY_TTL_SECONDS = 7 * 24 * 3600  # renewed on every read; the copy only matters while the show runs
 
 
-class ShowCopy(BaseModel):
-    id: str
-    merchant_id: str
-    merchant_name: str
-    host: HostOut
-    title: str
-    description: str
-    starts_at: datetime
-    state: ShowState
-    started_at: datetime | None
-    ended_at: datetime | None
-    record: bool
-    slow_mode_seconds: int
-    offers: list[OfferOut]
+class ShowCopy(ShowOut):
+    """The show detail as SQL last had it, plus what the room needs besides (``remaining`` is not kept)."""
 
-    @classmethod
-    def of(cls, show: Show, merchant_name: str, host: HostOut, offers: list[OfferOut]) -> ShowCopy:
-        return cls(id=show.id, merchant_id=show.merchant_id, merchant_name=merchant_name, host=host,
-                   title=show.title, description=show.description, starts_at=show.starts_at,
-                   state=show.state, started_at=show.started_at, ended_at=show.ended_at, record=show.record,
-                   slow_mode_seconds=show.slow_mode_seconds, offers=offers)
+    slow_mode_seconds: int
 
     def as_show(self) -> Show:
         """A detached Show with the copy's fields (what the room reads of a show)."""
@@ -86,7 +67,7 @@ async def fresh_detail(sessionmaker: Sessionmaker, redis: Redis, rk: RedisKeys, 
     """The show as SQL has it now (remaining stock from Redis), saved as its last good copy."""
     async with sessionmaker() as session:
         detail = await shows.show_detail(session, redis, rk, show, public_url)
-    await save(redis, rk.show(show.id), ShowCopy.of(show, detail.merchant_name, detail.host, detail.offers))
+    await save(redis, rk.show(show.id), ShowCopy(**dict(detail), slow_mode_seconds=show.slow_mode_seconds))
     return detail
 
 
@@ -104,7 +85,7 @@ async def show_detail(sessionmaker: Sessionmaker, redis: Redis, rk: RedisKeys, s
     else:
         remaining = await stock.remaining(redis, rk, show_id)
     return ShowOut(
-        **copy.model_dump(exclude={"offers", "slow_mode_seconds"}),
+        **{name: getattr(copy, name) for name in ShowOut.model_fields if name not in ("offers", "watch_url")},
         watch_url=f"{public_url.rstrip('/')}/watch/{copy.id}",
         offers=[o.model_copy(update={"remaining": remaining.get(o.id, 0)}) for o in copy.offers],
     )

@@ -49,7 +49,8 @@ async def load_lineup(sessionmaker: Sessionmaker, redis: Redis, rk: RedisKeys, s
     except Exception as exc:  # an outage (anything else is re-raised as it was)
         copy = await showcopy.load_or_unavailable(redis, sk, exc)
         return Lineup(copy.as_show(), copy.host, copy.offers, rev, time.monotonic())
-    await showcopy.save(redis, sk, showcopy.ShowCopy.of(show, summary.merchant_name, summary.host, views))
+    await showcopy.save(redis, sk, showcopy.ShowCopy(**dict(summary), offers=views,
+                                                     slow_mode_seconds=show.slow_mode_seconds))
     return Lineup(show, summary.host, views, rev, time.monotonic())
 
 

@@ -72,24 +72,42 @@ async def drain(worker: OrderPersister, until: float = 20.0) -> None:
     raise AssertionError(f"the persister did not drain its streams: {lengths}")
 
 
-async def test_a_refused_entry_never_blocks_the_good_ones(quiet_client: TestClient) -> None:
-    api = Api(quiet_client)
-    redis, rk = quiet_client.app[keys.redis_key], quiet_client.app[keys.redis_keys_key]
-    owner = await api.merchant()
-    show, offer = await api.live_show(owner, stock=100, limit=100)
+@dataclasses.dataclass
+class Sale:
+    """A live show with one offer and one viewer, and the app's Redis: what each test here starts from."""
+
+    redis: Redis
+    rk: RedisKeys
+    show_id: str
+    offer_id: str
+    viewer_id: str
+
+    def record(self, key: str | None = None) -> OrderRecord:
+        return record(self.show_id, self.offer_id, self.viewer_id, key)
+
+
+async def a_sale(client: TestClient, stock: int = 100) -> Sale:
+    api = Api(client)
+    show, offer = await api.live_show(await api.merchant(), stock=stock, limit=stock)
     viewer = await api.viewer()
-    good = [record(show["id"], offer["id"], viewer.id) for _ in range(40)]
+    return Sale(client.app[keys.redis_key], client.app[keys.redis_keys_key], show["id"], offer["id"], viewer.id)
+
+
+async def test_a_refused_entry_never_blocks_the_good_ones(quiet_client: TestClient) -> None:
+    sale = await a_sale(quiet_client)
+    redis, rk, show_id = sale.redis, sale.rk, sale.show_id
+    good = [sale.record() for _ in range(40)]
     ghost = new_id("usr")  # a buyer SQL does not know: a foreign-key failure
-    poison = record(show["id"], offer["id"], ghost)
+    poison = record(show_id, sale.offer_id, ghost)
     await add_events(redis, rk, [*good[:20], poison, *good[20:]])
 
     worker = persister(quiet_client)
     first_pass = await worker.run_once()
     assert first_pass == 40, "the batch was retried entry by entry: every good order is written at once"
-    assert sorted(o.id for o in await sql_orders(quiet_client, show["id"])) == sorted(r.id for r in good)
+    assert sorted(o.id for o in await sql_orders(quiet_client, show_id)) == sorted(r.id for r in good)
 
     await drain(worker)
-    (dead,) = await deadletters.list_dead(redis, rk, show["id"])
+    (dead,) = await deadletters.list_dead(redis, rk, show_id)
     assert json.loads(dead.fields["order"])["id"] == poison.id
     assert dead.group == "persist" and dead.deliveries == MAX_DELIVERIES
     assert "IntegrityError" in dead.error or "ForeignKey" in dead.error or "foreign key" in dead.error.lower()
@@ -102,29 +120,26 @@ async def test_a_refused_entry_never_blocks_the_good_ones(quiet_client: TestClie
     assert await deadletters.retry(redis, rk, dead.id) is not None
     assert await deadletters.list_dead(redis, rk) == []
     await drain(worker)
-    assert poison.id in {o.id for o in await sql_orders(quiet_client, show["id"])}
+    assert poison.id in {o.id for o in await sql_orders(quiet_client, show_id)}
 
 
 async def test_a_unique_key_collision_goes_to_the_dead_letters_instead_of_looping(quiet_client: TestClient) -> None:
     """After Redis lost data, a buyer's retried key may make a second order id for a key SQL already has."""
-    api = Api(quiet_client)
-    redis, rk = quiet_client.app[keys.redis_key], quiet_client.app[keys.redis_keys_key]
-    owner = await api.merchant()
-    show, offer = await api.live_show(owner, stock=100, limit=100)
-    viewer = await api.viewer()
-    original = record(show["id"], offer["id"], viewer.id, key="tap-1")
+    sale = await a_sale(quiet_client)
+    redis, rk, show_id = sale.redis, sale.rk, sale.show_id
+    original = sale.record(key="tap-1")
     async with quiet_client.app[keys.sessionmaker_key]() as session:
         await upsert_orders(session, [original])
         await session.commit()
-    twin = record(show["id"], offer["id"], viewer.id, key="tap-1")
+    twin = sale.record(key="tap-1")
     same = dataclasses.replace(original, status="paid")  # the same order again is simply written
-    later = record(show["id"], offer["id"], viewer.id)
+    later = sale.record()
     await add_events(redis, rk, [twin, same, later])
 
     await drain(persister(quiet_client))
-    rows = {o.id: o.status for o in await sql_orders(quiet_client, show["id"])}
+    rows = {o.id: o.status for o in await sql_orders(quiet_client, show_id)}
     assert rows == {original.id: "paid", later.id: "reserved"}
-    (dead,) = await deadletters.list_dead(redis, rk, show["id"])
+    (dead,) = await deadletters.list_dead(redis, rk, show_id)
     assert json.loads(dead.fields["order"])["id"] == twin.id
     assert "IntegrityError" in dead.error
 
@@ -154,13 +169,10 @@ BACKLOG = 5000
 async def test_a_pending_backlog_is_claimed_at_batch_speed(quiet_client: TestClient) -> None:
     """A consumer died holding 5,000 entries: its successor walks the pending list with XAUTOCLAIM's cursor
     instead of one batch per claim interval (which was 40 entries/s)."""
-    api = Api(quiet_client)
-    redis, rk = quiet_client.app[keys.redis_key], quiet_client.app[keys.redis_keys_key]
-    owner = await api.merchant()
-    show, offer = await api.live_show(owner, stock=10, limit=10)
-    viewer = await api.viewer()
-    stream = rk.show(show["id"]).stream
-    records = [record(show["id"], offer["id"], viewer.id) for _ in range(BACKLOG)]
+    sale = await a_sale(quiet_client, stock=10)
+    redis, rk, show_id = sale.redis, sale.rk, sale.show_id
+    stream = rk.show(show_id).stream
+    records = [sale.record() for _ in range(BACKLOG)]
     for i in range(0, BACKLOG, 1000):
         await add_events(redis, rk, records[i:i + 1000])
     await redis.xgroup_create(stream, "persist", id="0")
@@ -177,7 +189,7 @@ async def test_a_pending_backlog_is_claimed_at_batch_speed(quiet_client: TestCli
     elapsed = time.monotonic() - started
     async with quiet_client.app[keys.sessionmaker_key]() as session:
         from sqlalchemy import func, select
-        count = await session.scalar(select(func.count()).where(Order.show_id == show["id"]))
+        count = await session.scalar(select(func.count()).where(Order.show_id == show_id))
     assert count == BACKLOG
     assert elapsed < 15, f"{BACKLOG} pending entries took {elapsed:.1f} s (one batch per claim interval: 125 s; " \
         "waiting 500 ms for new entries between claims: 25 s)"
