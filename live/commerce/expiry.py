@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from redis.asyncio import Redis
 
@@ -22,18 +23,30 @@ async def sweep_once(redis: Redis, rk: RedisKeys, hold_lag_ms: int | None = None
     deadlines wait, so no order expires because its capture could not run (a database outage)."""
     expired: list[OrderRecord] = []
     show_ids = await active_shows(redis, rk)
-    if hold_lag_ms is not None and (behind := await lag_ms(redis, rk, show_ids)) > hold_lag_ms:
-        log.warning("reservations held: the order workers are behind", extra={"lag_ms": behind})
-        return expired
+    may_expire = hold_lag_ms is None
+    if hold_lag_ms is not None and await _any_due(redis, rk, show_ids):  # the lag is read only when it matters
+        behind = await lag_ms(redis, rk, show_ids)
+        may_expire = behind <= hold_lag_ms
+        if not may_expire:
+            log.warning("reservations past their deadline held: the order workers are behind",
+                        extra={"lag_ms": behind})
     for show_id in show_ids:
         sk = rk.show(show_id)
-        while True:
+        while may_expire:
             batch = await expire_due(redis, sk, BATCH)
             expired.extend(batch)
             if len(batch) < BATCH:
                 break
         await _retire_if_settled(redis, rk, show_id)
     return expired
+
+
+async def _any_due(redis: Redis, rk: RedisKeys, show_ids: list[str]) -> bool:
+    now_ms = int(time.time() * 1000)
+    async with redis.pipeline(transaction=False) as pipe:
+        for show_id in show_ids:
+            pipe.zcount(rk.show(show_id).deadlines, "-inf", now_ms)
+        return any(await pipe.execute())
 
 
 async def active_shows(redis: Redis, rk: RedisKeys) -> list[str]:
