@@ -131,7 +131,9 @@ class StreamConsumer(ABC):
         once it had ``max_deliveries``."""
         stream, entry_id, fields = entry
         pending = await self.redis.xpending_range(stream, self.group, min=entry_id, max=entry_id, count=1)
-        deliveries = int(pending[0]["times_delivered"]) if pending else self.max_deliveries
+        if not pending:  # acknowledged meanwhile by a consumer that claimed it: not ours to judge
+            return
+        deliveries = int(pending[0]["times_delivered"])
         error = f"{type(exc).__name__}: {exc}"
         if deliveries < self.max_deliveries:
             log.warning("stream entry failed; it will be retried", extra={
