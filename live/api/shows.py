@@ -84,6 +84,7 @@ async def add_offer(call: Call[OfferIn, None]) -> OfferCreated:
         offer = await shows.add_offer(session, call.redis, call.redis_keys, show, call.body)
         remaining = await shows.remaining_by_offer(call.redis, call.redis_keys, show, [offer])
         (view,) = await shows.offer_views(session, [offer], remaining)
+    await _detail(call, show)  # the lineup changed: refresh the show's last good copy
     return OfferCreated(offer=view)
 
 
@@ -97,6 +98,7 @@ async def update_offer(call: Call[OfferPatch, None]) -> OfferCreated:
         offer = await shows.update_offer(session, call.redis, call.redis_keys, show, offer, call.body)
         remaining = await shows.remaining_by_offer(call.redis, call.redis_keys, show, [offer])
         (view,) = await shows.offer_views(session, [offer], remaining)
+    await _detail(call, show)  # the lineup changed: refresh the show's last good copy
     return OfferCreated(offer=view)
 
 
