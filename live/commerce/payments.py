@@ -44,30 +44,33 @@ class PaymentService:
         self.provider = provider
         self._charging = asyncio.Semaphore(concurrency)
 
-    async def _reserved(self, order_ids: Sequence[str]) -> list[OrderRecord]:
-        """The orders still waiting for their money, read from Redis (the truth while a show runs)."""
+    async def _orders(self, order_ids: Sequence[str]) -> list[OrderRecord]:
+        """The orders as Redis has them (the truth while a show runs)."""
         async with self.redis.pipeline(transaction=False) as pipe:
             for order_id in order_ids:
                 if show_id := show_of_order(order_id):  # not one of our ids: nothing to charge
                     pipe.hget(self.rk.show(show_id).orders, order_id)
             texts = await pipe.execute()
-        found = [OrderRecord.from_json(text) for text in texts if text]
-        return [o for o in found if o.status == orders.RESERVED]
+        return [OrderRecord.from_json(text) for text in texts if text]
 
     async def capture(self, order_ids: Sequence[str]) -> None:
         """Charge each buyer's saved method once per order (idempotent by order id, so a redelivered batch
-        charges nobody twice): a few SQL statements per batch, not per order."""
-        waiting = await self._reserved(order_ids)
-        if not waiting:
+        charges nobody twice): a few SQL statements per batch, not per order. A reserved order gets its
+        payment row first; a payment whose answer was never recorded (the database went away after the
+        charge) is asked again, whatever the order's status now: the provider answers the same charge."""
+        found = await self._orders(order_ids)
+        if not found:
             return
         async with self.sessionmaker() as session:
-            ids = [o.id for o in waiting]
+            ids = [o.id for o in found]
             known = {p.order_id: p for p in await session.scalars(select(Payment).where(Payment.order_id.in_(ids)))}
-            buyers = {o.buyer_id for o in waiting}
+            todo = [o for o in found if (o.id not in known and o.status == orders.RESERVED)
+                    or (o.id in known and known[o.id].status == "pending" and not known[o.id].provider_ref)]
+            if not todo:
+                return
+            buyers = {o.buyer_id for o in todo}
             methods = dict((await session.execute(
                 select(User.id, User.payment_method).where(User.id.in_(buyers)))).all())
-            todo = [o for o in waiting
-                    if o.id not in known or (known[o.id].status == "pending" and not known[o.id].provider_ref)]
             new_rows = [
                 {"id": new_id("pay"), "order_id": o.id, "provider": self.provider.name,
                  "method": methods.get(o.buyer_id) or "", "amount_cents": o.amount_cents, "currency": o.currency,

@@ -62,3 +62,31 @@ async def test_an_order_capture_cannot_record_never_blocks_the_batch(two_deliver
     (dead,) = await eventually(buried, timeout=30)
     assert dead.group == "payments" and dead.fields["order_ids"] == poison.id
     assert "Overflow" in dead.error or "int64" in dead.error or "out of range" in dead.error, dead.error
+
+
+async def test_a_charge_whose_answer_was_never_recorded_is_asked_again(api: Api, client: TestClient) -> None:
+    """The database went away after the provider charged and before the answer was written: the payment row
+    is still pending with no reference while the order is paid in Redis. The redelivered payments entry asks
+    the provider again (idempotent by order id) and records the same charge; nothing is refunded."""
+    from sqlalchemy import update
+
+    from db.models import Payment
+    from tests.commerce.test_payments import one_order, payment_of
+
+    _, _, viewer, order_id = await one_order(api, "pm_card_visa", stock=1)
+
+    async def succeeded() -> Payment | None:
+        payment = await payment_of(client, order_id)
+        return payment if payment is not None and payment.status == "succeeded" else None
+
+    charge = (await eventually(succeeded)).provider_ref
+    async with client.app[keys.sessionmaker_key]() as session:
+        await session.execute(update(Payment).where(Payment.order_id == order_id)
+                              .values(status="pending", provider_ref=None))
+        await session.commit()
+    redis, rk = client.app[keys.redis_key], client.app[keys.redis_keys_key]
+    await redis.xadd(rk.payments_stream, {"order_ids": order_id, "since_ms": str(int(time.time() * 1000))})
+    recorded = await eventually(succeeded)
+    assert recorded.provider_ref == charge
+    assert await status_of(api, viewer, order_id) == "paid"
+    assert charge not in client.app[keys.payment_service_key].provider.refunds  # type: ignore[attr-defined]
