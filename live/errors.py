@@ -15,7 +15,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from db.outage import is_outage
 
 log = logging.getLogger("live.errors")
-DATABASE_RETRY_AFTER_SECONDS = 5
+RETRY_AFTER_SECONDS = 5
 
 
 class DomainError(Exception):
@@ -61,7 +61,11 @@ class Unavailable(DomainError):
     """Trouble on our side (or a dependency's) that passes: 503 with Retry-After."""
 
     status, code = 503, "unavailable"
-    retry_after_seconds = 5
+    retry_after_seconds = RETRY_AFTER_SECONDS
+
+
+def database_unavailable() -> Unavailable:
+    return Unavailable("the database is unavailable; try again shortly", code="database_unavailable")
 
 
 def error_response(status: int, code: str, message: str, **extra: Any) -> web.Response:
@@ -94,14 +98,17 @@ _HTTP_CODES = {
 }
 
 
+def _unavailable(exc: Unavailable) -> web.Response:
+    return web.json_response(exc.body(), status=exc.status, headers={"Retry-After": str(exc.retry_after_seconds)})
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Shape every error the same way; an unexpected exception is logged and answered 500 without details."""
     try:
         return await handler(request)
     except Unavailable as exc:
-        return web.json_response(exc.body(), status=exc.status,
-                                 headers={"Retry-After": str(exc.retry_after_seconds)})
+        return _unavailable(exc)
     except DomainError as exc:
         return web.json_response(exc.body(), status=exc.status)
     except ValidationError as exc:
@@ -124,8 +131,6 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except Exception as exc:
         if is_outage(exc):  # the database is down, restarting or unreachable: it passes
             log.warning("database unavailable", extra={"path": request.path, "error": repr(exc)})
-            response = error_response(503, "database_unavailable", "the database is unavailable; try again shortly")
-            response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
-            return response
+            return _unavailable(database_unavailable())
         log.exception("unhandled error", extra={"path": request.path, "method": request.method})
         return error_response(500, "internal", "internal server error")

@@ -16,7 +16,7 @@ from db.outage import is_outage
 from db.session import Sessionmaker
 from live import shows
 from live.commerce import stock
-from live.errors import Unavailable
+from live.errors import database_unavailable
 from live.rediskeys import RedisKeys, ShowKeys
 from live.schemas.shows import ShowOut
 
@@ -35,10 +35,6 @@ class ShowCopy(ShowOut):
                     description=self.description, starts_at=self.starts_at, state=self.state,
                     started_at=self.started_at, ended_at=self.ended_at, record=self.record,
                     slow_mode_seconds=self.slow_mode_seconds)
-
-
-def database_unavailable() -> Unavailable:
-    return Unavailable("the database is unavailable; try again shortly", code="database_unavailable")
 
 
 async def save(redis: Redis, sk: ShowKeys, copy: ShowCopy) -> None:

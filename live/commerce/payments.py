@@ -171,8 +171,8 @@ async def _payment_of_event(session: AsyncSession, data: dict[str, Any]) -> Paym
 
 
 class PaymentCapturer(StreamConsumer):
-    """Reads the payments stream (the persister adds one entry per batch of new orders, once they are in
-    SQL) and captures each batch."""
+    """Reads the payments stream (the persister adds one entry per new order, once it is in SQL) and
+    captures what it read together; a batch that fails is retried order by order (consumer.py)."""
 
     group = "payments"
 

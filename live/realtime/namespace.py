@@ -11,13 +11,12 @@ from typing import Any
 import socketio
 
 from db.outage import is_outage
-from live.errors import DomainError
+from live.errors import DomainError, database_unavailable
 from live.realtime import audience, host
 from live.realtime import protocol as p
 from live.realtime import room as room_fns
 from live.realtime.members import Member
 from live.realtime.room import Room
-from live.showcopy import database_unavailable
 
 log = logging.getLogger("live.realtime")
 Handler = Callable[[Room, Member, Any], Awaitable[dict[str, Any]]]
