@@ -62,6 +62,7 @@ class Base(DeclarativeBase):
 
 
 ID = String(32)
+Money = BigInteger  # minor units; 64-bit, so price x quantity of any tap fits (see live.schemas.common caps)
 ORDER_ID = String(64)  # order ids carry their show's id (live.ids.new_order_id)
 
 
@@ -108,7 +109,7 @@ class Product(Base):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     image_url: Mapped[str | None] = mapped_column(String(2048))
-    price_cents: Mapped[int] = mapped_column(Integer)
+    price_cents: Mapped[int] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
     inventory: Mapped[int] = mapped_column(Integer, default=0)
     archived_at: Mapped[datetime | None] = mapped_column()
@@ -154,7 +155,7 @@ class Offer(Base):
     show_id: Mapped[str] = mapped_column(ForeignKey("shows.id"), index=True)
     product_id: Mapped[str] = mapped_column(ForeignKey("products.id"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
-    price_cents: Mapped[int] = mapped_column(Integer)
+    price_cents: Mapped[int] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
     stock: Mapped[int] = mapped_column(Integer)
     per_buyer_limit: Mapped[int] = mapped_column(Integer, default=1)
@@ -184,7 +185,7 @@ class Order(Base):
     buyer_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     idempotency_key: Mapped[str] = mapped_column(String(64))
     quantity: Mapped[int] = mapped_column(Integer)
-    price_cents: Mapped[int] = mapped_column(Integer)
+    price_cents: Mapped[int] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(16))
     failure_code: Mapped[str | None] = mapped_column(String(64))
@@ -197,7 +198,7 @@ class Order(Base):
     utm_medium: Mapped[str | None] = mapped_column(String(100))
     utm_campaign: Mapped[str | None] = mapped_column(String(100))
     # community: live.commerce.refunds
-    refunded_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    refunded_cents: Mapped[int] = mapped_column(Money, default=0, server_default="0")
 
 
 class Payment(Base):
@@ -215,12 +216,12 @@ class Payment(Base):
     provider: Mapped[str] = mapped_column(String(32))
     provider_ref: Mapped[str | None] = mapped_column(String(128), index=True)
     method: Mapped[str] = mapped_column(String(64))
-    amount_cents: Mapped[int] = mapped_column(Integer)
+    amount_cents: Mapped[int] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(16))
     failure_code: Mapped[str | None] = mapped_column(String(64))
     # community: live.commerce.refunds
-    refunded_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    refunded_cents: Mapped[int] = mapped_column(Money, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -294,7 +295,7 @@ class ShowMinute(Base):
     viewers: Mapped[int] = mapped_column(Integer, default=0)
     orders: Mapped[int] = mapped_column(Integer, default=0)
     units: Mapped[int] = mapped_column(Integer, default=0)
-    revenue_cents: Mapped[int] = mapped_column(Integer, default=0)
+    revenue_cents: Mapped[int] = mapped_column(Money, default=0)
 
 
 class ShowStats(Base):
@@ -337,7 +338,7 @@ class AffiliateTerms(Base):
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     affiliate_id: Mapped[str] = mapped_column(ForeignKey("affiliates.id"))
     percent_bp: Mapped[int] = mapped_column(Integer, default=0)  # basis points: 1000 = 10%
-    per_new_buyer_cents: Mapped[int] = mapped_column(Integer, default=0)
+    per_new_buyer_cents: Mapped[int] = mapped_column(Money, default=0)
     effective_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -458,7 +459,7 @@ class OrderIssue(Base):
     buyer_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16), default="open")
-    refund_cents: Mapped[int] = mapped_column(Integer, default=0)
+    refund_cents: Mapped[int] = mapped_column(Money, default=0)
     decline_reason: Mapped[str | None] = mapped_column(String(1000))
     first_answer_at: Mapped[datetime | None] = mapped_column()
     closed_at: Mapped[datetime | None] = mapped_column()

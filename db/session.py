@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 Sessionmaker = async_sessionmaker[AsyncSession]
+CONNECT_TIMEOUT_SECONDS = 5  # an unreachable database is an outage (503), not a hang
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -42,6 +43,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("connect_args", {"timeout": CONNECT_TIMEOUT_SECONDS})  # asyncpg waits 60 s by default
     return create_async_engine(url, **kwargs)
 
 

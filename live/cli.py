@@ -1,4 +1,4 @@
-"""The ``live`` command: serve, worker, migrate, demo, reconcile."""
+"""The ``live`` command: serve, worker, migrate, demo, reconcile, orders dead-letters."""
 
 from __future__ import annotations
 
@@ -111,7 +111,31 @@ def build_parser() -> argparse.ArgumentParser:
     reconcile.add_argument("--show", help="only this show")
     reconcile.add_argument("--all", action="store_true", dest="all_shows",
                            help="every show, not only the live ones and those ended recently")
+    orders = commands.add_parser("orders", help="inspect the order workers").add_subparsers(
+        dest="orders_command", required=True)
+    dead = orders.add_parser("dead-letters", help="list the worker entries that kept failing, or retry one")
+    dead.add_argument("--show", help="only those of this show")
+    dead.add_argument("--retry", metavar="ID", help="put this dead letter back on its stream (cause fixed)")
     return parser
+
+
+async def _dead_letters(settings: Settings, show_id: str | None, retry_id: str | None) -> int:
+    from live.commerce import deadletters
+
+    async with started_app(settings) as app:
+        redis, rk = app[keys.redis_key], app[keys.redis_keys_key]
+        if retry_id:
+            dead = await deadletters.retry(redis, rk, retry_id)
+            if dead is None:
+                print(f"live: no dead letter {retry_id}", file=sys.stderr)
+                return 1
+            print(f"Put back on {dead.stream}: {dead.id} (was entry {dead.entry_id})")
+            return 0
+        found = await deadletters.list_dead(redis, rk, show_id)
+        for dead in found:
+            print(dead.describe())
+        print(f"{len(found)} dead letter(s)")
+        return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -137,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
             from live.commerce.reconcile import run_reconcile
 
             return asyncio.run(run_reconcile(settings, args.show, args.all_shows))
+        elif args.command == "orders":
+            return asyncio.run(_dead_letters(settings, args.show, args.retry))
     except (EmbeddedRedisError, RedisNotDurable) as exc:
         print(f"live: {exc}", file=sys.stderr)
         return 2

@@ -139,6 +139,14 @@ class Settings(BaseSettings):
         """``scheme://host[:port]`` of ``public_url``: what our pages send as their Origin."""
         return url_origin(self.public_url)
 
+    # Reliability: database and payments (issue 10, SQL half).
+    worker_max_deliveries: int = Field(
+        default=5, ge=1, description="Deliveries of a stream entry that keeps failing before it goes to the dead "
+        "letters (`live orders dead-letters`).")
+    expiry_hold_lag_seconds: float = Field(
+        default=3.0, gt=0, description="Reservations do not expire while an order has waited longer than this "
+        "to be persisted and captured (e.g. the database is down): an outage never makes an order expire.")
+
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "live.db"

@@ -13,7 +13,10 @@ from pydantic import ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from db.outage import is_outage
+
 log = logging.getLogger("live.errors")
+RETRY_AFTER_SECONDS = 5
 
 
 class DomainError(Exception):
@@ -56,11 +59,26 @@ class Invalid(DomainError):
     status, code = 422, "validation_error"
 
 
-class RetryLater(DomainError):
-    """Our side cannot answer safely right now (Redis down, restarting or being rebuilt): 503 + Retry-After."""
+class Unavailable(DomainError):
+    """Trouble on our side (or a dependency's) that passes: 503 with Retry-After."""
 
-    status, code = 503, "retry"
+    status, code = 503, "unavailable"
+    retry_after_seconds = RETRY_AFTER_SECONDS
+
+    def __init__(self, message: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.headers = {"Retry-After": str(self.retry_after_seconds)}
+
+
+class RetryLater(Unavailable):
+    """Our side cannot answer safely right now (Redis down, restarting or being rebuilt): retry in a second."""
+
+    code = "retry"
     retry_after_seconds = 1
+
+
+def database_unavailable() -> Unavailable:
+    return Unavailable("the database is unavailable; try again shortly", code="database_unavailable")
 
 
 class RateLimited(DomainError):
@@ -104,6 +122,10 @@ _HTTP_CODES = {
 }
 
 
+def _unavailable(exc: Unavailable) -> web.Response:
+    return web.json_response(exc.body(), status=exc.status, headers=exc.headers)
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Shape every error the same way; an unexpected exception is logged and answered 500 without details."""
@@ -133,6 +155,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         response = error_response(503, RetryLater.code, "temporarily unavailable, try again")
         response.headers["Retry-After"] = str(RetryLater.retry_after_seconds)
         return response
-    except Exception:
+    except Exception as exc:
+        if is_outage(exc):  # the database is down, restarting or unreachable: it passes
+            log.warning("database unavailable", extra={"path": request.path, "error": repr(exc)})
+            return _unavailable(database_unavailable())
         log.exception("unhandled error", extra={"path": request.path, "method": request.method})
         return error_response(500, "internal", "internal server error")

@@ -87,6 +87,11 @@ class ShowKeys:
         """Hash offer_id -> units returned to inventory after the show ended (late expiries)."""
         return f"{self.base}:returned"
 
+    @property
+    def copy(self) -> str:
+        """String: the show's last good copy from SQL as JSON (served while the database is away)."""
+        return f"{self.base}:copy"
+
     # The live room (live.realtime).
     @property
     def room(self) -> str:
@@ -162,6 +167,11 @@ class RedisKeys:
     def payments_stream(self) -> str:
         """Stream of orders waiting for their payment to be captured."""
         return f"{self.prefix}live:payments"
+
+    @property
+    def dead_letters(self) -> str:
+        """Stream of worker entries that kept failing (see commerce/deadletters.py)."""
+        return f"{self.prefix}live:dead_letters"
 
     @property
     def socketio_channel(self) -> str:

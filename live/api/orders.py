@@ -89,11 +89,11 @@ async def show_orders(call: Call[None, OrderListQuery]) -> MerchantOrderList:
 
 
 @router.post("/api/payments/webhook", summary="Payment provider events (Standard Webhooks signature)",
-             roles=None, response=WebhookAck, errors=(400, 401))
+             roles=None, response=WebhookAck, errors=(400, 401, 503))
 async def payment_webhook(call: Call[None, None]) -> WebhookAck:
     """The signature is checked before the body is trusted or even parsed."""
     raw = await call.request.read()
-    webhook_id = webhooks.verify(call.settings.resolved_webhook_secret(), dict(call.request.headers), raw)
+    webhook_id = webhooks.verify(call.settings.resolved_webhook_secret(), call.request.headers, raw)
     try:
         event = WebhookIn.model_validate_json(raw)
     except ValidationError as exc:

@@ -6,7 +6,8 @@ from typing import Any
 
 from aiohttp import web
 
-from live import accounts, calendar, keys, shows
+from db.models import Show
+from live import accounts, calendar, keys, showcopy, shows
 from live.api.routing import ApiRouter, Call
 from live.schemas.shows import (
     OfferCreated,
@@ -24,9 +25,10 @@ OWNER = ("merchant",)
 STAFF = ("merchant", "host")
 
 
-async def _detail(call: Call[Any, Any], show: object) -> ShowOut:
-    async with call.session() as session:
-        return await shows.show_detail(session, call.redis, call.redis_keys, show, call.settings.public_url)  # type: ignore[arg-type]
+async def _detail(call: Call[Any, Any], show: Show) -> ShowOut:
+    """The show as it is now; saved as its last good copy too (see showcopy.py)."""
+    return await showcopy.fresh_detail(call.app[keys.sessionmaker_key], call.redis, call.redis_keys, show,
+                                       call.settings.public_url)
 
 
 @router.post("/api/shows", summary="Schedule a show", roles=OWNER, body=ShowIn, response=ShowOut, status=201)
@@ -57,9 +59,9 @@ async def list_my_shows(call: Call[None, None]) -> ShowList:
 @router.get("/api/shows/{show_id}", summary="A show with its offers and remaining stock (public)", roles=None,
             response=ShowOut)
 async def get_show(call: Call[None, None]) -> ShowOut:
-    async with call.session() as session:
-        show = await shows.get_show(session, call.path("show_id"))
-    return await _detail(call, show)
+    """Served from the show's last good copy while the database is away, so a live show stays watchable."""
+    return await showcopy.show_detail(call.app[keys.sessionmaker_key], call.redis, call.redis_keys,
+                                      call.path("show_id"), call.settings.public_url)
 
 
 @router.patch("/api/shows/{show_id}", summary="Change a show's details", roles=OWNER, body=ShowPatch,
@@ -82,6 +84,7 @@ async def add_offer(call: Call[OfferIn, None]) -> OfferCreated:
         offer = await shows.add_offer(session, call.redis, call.redis_keys, show, call.body)
         remaining = await shows.remaining_by_offer(call.redis, call.redis_keys, show, [offer])
         (view,) = await shows.offer_views(session, [offer], remaining)
+    await _detail(call, show)  # the lineup changed: refresh the show's last good copy
     return OfferCreated(offer=view)
 
 
@@ -95,6 +98,7 @@ async def update_offer(call: Call[OfferPatch, None]) -> OfferCreated:
         offer = await shows.update_offer(session, call.redis, call.redis_keys, show, offer, call.body)
         remaining = await shows.remaining_by_offer(call.redis, call.redis_keys, show, [offer])
         (view,) = await shows.offer_views(session, [offer], remaining)
+    await _detail(call, show)  # the lineup changed: refresh the show's last good copy
     return OfferCreated(offer=view)
 
 

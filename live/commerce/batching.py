@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -63,8 +64,12 @@ class BatchedScript:
     async def _open_and_send(self, batch: list[tuple[Command, asyncio.Future[Any]]]) -> None:
         try:  # shielded: a slow first connection (the recovery check) goes on for the next callers
             protocol = await asyncio.wait_for(asyncio.shield(self.connection.open()), self.connection.timeout)
-        except Exception as exc:  # Redis unreachable: every caller in the batch learns it
-            failure = RedisTimeoutError("Redis connection not ready in time") if isinstance(exc, TimeoutError) else exc
+        except Exception as exc:  # Redis unreachable: every caller in the batch learns it (a 503, not a 500)
+            failure: Exception = exc
+            if isinstance(exc, TimeoutError):
+                failure = RedisTimeoutError("Redis connection not ready in time")
+            elif isinstance(exc, OSError):
+                failure = RedisConnectionError(f"cannot reach Redis: {exc}")
             for _, future in batch:
                 if not future.done():
                     future.set_exception(failure)

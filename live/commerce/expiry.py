@@ -1,14 +1,17 @@
 """The reservation sweeper: unpaid reservations past their deadline return their units (one Lua call per
-show per pass), and shows with nothing left to settle leave the set the workers watch."""
+show per pass), and shows with nothing left to settle leave the set the workers watch. While the workers
+are behind (the database is away), deadlines wait."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
 
+from live.commerce.lag import lag_ms
 from live.commerce.orders import OrderRecord, expire_due
 from live.rediskeys import RedisKeys
 
@@ -16,17 +19,36 @@ log = logging.getLogger("live.commerce.expiry")
 BATCH = 500
 
 
-async def sweep_once(redis: Redis, rk: RedisKeys, ended_ttl_seconds: int = 7 * 24 * 3600) -> list[OrderRecord]:
+async def sweep_once(redis: Redis, rk: RedisKeys, hold_lag_ms: int | None = None,
+                     ended_ttl_seconds: int = 7 * 24 * 3600) -> list[OrderRecord]:
+    """Expire what is due, unless the workers are more than ``hold_lag_ms`` behind (lag.py): then the
+    deadlines wait, so no order expires because its capture could not run (a database outage)."""
     expired: list[OrderRecord] = []
-    for show_id in await active_shows(redis, rk):
+    show_ids = await active_shows(redis, rk)
+    may_expire = hold_lag_ms is None
+    if hold_lag_ms is not None and await _any_due(redis, rk, show_ids):  # the lag is read only when it matters
+        behind = await lag_ms(redis, rk, show_ids)
+        may_expire = behind <= hold_lag_ms
+        if not may_expire:
+            log.warning("reservations past their deadline held: the order workers are behind",
+                        extra={"lag_ms": behind})
+    for show_id in show_ids:
         sk = rk.show(show_id)
-        while True:
+        while may_expire:
             batch = await expire_due(redis, sk, BATCH)
             expired.extend(batch)
             if len(batch) < BATCH:
                 break
         await _retire_if_settled(redis, rk, show_id, ended_ttl_seconds)
     return expired
+
+
+async def _any_due(redis: Redis, rk: RedisKeys, show_ids: list[str]) -> bool:
+    now_ms = int(time.time() * 1000)
+    async with redis.pipeline(transaction=False) as pipe:
+        for show_id in show_ids:
+            pipe.zcount(rk.show(show_id).deadlines, "-inf", now_ms)
+        return any(await pipe.execute())
 
 
 async def active_shows(redis: Redis, rk: RedisKeys) -> list[str]:
@@ -51,13 +73,13 @@ async def _retire_if_settled(redis: Redis, rk: RedisKeys, show_id: str, ttl_seco
             await pipe.execute()
 
 
-async def run_sweeper(redis: Redis, rk: RedisKeys, interval: float, ended_ttl_seconds: int,
-                      before_pass: Callable[[], Awaitable[None]]) -> None:
+async def run_sweeper(redis: Redis, rk: RedisKeys, interval: float, hold_lag_seconds: float,
+                      ended_ttl_seconds: int, before_pass: Callable[[], Awaitable[None]]) -> None:
     """``before_pass`` is the recovery check: nothing expires in a Redis that may be behind SQL."""
     while True:
         try:
             await before_pass()
-            await sweep_once(redis, rk, ended_ttl_seconds)
+            await sweep_once(redis, rk, int(hold_lag_seconds * 1000), ended_ttl_seconds)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Payment, User, WebhookEvent
 from db.session import Sessionmaker, upsert_insert
@@ -21,6 +22,7 @@ from live.commerce import orders
 from live.commerce.consumer import Entry, StreamConsumer
 from live.commerce.orders import OrderDesk, OrderRecord
 from live.commerce.providers import ChargeResult, PaymentProvider
+from live.errors import Unavailable
 from live.ids import new_id, show_of_order
 
 log = logging.getLogger("live.commerce.payments")
@@ -42,30 +44,33 @@ class PaymentService:
         self.provider = provider
         self._charging = asyncio.Semaphore(concurrency)
 
-    async def _reserved(self, order_ids: Sequence[str]) -> list[OrderRecord]:
-        """The orders still waiting for their money, read from Redis (the truth while a show runs)."""
+    async def _orders(self, order_ids: Sequence[str]) -> list[OrderRecord]:
+        """The orders as Redis has them (the truth while a show runs)."""
         async with self.redis.pipeline(transaction=False) as pipe:
             for order_id in order_ids:
                 if show_id := show_of_order(order_id):  # not one of our ids: nothing to charge
                     pipe.hget(self.rk.show(show_id).orders, order_id)
             texts = await pipe.execute()
-        found = [OrderRecord.from_json(text) for text in texts if text]
-        return [o for o in found if o.status == orders.RESERVED]
+        return [OrderRecord.from_json(text) for text in texts if text]
 
     async def capture(self, order_ids: Sequence[str]) -> None:
         """Charge each buyer's saved method once per order (idempotent by order id, so a redelivered batch
-        charges nobody twice): a few SQL statements per batch, not per order."""
-        waiting = await self._reserved(order_ids)
-        if not waiting:
+        charges nobody twice): a few SQL statements per batch, not per order. A reserved order gets its
+        payment row first; a payment whose answer was never recorded (the database went away after the
+        charge) is asked again, whatever the order's status now: the provider answers the same charge."""
+        found = await self._orders(order_ids)
+        if not found:
             return
         async with self.sessionmaker() as session:
-            ids = [o.id for o in waiting]
+            ids = [o.id for o in found]
             known = {p.order_id: p for p in await session.scalars(select(Payment).where(Payment.order_id.in_(ids)))}
-            buyers = {o.buyer_id for o in waiting}
+            todo = [o for o in found if (o.id not in known and o.status == orders.RESERVED)
+                    or (o.id in known and known[o.id].status == "pending" and not known[o.id].provider_ref)]
+            if not todo:
+                return
+            buyers = {o.buyer_id for o in todo}
             methods = dict((await session.execute(
                 select(User.id, User.payment_method).where(User.id.in_(buyers)))).all())
-            todo = [o for o in waiting
-                    if o.id not in known or (known[o.id].status == "pending" and not known[o.id].provider_ref)]
             new_rows = [
                 {"id": new_id("pay"), "order_id": o.id, "provider": self.provider.name,
                  "method": methods.get(o.buyer_id) or "", "amount_cents": o.amount_cents, "currency": o.currency,
@@ -87,8 +92,11 @@ class PaymentService:
 
         await self.apply(await asyncio.gather(*(charge(o) for o in todo)))
 
-    async def apply(self, outcomes: Sequence[tuple[str, ChargeResult]]) -> dict[str, str]:
-        """Move each order by the provider's answer and record it; returns each payment's status."""
+    async def apply(self, outcomes: Sequence[tuple[str, ChargeResult]], webhook_id: str | None = None
+                    ) -> dict[str, str]:
+        """Move each order by the provider's answer and record it; returns each payment's status. The moves
+        in Redis are idempotent (a paid order stays paid); the record, and the webhook id that caused it, are
+        written in one transaction, so a webhook is marked handled only once its effect is."""
 
         async def move(order_id: str, result: ChargeResult) -> str:
             if result.status == "succeeded":
@@ -104,6 +112,9 @@ class PaymentService:
         statuses = await asyncio.gather(*(move(order_id, result) for order_id, result in outcomes))
         if outcomes:
             async with self.sessionmaker() as session:
+                if webhook_id is not None:
+                    session.add(WebhookEvent(id=webhook_id))
+                    await session.flush()  # a concurrent redelivery fails here (IntegrityError) and changes nothing
                 await session.execute(_SET_OUTCOME, [
                     {"b_order_id": order_id, "b_status": status, "b_ref": result.reference or None,
                      "b_code": result.failure_code}
@@ -113,33 +124,65 @@ class PaymentService:
         return {order_id: status for (order_id, _), status in zip(outcomes, statuses, strict=True)}
 
     async def apply_webhook(self, webhook_id: str, event_type: str, data: dict[str, Any]) -> bool:
-        """A verified provider event; False if this webhook id was handled before (redelivery)."""
+        """A verified provider event; False if this webhook id was handled before (redelivery). An event for
+        a payment we do not know yet raises Unavailable (503): the provider delivers it again later."""
+        async with self.sessionmaker() as session:
+            if await session.get(WebhookEvent, webhook_id) is not None:
+                return False
+            payment = await _payment_of_event(session, data)
+        if payment is None:
+            raise Unavailable("this payment is not known yet; deliver the event again later",
+                              code="payment_unknown")
+        if payment.status != "pending":  # settled before (a synchronous answer or another event): note it
+            return await self._record_only(webhook_id)
+        reference = payment.provider_ref or str(data.get("reference") or "")
+        if event_type == "payment.succeeded":
+            result = ChargeResult("succeeded", reference)
+        else:
+            result = ChargeResult("failed", reference, data.get("failure_code") or "declined")
+        try:
+            await self.apply([(payment.order_id, result)], webhook_id)
+        except IntegrityError:  # the same event, delivered twice at once: the other delivery recorded it
+            return False
+        return True
+
+    async def _record_only(self, webhook_id: str) -> bool:
         async with self.sessionmaker() as session:
             session.add(WebhookEvent(id=webhook_id))
             try:
                 await session.commit()
             except IntegrityError:
                 return False
-            payment = await session.scalar(select(Payment).where(Payment.provider_ref == data.get("reference")))
-        if payment is None or payment.status != "pending":
-            return True
-        if event_type == "payment.succeeded":
-            result = ChargeResult("succeeded", payment.provider_ref or "")
-        else:
-            result = ChargeResult("failed", payment.provider_ref or "", data.get("failure_code") or "declined")
-        await self.apply([(payment.order_id, result)])
         return True
 
 
+async def _payment_of_event(session: AsyncSession, data: dict[str, Any]) -> Payment | None:
+    """By the provider's reference; else by our order id, for an event that overtook the answer carrying the
+    reference (the payment row exists before the charge is asked for)."""
+    reference, order_id = data.get("reference"), data.get("order_id")
+    payment = None
+    if isinstance(reference, str) and reference:
+        payment = await session.scalar(select(Payment).where(Payment.provider_ref == reference))
+    if payment is None and isinstance(order_id, str) and order_id:
+        payment = await session.scalar(select(Payment).where(Payment.order_id == order_id))
+        if payment is not None and payment.provider_ref and payment.provider_ref != reference:
+            return None  # an event about another charge of this order: not ours to apply
+    return payment
+
+
 class PaymentCapturer(StreamConsumer):
-    """Reads the payments stream (the persister adds one entry per batch of new orders, once they are in
-    SQL) and captures each batch."""
+    """Reads the payments stream (the persister adds one entry per new order, once it is in SQL) and
+    captures what it read together; a batch that fails is retried order by order (consumer.py)."""
 
     group = "payments"
 
     def __init__(self, service: PaymentService, consumer: str, **kw: Any):
-        super().__init__(service.redis, consumer, **kw)
+        super().__init__(service.redis, service.rk, consumer, **kw)
         self.service = service
+
+    def shows_of(self, entry: Entry) -> list[str]:
+        return sorted({show for order_id in entry[2].get("order_ids", "").split()
+                       if (show := show_of_order(order_id))})
 
     async def streams(self) -> list[str]:
         return [self.service.rk.payments_stream]

@@ -78,18 +78,35 @@ async def upsert_orders(session: AsyncSession, records: Iterable[OrderRecord]) -
         await session.execute(_upsert_statement(session.get_bind().dialect.name), rows)
 
 
+async def queue_capture(redis: Redis, rk: RedisKeys, created: list[tuple[str, str]]) -> None:
+    """One payments entry per new order (so one order the capture cannot handle never holds others), each
+    with ``since_ms``, when its order event entered the show's stream: how long capture has been waiting
+    (expiry.py holds expiries while that is too long)."""
+    if not created:
+        return
+    async with redis.pipeline(transaction=False) as pipe:
+        for entry_id, order_id in created:
+            pipe.xadd(rk.payments_stream, {"order_ids": order_id, "since_ms": entry_id.partition("-")[0]})
+        await pipe.execute()
+
+
 class OrderPersister(StreamConsumer):
     group = "persist"
 
     def __init__(self, redis: Redis, rk: RedisKeys, sessionmaker: Sessionmaker,
                  order_changed: Signal[dict[str, Any]], consumer: str, **kw: Any):
-        super().__init__(redis, consumer, **kw)
-        self.rk = rk
+        super().__init__(redis, rk, consumer, **kw)
         self.sessionmaker = sessionmaker
         self.order_changed = order_changed
 
     async def streams(self) -> list[str]:
         return [self.rk.show(show_id).stream for show_id in await active_shows(self.redis, self.rk)]
+
+    def shows_of(self, entry: Entry) -> list[str]:
+        try:
+            return [OrderEvent.from_fields(entry[2]).order.show_id]
+        except (KeyError, ValueError):
+            return []
 
     async def handle(self, entries: list[Entry]) -> None:
         """SQL first; then queue payment capture for new orders, hand late-returned units back to the
@@ -99,9 +116,8 @@ class OrderPersister(StreamConsumer):
             await upsert_orders(session, latest_per_order(e.order for e in events).values())
             await ledger.record_paid(session, {e.order.id for e in events if e.order.status == PAID and e.order.ref})
             await session.commit()
-        created = [e.order.id for e in events if e.type == "created"]
-        if created:  # one entry for the whole batch: the capturer charges them together
-            await self.redis.xadd(self.rk.payments_stream, {"order_ids": " ".join(created)})
+        await queue_capture(self.redis, self.rk, [(entry_id, e.order.id) for (_, entry_id, _), e
+                                                  in zip(entries, events, strict=True) if e.type == "created"])
         for show_id in {e.order.show_id for e in events if e.returned}:
             async with self.sessionmaker() as session:
                 await shows.sync_returned_stock(session, self.redis, self.rk, show_id)

@@ -35,7 +35,8 @@ class PaymentProvider(Protocol):
         ...
 
     async def refund(self, reference: str, amount_cents: int | None = None) -> None:
-        """Give money back on a captured charge: ``amount_cents`` of it, or all of it when None."""
+        """Give money back on a captured charge: ``amount_cents`` of it, or all of it when None. A full refund
+        is idempotent by ``reference``."""
         ...
 
     async def close(self) -> None:
@@ -77,6 +78,9 @@ class SandboxProvider:
         return result
 
     async def refund(self, reference: str, amount_cents: int | None = None) -> None:
+        """A full refund is idempotent by reference, as a real provider's refund with an idempotency key."""
+        if amount_cents is None and (reference, None) in self.refunded:
+            return
         self.refunds.append(reference)
         self.refunded.append((reference, amount_cents))
 

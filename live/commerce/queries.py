@@ -17,6 +17,7 @@ from live.commerce.orders import OrderRecord, get_live_order
 from live.errors import Forbidden, Invalid, NotFound
 from live.ids import show_of_order
 from live.rediskeys import RedisKeys
+from live.schemas.common import EARLIEST, LATEST
 
 
 def record_from_row(row: Order) -> OrderRecord:
@@ -59,8 +60,11 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         micros, order_id = raw.split("|", 1)
-        return datetime.fromtimestamp(int(micros) / 1_000_000, UTC), order_id
-    except (ValueError, UnicodeDecodeError) as exc:
+        created = datetime.fromtimestamp(int(micros) / 1_000_000, UTC)
+        if not EARLIEST <= created < LATEST:  # not a time an order of ours was made at
+            raise ValueError(created)
+        return created, order_id
+    except (ValueError, UnicodeDecodeError, OverflowError, OSError) as exc:  # OverflowError: a huge number
         raise Invalid("cursor is not one this API gave out", code="invalid_cursor") from exc
 
 

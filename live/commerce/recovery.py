@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from datetime import UTC, datetime
 
 from redis.asyncio import Redis
@@ -81,8 +82,12 @@ async def rebuild_show(session: AsyncSession, redis: Redis, rk: RedisKeys, show_
     adopted = [str(i) for i in await script(redis, "rebuild")(keys=sk.rebuild_keys(),
                                                                 args=[payload, "1" if was_lost else "0"])]
     await redis.sadd(rk.active_shows, show_id)
-    if adopted:
-        await redis.xadd(rk.payments_stream, {"order_ids": " ".join(adopted)})
+    if adopted:  # one capture entry per order, as the persister queues them (a failing one blocks no other)
+        since_ms = str(int(time.time() * 1000))
+        async with redis.pipeline(transaction=False) as pipe:
+            for order_id in adopted:
+                pipe.xadd(rk.payments_stream, {"order_ids": order_id, "since_ms": since_ms})
+            await pipe.execute()
     log.warning("rebuilt a show's Redis state from SQL", extra={
         "show_id": show_id, "sql_orders": len(orders), "requeued_captures": len(adopted), "show_lost": was_lost})
     return adopted

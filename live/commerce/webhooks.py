@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import time
+from collections.abc import Mapping
 
 from live.errors import DomainError, Unauthorized
 
@@ -33,8 +34,10 @@ def signed_headers(secret: str, webhook_id: str, body: bytes, timestamp: int | N
     }
 
 
-def verify(secret: str, headers: dict[str, str], body: bytes, now: float | None = None) -> str:
-    """Returns the webhook id; 400 when headers are missing or stale, 401 when no signature matches."""
+def verify(secret: str, headers: Mapping[str, str], body: bytes, now: float | None = None) -> str:
+    """Returns the webhook id; 400 when headers are missing or stale, 401 when no signature matches. Header
+    names are case-insensitive (HTTP says so; a plain dict is folded to lower case here)."""
+    headers = {name.lower(): value for name, value in headers.items()}
     webhook_id = headers.get("webhook-id", "")
     stamp_text = headers.get("webhook-timestamp", "")
     signatures = headers.get("webhook-signature", "")

@@ -45,12 +45,16 @@ async def commerce_ctx(app: web.Application) -> AsyncIterator[None]:
     tasks: list[asyncio.Task[None]] = []
     if settings.run_workers:
         name = consumer_name()
-        persister = OrderPersister(redis, rk, app[keys.sessionmaker_key], app[keys.order_changed_key], name)
+        deliveries = settings.worker_max_deliveries
+        persister = OrderPersister(redis, rk, app[keys.sessionmaker_key], app[keys.order_changed_key], name,
+                                   max_deliveries=deliveries)
+        capturer = PaymentCapturer(payments, name, max_deliveries=deliveries)
         tasks = [
             asyncio.create_task(persister.run(), name="order-persister"),
-            asyncio.create_task(PaymentCapturer(payments, name).run(), name="payment-capturer"),
-            asyncio.create_task(run_sweeper(redis, rk, SWEEP_INTERVAL_SECONDS, settings.redis_ended_show_ttl_seconds,
-                                            gate.ensure), name="reservation-sweeper"),
+            asyncio.create_task(capturer.run(), name="payment-capturer"),
+            asyncio.create_task(run_sweeper(redis, rk, SWEEP_INTERVAL_SECONDS, settings.expiry_hold_lag_seconds,
+                                            settings.redis_ended_show_ttl_seconds, gate.ensure),
+                                name="reservation-sweeper"),
         ]
     try:
         yield

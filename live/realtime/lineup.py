@@ -4,7 +4,7 @@ A popular show gets thousands of joins at once (a reconnect storm after a deploy
 snapshot is read once per show and reused. The cache is keyed by the room's ``rev`` in Redis, which every
 change made through the room (a card, a deal, slow mode, the show's state) bumps, so such a change is seen by
 the next join in every process; anything else (an offer edited through the catalogue API) is seen within
-``ttl`` seconds."""
+``ttl`` seconds. While the database is away, the show's last good copy in Redis stands in (showcopy.py)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,13 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 
+from redis.asyncio import Redis
+
 from db.models import Show
 from db.session import Sessionmaker
-from live import shows
+from live import showcopy, shows
 from live.errors import NotFound
+from live.rediskeys import RedisKeys
 from live.schemas.shows import HostOut, OfferOut
 
 
@@ -32,19 +35,30 @@ class Lineup:
         return next((o for o in self.offers if o.id == offer_id), None)
 
 
-async def load_lineup(sessionmaker: Sessionmaker, show_id: str, rev: str | None) -> Lineup:
-    async with sessionmaker() as session:
-        show = await shows.get_show(session, show_id)
-        (summary,) = await shows.summarize(session, [show], "")
-        offers = await shows.list_offers(session, show_id)
-        views = await shows.offer_views(session, offers, {})
-        session.expunge(show)
+async def load_lineup(sessionmaker: Sessionmaker, redis: Redis, rk: RedisKeys, show_id: str, rev: str | None
+                      ) -> Lineup:
+    """From SQL (saved as the show's last good copy), or from that copy while the database is away."""
+    sk = rk.show(show_id)
+    try:
+        async with sessionmaker() as session:
+            show = await shows.get_show(session, show_id)
+            (summary,) = await shows.summarize(session, [show], "")
+            offers = await shows.list_offers(session, show_id)
+            views = await shows.offer_views(session, offers, {})
+            session.expunge(show)
+    except Exception as exc:  # an outage (anything else is re-raised as it was)
+        copy = await showcopy.load_or_unavailable(redis, sk, exc)
+        return Lineup(copy.as_show(), copy.host, copy.offers, rev, time.monotonic())
+    await showcopy.save(redis, sk, showcopy.ShowCopy(**dict(summary), offers=views,
+                                                     slow_mode_seconds=show.slow_mode_seconds))
     return Lineup(show, summary.host, views, rev, time.monotonic())
 
 
 class LineupCache:
-    def __init__(self, sessionmaker: Sessionmaker, ttl: float = 2.0):
+    def __init__(self, sessionmaker: Sessionmaker, redis: Redis, rk: RedisKeys, ttl: float = 2.0):
         self.sessionmaker = sessionmaker
+        self.redis = redis
+        self.rk = rk
         self.ttl = ttl
         self._entries: dict[str, Lineup] = {}
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -64,7 +78,7 @@ class LineupCache:
             entry = self._fresh(show_id, rev)
             if entry is None:
                 try:
-                    entry = await load_lineup(self.sessionmaker, show_id, rev)
+                    entry = await load_lineup(self.sessionmaker, self.redis, self.rk, show_id, rev)
                 except NotFound:
                     self.forget(show_id)  # unknown ids must not grow the cache
                     raise

@@ -10,7 +10,8 @@ from typing import Any
 
 import socketio
 
-from live.errors import DomainError
+from db.outage import is_outage
+from live.errors import DomainError, database_unavailable
 from live.reach.attribution import source_labels
 from live.realtime import audience, chat_questions, host
 from live.realtime import protocol as p
@@ -128,7 +129,10 @@ class ShowNamespace(socketio.AsyncNamespace):
             return await handler(self.room, self.room.members.get(sid), data)
         except DomainError as exc:
             return p.error_ack(exc)
-        except Exception:
+        except Exception as exc:
+            if is_outage(exc):
+                log.warning("socket event failed: database unavailable", extra={"event": event})
+                return p.error_ack(database_unavailable())
             log.exception("socket event failed", extra={"event": event})
             return p.error_ack(DomainError("internal error", code="internal", status=500))
 

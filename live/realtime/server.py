@@ -74,8 +74,8 @@ async def realtime_ctx(app: web.Application) -> AsyncIterator[None]:
     ticker = RoomTicker(redis, rk, lambda: _local_shows(sio, members), broadcaster, counter,
                         ViewerStats(sessionmaker, redis, rk))
     room = Room(sessionmaker, redis, rk, app[keys.tokens_key], sio, broadcaster, members,
-                LineupCache(sessionmaker), BlockedWords(sessionmaker), counter, ticker, app[keys.limiter_key],
-                frozenset({app[keys.settings_key].public_origin}))
+                LineupCache(sessionmaker, redis, rk), BlockedWords(sessionmaker), counter, ticker,
+                app[keys.limiter_key], frozenset({app[keys.settings_key].public_origin}))
     app[keys.room_key] = room
     sio.register_namespace(ShowNamespace(room))
     app[keys.show_changed_key].subscribe(lambda show: room_fns.on_show_changed(room, show))

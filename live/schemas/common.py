@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from live.ids import ID_MAX_LENGTH
 
@@ -38,12 +39,33 @@ def _no_control_chars(value: str) -> str:
     return value
 
 
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _in_range(value: datetime) -> datetime:
+    """Times near year 1 or 9999 overflow once shifted to UTC or given an hour (a calendar event's end)."""
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("must be between 1970 and 9000 (UTC)") from exc
+    if not EARLIEST <= utc < LATEST:
+        raise ValueError("must be between 1970 and 9000 (UTC)")
+    return utc
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_in_range),
+                   Field(description="A time with its UTC offset, between 1970 and 9000")]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=ID_MAX_LENGTH, pattern=r"^[a-z]+_[0-9a-f]+$")]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=80), AfterValidator(_no_control_chars)]
 Title = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_no_control_chars)]
 Text = Annotated[str, StringConstraints(max_length=5000), AfterValidator(_no_control_chars)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217 code")]
-Cents = Annotated[int, Field(ge=0, le=100_000_000, description="Integer minor units (cents)")]
+# Caps on money and quantities, so that price x quantity of any tap (at most 10^11 minor units) fits the 64-bit
+# money columns, the payment provider's amount and a JavaScript number exactly.
+MAX_PRICE_CENTS = 100_000_000  # 1,000,000.00 per unit
+MAX_QUANTITY_PER_TAP = 1000
+Cents = Annotated[int, Field(ge=0, le=MAX_PRICE_CENTS, description="Integer minor units (cents), at most 1,000,000.00")]
 Units = Annotated[int, Field(ge=0, le=10_000_000)]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
 PaymentMethodRef = Annotated[

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from live.schemas.common import Id, Input, Output, Query
+from live.schemas.common import MAX_QUANTITY_PER_TAP, Id, Input, Output, Query
 from live.schemas.reach import AffiliateCode, Utm
 
 OrderStatus = Literal["reserved", "paid", "payment_failed", "expired"]
@@ -15,7 +15,7 @@ OrderStatus = Literal["reserved", "paid", "payment_failed", "expired"]
 
 class OrderIn(Input):
     offer_id: Id
-    quantity: Annotated[int, Field(ge=1, le=1000)] = 1
+    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY_PER_TAP, description="Units in this tap (at most 1000)")] = 1
     ref: AffiliateCode | None = Field(default=None, description="The affiliate who brought the buyer (live_ref)")
     utm: Utm | None = Field(default=None, description="The UTM fields of the link the buyer came by")
 

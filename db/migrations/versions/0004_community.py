@@ -1,7 +1,7 @@
 """community and trust: reviews extended, votes, questions, answers, experts, complaints, refunds
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003_money_bigint
 Create Date: 2026-12-01 19:45:48.347450
 """
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0004'
-down_revision: str | None = '0002'
+down_revision: str | None = '0003_money_bigint'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -42,7 +42,7 @@ def upgrade() -> None:
     sa.Column('buyer_id', sa.String(length=32), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('state', sa.String(length=16), nullable=False),
-    sa.Column('refund_cents', sa.Integer(), nullable=False),
+    sa.Column('refund_cents', sa.BigInteger(), nullable=False),
     sa.Column('decline_reason', sa.String(length=1000), nullable=True),
     sa.Column('first_answer_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
@@ -120,10 +120,10 @@ def upgrade() -> None:
         batch_op.create_index('ix_order_issue_messages_issue_id_id', ['issue_id', 'id'], unique=False)
 
     with op.batch_alter_table('orders', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('refunded_cents', sa.Integer(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('refunded_cents', sa.BigInteger(), server_default='0', nullable=False))
 
     with op.batch_alter_table('payments', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('refunded_cents', sa.Integer(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('refunded_cents', sa.BigInteger(), server_default='0', nullable=False))
         batch_op.drop_constraint(op.f('ck_payments_status'), type_='check')
         batch_op.create_check_constraint(
             'status', "status IN ('pending', 'succeeded', 'failed', 'refunded', 'partly_refunded')")

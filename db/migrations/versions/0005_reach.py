@@ -51,7 +51,7 @@ def upgrade() -> None:
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('affiliate_id', sa.String(length=32), nullable=False),
     sa.Column('percent_bp', sa.Integer(), nullable=False),
-    sa.Column('per_new_buyer_cents', sa.Integer(), nullable=False),
+    sa.Column('per_new_buyer_cents', sa.BigInteger(), nullable=False),
     sa.Column('effective_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint('per_new_buyer_cents >= 0', name=op.f('ck_affiliate_terms_lead_nonnegative')),
     sa.CheckConstraint('percent_bp BETWEEN 0 AND 10000', name=op.f('ck_affiliate_terms_percent_range')),
