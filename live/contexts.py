@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 from redis.asyncio import BlockingConnectionPool, Redis
 
+from db.models import Show
 from db.session import make_engine, make_sessionmaker
 from live import keys
+from live.config import Settings
+from live.media_nodes import Heartbeat, Node, NodeDirectory
+from live.placement import Placement, ThisNode
 from live.redis_server import EmbeddedRedis
+from live.signals import BroadcastState
+from live.tickets import TicketService
 from streams.registry import MediaRegistry
+from streams.settings import MediaSettings
 
 
 def make_redis(url: str, max_connections: int = 64) -> Redis:
@@ -48,14 +56,50 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
             await asyncio.to_thread(embedded.stop)
 
 
+def media_settings(settings: Settings) -> MediaSettings:
+    return MediaSettings(ice_servers=settings.ice_servers, ice_username=settings.ice_username,
+                         ice_credential=settings.ice_credential, public_ip=settings.public_ip,
+                         max_viewers_per_show=settings.max_viewers_per_show,
+                         recordings_dir=settings.data_dir / "recordings")
+
+
 async def media_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The media registry: it hears when shows end, and closes every peer connection when the app stops."""
+    """The media registry (it hears when shows end, and closes every peer connection when the app stops) and
+    this node's place among the media nodes: a node that takes media announces itself on a heartbeat."""
     settings = app[keys.settings_key]
-    registry = MediaRegistry(settings, app[keys.broadcast_changed_key], settings.max_viewers_per_show)
-    app[keys.show_changed_key].subscribe(registry.show_changed)
+    broadcast_changed = app[keys.broadcast_changed_key]
+
+    async def on_air_changed(show_id: str, on_air: bool) -> None:
+        await broadcast_changed.send(BroadcastState(show_id, on_air))
+
+    async def show_changed(show: Show) -> None:
+        if show.state == "ended":
+            await registry.end_show(show.id)
+        else:
+            registry.set_recording(show.id, show.record)
+
+    app[keys.media_settings_key] = media_settings(settings)
+    registry = MediaRegistry(app[keys.media_settings_key], on_air_changed)
+    app[keys.show_changed_key].subscribe(show_changed)
     app[keys.media_key] = registry
+    node_id = secrets.token_hex(6)
+    directory = NodeDirectory(app[keys.redis_key], app[keys.redis_keys_key].media_nodes)
+    heartbeat = None
+    if settings.takes_media:
+        def describe() -> Node:
+            return Node(node_id, settings.node_url or settings.public_url, settings.media_capacity, registry.load,
+                        registry.relayed())
+
+        heartbeat = Heartbeat(directory, describe, settings.node_heartbeat_seconds)
+    app[keys.this_node_key] = ThisNode(node_id, settings.node_url, settings.takes_media,
+                                       Placement(app[keys.redis_key], directory),
+                                       TicketService(settings.resolved_secret_key()), heartbeat)
     await registry.start()
+    if heartbeat is not None:
+        await heartbeat.start()
     try:
         yield
     finally:
+        if heartbeat is not None:
+            await heartbeat.stop()
         await registry.close()

@@ -18,9 +18,11 @@ if TYPE_CHECKING:
     from live.auth import TokenService
     from live.commerce.orders import OrderDesk
     from live.commerce.payments import PaymentService
+    from live.placement import ThisNode
     from live.realtime.room import Room
     from live.rediskeys import RedisKeys
     from streams.registry import MediaRegistry
+    from streams.settings import MediaSettings
 
 settings_key = web.AppKey("settings", Settings)
 engine_key = web.AppKey("engine", AsyncEngine)
@@ -39,3 +41,6 @@ order_changed_key = web.AppKey("order_changed", Signal[dict[str, Any]])  # comme
 # The show room (live.realtime): the socket.io server, and the room's state that HTTP handlers act on.
 sio_key = web.AppKey("sio", socketio.AsyncServer)
 room_key: web.AppKey[Room] = web.AppKey("room")
+# Beyond one process: this node's id, placement and media tickets (live.placement).
+this_node_key: web.AppKey[ThisNode] = web.AppKey("this_node")
+media_settings_key: web.AppKey[MediaSettings] = web.AppKey("media_settings")  # what streams/ is told

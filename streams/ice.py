@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 
 from aiortc import RTCConfiguration, RTCIceCandidate, RTCIceServer
 
-from live.config import Settings
-from live.errors import DomainError
 from streams.aiortc_compat import parse_candidate, srflx_priority
+from streams.errors import MediaError
+from streams.settings import MediaSettings
 
 
-def rtc_configuration(settings: Settings) -> RTCConfiguration:
+def rtc_configuration(settings: MediaSettings) -> RTCConfiguration:
     """Always an explicit server list: with none, aiortc would ask a public STUN server."""
     stun = [url for url in settings.ice_servers if url.startswith("stun:")]
     servers = [RTCIceServer(urls=stun[0])] if stun and not settings.public_ip else []
@@ -31,7 +31,7 @@ def _quoted(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def link_headers(settings: Settings) -> list[str]:
+def link_headers(settings: MediaSettings) -> list[str]:
     """One ``Link`` value per configured STUN/TURN URL; TURN ones carry the credentials."""
     links = []
     for url in settings.ice_servers:
@@ -67,7 +67,7 @@ def announce_public_ip(sdp: str, public_ip: str | None) -> str:
     return "\r\n".join(out) + "\r\n"
 
 
-class BadFragment(DomainError):
+class BadFragment(MediaError):
     status, code = 400, "invalid_sdpfrag"
 
 
