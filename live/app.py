@@ -8,7 +8,7 @@ from aiohttp import web
 
 from db.models import Show
 from live import keys
-from live.api import accounts, docs, media, orders, pages, products, results, room, routing, shows
+from live.api import accounts, docs, health, media, orders, pages, products, results, room, routing, shows
 from live.auth import TokenService
 from live.commerce.workers import commerce_ctx
 from live.config import Settings
@@ -39,4 +39,5 @@ def create_app(settings: Settings | None = None) -> web.Application:
     media.add_routes(app)
     docs.add_routes(app, endpoints)
     pages.add_routes(app)
+    health.add_routes(app)
     return app

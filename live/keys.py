@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from live.commerce.orders import OrderDesk
     from live.commerce.payments import PaymentService
     from live.placement import ThisNode
+    from live.realtime.listener import ListenerWatch
     from live.realtime.room import Room
     from live.rediskeys import RedisKeys
     from streams.registry import MediaRegistry
@@ -44,3 +45,4 @@ room_key: web.AppKey[Room] = web.AppKey("room")
 # Beyond one process: this node's id, placement and media tickets (live.placement).
 this_node_key: web.AppKey[ThisNode] = web.AppKey("this_node")
 media_settings_key: web.AppKey[MediaSettings] = web.AppKey("media_settings")  # what streams/ is told
+sio_listener_key: web.AppKey[ListenerWatch] = web.AppKey("sio_listener")  # watches the socket.io Redis listener
