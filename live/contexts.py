@@ -13,6 +13,7 @@ from db.models import Show
 from db.session import make_engine, make_sessionmaker
 from live import keys
 from live.config import Settings
+from live.media_events import ShowEvents
 from live.media_nodes import Heartbeat, Node, NodeDirectory
 from live.placement import Placement, ThisNode
 from live.redis_server import EmbeddedRedis
@@ -72,17 +73,22 @@ async def media_ctx(app: web.Application) -> AsyncIterator[None]:
     async def on_air_changed(show_id: str, on_air: bool) -> None:
         await broadcast_changed.send(BroadcastState(show_id, on_air))
 
-    async def show_changed(show: Show) -> None:
-        if show.state == "ended":
-            await registry.end_show(show.id)
+    async def apply(show_id: str, state: str, record: bool) -> None:
+        if state == "ended":
+            await registry.end_show(show_id)
         else:
-            registry.set_recording(show.id, show.record)
+            registry.set_recording(show_id, record)
+
+    async def show_changed(show: Show) -> None:
+        await apply(show.id, show.state, show.record)
+        await events.publish(show)  # the other nodes' media
 
     app[keys.media_settings_key] = media_settings(settings)
     registry = MediaRegistry(app[keys.media_settings_key], on_air_changed)
     app[keys.show_changed_key].subscribe(show_changed)
     app[keys.media_key] = registry
     node_id = secrets.token_hex(6)
+    events = ShowEvents(app[keys.redis_key], app[keys.redis_keys_key].key("media_events"), node_id, apply)
     directory = NodeDirectory(app[keys.redis_key], app[keys.redis_keys_key].media_nodes)
     heartbeat = None
     if settings.takes_media:
@@ -96,10 +102,12 @@ async def media_ctx(app: web.Application) -> AsyncIterator[None]:
                                        TicketService(settings.resolved_secret_key()), heartbeat)
     await registry.start()
     if heartbeat is not None:
+        events.start()
         await heartbeat.start()
     try:
         yield
     finally:
         if heartbeat is not None:
             await heartbeat.stop()
+        await events.stop()
         await registry.close()

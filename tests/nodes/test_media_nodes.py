@@ -101,12 +101,11 @@ def still_playing(viewer: peers.Viewer, before: int) -> bool:
 async def test_origin_and_edges_serve_one_show(nodes: Nodes, http: aiohttp.ClientSession,
                                                services: Services) -> None:
     web = nodes.web.url
-    async with aiohttp.ClientSession(base_url=web) as session:
-        api = Api(RemoteClient(session))  # type: ignore[arg-type]
-        owner = await api.merchant()
-        host = await api.host(owner)
-        show = await api.show(owner, host)
-        await api.call("POST", f"/api/shows/{show['id']}/start", host, expect=200)
+    api = Api(RemoteClient(aiohttp.ClientSession(base_url=web)))  # type: ignore[arg-type]
+    owner = await api.merchant()
+    host = await api.host(owner)
+    show = await api.show(owner, host)
+    await api.call("POST", f"/api/shows/{show['id']}/start", host, expect=200)
 
     publisher, reader = await start_publisher(web, show["id"], host.token)
     viewers: list[peers.Viewer] = []
@@ -161,7 +160,13 @@ async def test_origin_and_edges_serve_one_show(nodes: Nodes, http: aiohttp.Clien
             assert all(b > a for a, b in zip(marks, now, strict=True)), "a viewer of a live node stalled"
             marks = now
         assert playing_again_after is not None, "the dead edge's viewers play again within 5 s"
+
+        # The show ends through the web node: every media node hears it and hangs up the show's peers.
+        await api.call("POST", f"/api/shows/{show['id']}/end", host, expect=200)
+        await eventually(lambda: all(v.pc.connectionState == "closed" for v in [*others, *back]), 15,
+                         "the origin and the edge to hang up")
     finally:
+        await api.client.session.close()  # type: ignore[attr-defined]
         for viewer in viewers:
             await viewer.close()
         publisher.process.terminate()
