@@ -104,9 +104,9 @@ class MediaRegistry:
             raise
         if media.publisher is not None:
             await self.end(media.publisher)
-        if media.pull is not None:  # this node was an edge of the show: it is its origin now
-            await media.pull.close()
-            media.pull = None
+        if media.pull is not None:  # this node was an edge of the show: it is its origin now; viewers stay
+            pull, media.pull = media.pull, None
+            await pull.close()
         self._add(session)
         self.shows[show_id] = media
         media.publisher = session
@@ -239,8 +239,8 @@ class MediaRegistry:
         media.record = False
         self._sync_recording(media, True)
         if media.pull is not None:
-            await media.pull.close()
-            media.pull = None
+            pull, media.pull = media.pull, None
+            await pull.close()
         media.relay.close()
         self.shows.pop(media.show_id, None)
 

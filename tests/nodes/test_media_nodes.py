@@ -2,7 +2,8 @@
 processes: the host publishes through the web node (a followed 307), viewers spread over the origin and two
 edges that pull from it, every viewer decodes the host's numbered frames, no node codes a frame, a viewer's
 keyframe request on an edge reaches the host; an edge killed with SIGKILL loses its viewers to placement,
-and they play again within seconds while the show's other viewers never stall."""
+and they play again within seconds while the show's other viewers never stall; when the origin is killed,
+the host's re-publish lands on the node still alive; the show's end reaches every node."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import json
 import secrets
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,8 +95,17 @@ async def watch_through_placement(http: aiohttp.ClientSession, web: str, show_id
             await asyncio.sleep(0.2)
 
 
-def still_playing(viewer: peers.Viewer, before: int) -> bool:
-    return len(viewer.numbers) > before + 5
+async def gone(redis: Redis, prefix: str, node_id: str) -> bool:
+    """The node's heartbeat expired (readers sweep it: this reads like placement does)."""
+    entries = [json.loads(v) for v in (await redis.hgetall(f"{prefix}live:media_nodes")).values()]
+    return all(e["id"] != node_id or e["expires_ms"] < time.time() * 1000 for e in entries)
+
+
+async def eventually_async(check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not await check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.1)
 
 
 async def test_origin_and_edges_serve_one_show(nodes: Nodes, http: aiohttp.ClientSession,
@@ -161,10 +171,26 @@ async def test_origin_and_edges_serve_one_show(nodes: Nodes, http: aiohttp.Clien
             marks = now
         assert playing_again_after is not None, "the dead edge's viewers play again within 5 s"
 
+        # kill -9 of the origin: the studio's re-publish lands on the node still alive, which was an edge of
+        # the show; its viewers keep their sessions and play the new publisher's frames.
+        survivor = next(node for node in edges if node is not dead)
+        origin.kill()
+        publisher.process.terminate()
+        await publisher.process.wait()
+        await eventually_async(lambda: gone(redis, nodes.prefix, origin_id), 10, "the origin to drop out")
+        publisher, reader = await start_publisher(web, show["id"], host.token)
+        assert nodes.by_url(publisher.location) is survivor
+        assert await redis.get(f"{nodes.prefix}{{show:{show['id']}}}:media_origin") != origin_id
+        on_survivor = [v for v in [*others, *back] if nodes.by_url(v.location) is survivor]
+        assert on_survivor, "the surviving node has viewers of the show"
+        marks = [len(v.numbers) for v in on_survivor]
+        await eventually(lambda: all(len(v.numbers) > m + 30 for v, m in zip(on_survivor, marks, strict=True)), 15,
+                         "the survivor's viewers to play the new publisher")
+
         # The show ends through the web node: every media node hears it and hangs up the show's peers.
         await api.call("POST", f"/api/shows/{show['id']}/end", host, expect=200)
-        await eventually(lambda: all(v.pc.connectionState == "closed" for v in [*others, *back]), 15,
-                         "the origin and the edge to hang up")
+        await eventually(lambda: all(v.pc.connectionState == "closed" for v in on_survivor), 15,
+                         "the media node to hang up")
     finally:
         await api.client.session.close()  # type: ignore[attr-defined]
         for viewer in viewers:
