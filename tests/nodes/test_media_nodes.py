@@ -101,6 +101,13 @@ async def gone(redis: Redis, prefix: str, node_id: str) -> bool:
     return all(e["id"] != node_id or e["expires_ms"] < time.time() * 1000 for e in entries)
 
 
+async def relays(redis: Redis, prefix: str, url: str, show_id: str, expected: bool) -> bool:
+    """Whether the node at ``url`` says in its heartbeat that it relays the show (is ``expected``)."""
+    entries = [json.loads(v) for v in (await redis.hgetall(f"{prefix}live:media_nodes")).values()]
+    node = next(e for e in entries if e["url"] == url)
+    return (show_id in node["relays"]) is expected
+
+
 async def eventually_async(check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not await check():
@@ -149,6 +156,22 @@ async def test_origin_and_edges_serve_one_show(nodes: Nodes, http: aiohttp.Clien
         await peers.ask_keyframe(edge_viewer)
         await eventually(lambda: publisher.lines[-1].get("keyframe_requests", 0) > before, 5,
                          "the edge viewer's PLI to reach the host")
+
+        # The pull stops when an edge's last viewer of the show leaves, and starts again with the next one.
+        quiet = edges[1]
+        leaving = [v for v, node in zip(viewers, placed, strict=True) if node is quiet]
+        for viewer in leaving:
+            await viewer.close(http)  # DELETE at the node that holds the session
+            viewers.remove(viewer)
+        await eventually_async(lambda: relays(redis, nodes.prefix, quiet.url, show["id"], False), 5,
+                               "the edge to stop pulling")
+        for _ in leaving:
+            viewers.append(await watch_through_placement(http, web, show["id"]))
+        assert [nodes.by_url(v.location) for v in viewers[-len(leaving):]] == [quiet] * len(leaving)
+        await eventually_async(lambda: relays(redis, nodes.prefix, quiet.url, show["id"], True), 5,
+                               "the edge to pull again")
+        await eventually(lambda: all(len(v.numbers) > 10 for v in viewers[-len(leaving):]), 15, "them to play")
+        placed = [nodes.by_url(v.location) for v in viewers]
 
         # kill -9 of one edge: its viewers come back through the web node; the others never stall.
         dead = edges[0]
