@@ -30,6 +30,7 @@ class Ticket:
     action: Action
     node_id: str
     principal: Principal | None  # None for anonymous viewers and for nodes
+    id: str = ""
 
 
 class TicketService:
@@ -57,13 +58,12 @@ class TicketService:
         principal = None
         if "sub" in claims:
             principal = Principal(claims["sub"], claims["role"], claims.get("mid"), claims.get("name", ""))
-        return Ticket(show_id, claims["act"], node_id, principal)
+        return Ticket(show_id, claims["act"], node_id, principal, claims["jti"])
 
     async def redeem(self, redis: Redis, used_key: str, token: str, show_id: str, actions: tuple[Action, ...],
                      node_id: str) -> Ticket:
         """Verify, then mark the ticket used (``used_key`` names a key for its id): a second use is refused."""
         ticket = self.verify(token, show_id, actions, node_id)
-        jti = jwt.decode(token, options={"verify_signature": False})["jti"]
-        if not await redis.set(f"{used_key}:{jti}", 1, nx=True, ex=self.ttl_seconds + 5):
+        if not await redis.set(f"{used_key}:{ticket.id}", 1, nx=True, ex=self.ttl_seconds + 5):
             raise Forbidden("this media ticket was already used: POST again", code="invalid_ticket")
         return ticket

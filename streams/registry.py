@@ -62,14 +62,12 @@ OnAirChanged = Callable[[str, bool], Coroutine[Any, Any, None]]
 
 
 class MediaRegistry:
-    def __init__(self, settings: MediaSettings, on_air_changed: OnAirChanged,
-                 on_load_changed: Callable[[], None] | None = None) -> None:
+    def __init__(self, settings: MediaSettings, on_air_changed: OnAirChanged) -> None:
         self.settings = settings
         self.shows: dict[str, ShowMedia] = {}
         self.sessions: dict[str, PeerSession] = {}
         self.max_viewers_per_show = settings.max_viewers_per_show
         self._on_air_changed = on_air_changed
-        self._on_load_changed = on_load_changed
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ticker: asyncio.Task[None] | None = None
 
@@ -146,7 +144,6 @@ class MediaRegistry:
         media.viewers[session.id] = session
         if node:
             media.nodes.add(session.id)
-        self._load_changed()
         return session, answer
 
     async def _ensure_pull(self, media: ShowMedia, upstream: Upstream) -> None:
@@ -176,10 +173,6 @@ class MediaRegistry:
             await self.end(viewer)
         self._forget_if_idle(media)
 
-    def _load_changed(self) -> None:
-        if self._on_load_changed is not None:
-            self._on_load_changed()
-
     def _forget_if_idle(self, media: ShowMedia) -> None:
         if media.idle and self.shows.get(media.show_id) is media:
             del self.shows[media.show_id]
@@ -204,9 +197,8 @@ class MediaRegistry:
         if media is not None:
             for outlet in session.outlets:
                 media.relay.track(outlet.kind).detach(outlet)
-            if media.viewers.pop(session.id, None) is not None:
-                media.nodes.discard(session.id)
-                self._load_changed()
+            media.viewers.pop(session.id, None)
+            media.nodes.discard(session.id)
             if media.pull is not None and not media.viewers:  # the edge's last viewer left: stop pulling
                 pull, media.pull = media.pull, None
                 self._spawn(pull.close())
