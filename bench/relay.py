@@ -289,6 +289,10 @@ def run_path(name: str, server: Server, counts: list[int], options: Options) -> 
 
 
 def main(flags: list[str]) -> int:
+    if any(flag.lstrip("-").startswith("nodes") for flag in flags):
+        from bench import relay_nodes
+
+        return relay_nodes.main(flags)
     options = parse(flags)
     figures: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-relay-") as tmp:

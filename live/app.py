@@ -14,6 +14,7 @@ from live.api import (
     complaints,
     docs,
     experts,
+    health,
     media,
     orders,
     pages,
@@ -60,4 +61,5 @@ def create_app(settings: Settings | None = None) -> web.Application:
     media.add_routes(app)
     docs.add_routes(app, endpoints)
     pages.add_routes(app)
+    health.add_routes(app)
     return app

@@ -103,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve HTTP, socket.io and WebRTC")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--role", choices=["all", "web", "media"],
+                       help="all (default, LIVE_ROLE): everything in one process; web: HTTP and socket.io, WebRTC "
+                            "goes to media nodes; media: also takes WebRTC sessions")
     commands.add_parser("worker", help="run only the background workers (beside LIVE_RUN_WORKERS=false web processes)")
     commands.add_parser("migrate", help="upgrade the database schema to the latest version")
     demo = commands.add_parser("demo", help="seed a demo merchant, host, viewer and live show")
@@ -145,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
         settings.host = args.host
     if getattr(args, "port", None):
         settings.port = args.port
+    if getattr(args, "role", None):
+        settings.role = args.role
     configure_logging(settings.log_level)
     try:
         if args.command == "serve":

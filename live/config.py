@@ -147,6 +147,21 @@ class Settings(BaseSettings):
         default=3.0, gt=0, description="Reservations do not expire while an order has waited longer than this "
         "to be persisted and captured (e.g. the database is down): an outage never makes an order expire.")
 
+    # Beyond one process (issue 13): roles, media nodes, placement.
+    role: Literal["all", "web", "media"] = Field(
+        default="all", description="all: one process does everything; web: HTTP and socket.io, media goes to "
+        "media nodes; media: also takes WebRTC sessions and announces itself in Redis.")
+    node_url: str | None = Field(
+        default=None, description="Base URL clients use to reach this media node (absolute Location URLs and "
+        "redirects); defaults to the URL the request came to.")
+    media_capacity: int = Field(default=500, ge=1, description="WebRTC viewers this media node takes in all.")
+    node_heartbeat_seconds: float = Field(default=0.5, gt=0, description="How often a media node announces "
+                                          "itself; it counts as gone after four missed beats.")
+
+    @property
+    def takes_media(self) -> bool:
+        return self.role in ("all", "media")
+
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "live.db"

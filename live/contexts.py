@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -12,14 +13,22 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from db.models import Show
 from db.session import make_engine, make_sessionmaker
 from live import keys
 from live.background import stop_tasks
+from live.config import Settings
 from live.limits import RULES, Limiter
 from live.media_bans import watch_bans
+from live.media_events import ShowEvents
+from live.media_nodes import Heartbeat, Node, NodeDirectory
+from live.placement import Placement, ThisNode
 from live.redis_durability import require_durable
 from live.redis_server import EmbeddedRedis, EmbeddedRedisError
+from live.signals import BroadcastState
+from live.tickets import TicketService
 from streams.registry import MediaRegistry
+from streams.settings import MediaSettings
 
 log = logging.getLogger("live.contexts")
 
@@ -95,16 +104,63 @@ async def limits_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
+def media_settings(settings: Settings) -> MediaSettings:
+    return MediaSettings(
+        ice_servers=settings.ice_servers, turn_secret=settings.turn_secret,
+        turn_credential_ttl_seconds=settings.turn_credential_ttl_seconds, public_ip=settings.public_ip,
+        max_viewers_per_show=settings.max_viewers_per_show, recordings_dir=settings.data_dir / "recordings",
+        whep_pending_per_address=settings.whep_pending_per_address,
+        whep_connect_timeout_seconds=settings.whep_connect_timeout_seconds,
+        ice_candidates_per_session=settings.ice_candidates_per_session,
+        ice_allow_loopback=settings.ice_allow_loopback)
+
+
 async def media_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The media registry: it hears when shows end, and closes every peer connection when the app stops."""
+    """The media registry (it hears when shows end, and closes every peer connection when the app stops) and
+    this node's place among the media nodes: a node that takes media announces itself on a heartbeat."""
     settings = app[keys.settings_key]
-    registry = MediaRegistry(settings, app[keys.broadcast_changed_key], settings.max_viewers_per_show)
-    app[keys.show_changed_key].subscribe(registry.show_changed)
+    broadcast_changed = app[keys.broadcast_changed_key]
+
+    async def on_air_changed(show_id: str, on_air: bool) -> None:
+        await broadcast_changed.send(BroadcastState(show_id, on_air))
+
+    async def apply(show_id: str, state: str, record: bool) -> None:
+        if state == "ended":
+            await registry.end_show(show_id)
+        else:
+            registry.set_recording(show_id, record)
+
+    async def show_changed(show: Show) -> None:
+        await apply(show.id, show.state, show.record)
+        await events.publish(show)  # the other nodes' media
+
+    app[keys.media_settings_key] = media_settings(settings)
+    registry = MediaRegistry(app[keys.media_settings_key], on_air_changed)
+    app[keys.show_changed_key].subscribe(show_changed)
     app[keys.media_key] = registry
+    node_id = secrets.token_hex(6)
+    events = ShowEvents(app[keys.redis_key], app[keys.redis_keys_key].key("media_events"), node_id, apply)
+    directory = NodeDirectory(app[keys.redis_key], app[keys.redis_keys_key].media_nodes)
+    heartbeat = None
+    if settings.takes_media:
+        def describe() -> Node:
+            return Node(node_id, settings.node_url or settings.public_url, settings.media_capacity, registry.load,
+                        registry.relayed())
+
+        heartbeat = Heartbeat(directory, describe, settings.node_heartbeat_seconds)
+    app[keys.this_node_key] = ThisNode(node_id, settings.node_url, settings.takes_media,
+                                       Placement(app[keys.redis_key], directory),
+                                       TicketService(settings.resolved_secret_key()), heartbeat)
     await registry.start()
     bans = asyncio.create_task(watch_bans(registry, app[keys.redis_key], app[keys.redis_keys_key]), name="media-bans")
+    if heartbeat is not None:
+        events.start()
+        await heartbeat.start()
     try:
         yield
     finally:
         await stop_tasks([bans])
+        if heartbeat is not None:
+            await heartbeat.stop()
+        await events.stop()
         await registry.close()

@@ -19,9 +19,12 @@ if TYPE_CHECKING:
     from live.commerce.orders import OrderDesk
     from live.commerce.payments import PaymentService
     from live.limits import Limiter
+    from live.placement import ThisNode
+    from live.realtime.listener import ListenerWatch
     from live.realtime.room import Room
     from live.rediskeys import RedisKeys
     from streams.registry import MediaRegistry
+    from streams.settings import MediaSettings
 
 settings_key = web.AppKey("settings", Settings)
 engine_key = web.AppKey("engine", AsyncEngine)
@@ -42,3 +45,7 @@ review_changed_key = web.AppKey("review_changed", Signal[str])  # community: a p
 sio_key = web.AppKey("sio", socketio.AsyncServer)
 room_key: web.AppKey[Room] = web.AppKey("room")
 limiter_key: web.AppKey[Limiter] = web.AppKey("limiter")  # abuse limits (live.limits)
+# Beyond one process: this node's id, placement and media tickets (live.placement).
+this_node_key: web.AppKey[ThisNode] = web.AppKey("this_node")
+media_settings_key: web.AppKey[MediaSettings] = web.AppKey("media_settings")  # what streams/ is told
+sio_listener_key: web.AppKey[ListenerWatch] = web.AppKey("sio_listener")  # watches the socket.io Redis listener

@@ -150,6 +150,17 @@ class ShowKeys:
         """Hash kind -> count of the reactions received in one epoch second, summed over processes."""
         return f"{self.base}:reactions:{second}"
 
+    # Media nodes (live.placement).
+    @property
+    def media_origin(self) -> str:
+        """String: the id of the media node that is the show's origin (takes its host)."""
+        return f"{self.base}:media_origin"
+
+    @property
+    def media_tickets(self) -> str:
+        """Prefix of strings ``<prefix>:<ticket id>`` with a TTL: media tickets already used."""
+        return f"{self.base}:media_ticket"
+
 
 @dataclass(frozen=True)
 class RedisKeys:
@@ -176,6 +187,11 @@ class RedisKeys:
     @property
     def socketio_channel(self) -> str:
         return f"{self.prefix}live:socketio"
+
+    @property
+    def media_nodes(self) -> str:
+        """Hash node id -> the media node's heartbeat as JSON (live.media_nodes)."""
+        return f"{self.prefix}live:media_nodes"
 
     def key(self, name: str) -> str:
         """Any other key, prefixed."""

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 
 from aiortc import RTCConfiguration, RTCIceCandidate, RTCIceServer
 
-from live.config import Settings
-from live.errors import DomainError, RateLimited
 from streams.aiortc_compat import parse_candidate, srflx_priority
+from streams.errors import MediaError, MediaRateLimited
+from streams.settings import MediaSettings
 
 
-def rtc_configuration(settings: Settings) -> RTCConfiguration:
+def rtc_configuration(settings: MediaSettings) -> RTCConfiguration:
     """Always an explicit server list: with none, aiortc would ask a public STUN server."""
     stun = [url for url in settings.ice_servers if url.startswith("stun:")]
     servers = [RTCIceServer(urls=stun[0])] if stun and not settings.public_ip else []
@@ -45,9 +45,9 @@ def turn_credentials(secret: str, session_name: str, ttl_seconds: int, now: floa
     return username, base64.b64encode(digest).decode()
 
 
-def link_headers(settings: Settings, session_id: str) -> list[str]:
+def link_headers(settings: MediaSettings, session_id: str) -> list[str]:
     """One ``Link`` value per configured STUN/TURN URL (RFC 9725 4.6). TURN URLs carry credentials of their
-    own for this session, valid ``turn_credential_ttl_seconds``; without ``LIVE_TURN_SECRET`` none are given."""
+    own for this session, valid ``turn_credential_ttl_seconds``; without a TURN secret none are given."""
     links = []
     session_name = hashlib.sha256(session_id.encode()).hexdigest()[:16]  # not the session's URL: coturn logs it
     for url in settings.ice_servers:
@@ -86,7 +86,7 @@ def announce_public_ip(sdp: str, public_ip: str | None) -> str:
     return "\r\n".join(out) + "\r\n"
 
 
-class BadFragment(DomainError):
+class BadFragment(MediaError):
     status, code = 400, "invalid_sdpfrag"
 
 
@@ -166,7 +166,7 @@ class CandidateBudget:
     def admit(self, candidates: list[RTCIceCandidate]) -> list[RTCIceCandidate]:
         """The trickled candidates to add; past the cap the request is refused (429)."""
         if len(candidates) > self.left:
-            raise RateLimited("this session has sent as many ICE candidates as it may", retry_after=60)
+            raise MediaRateLimited("this session has sent as many ICE candidates as it may", retry_after=60)
         return [c for c in candidates if self._take(c.ip)]
 
     def _take(self, address: str) -> bool:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from live.errors import DomainError
 from streams.aiortc_compat import common_video_codecs, parse_sdp
 from streams.codecs import VideoCodec
+from streams.errors import MediaError
 
 SDP_TYPE = "application/sdp"
 MAX_SDP_BYTES = 64 * 1024
@@ -16,11 +16,11 @@ SENDING = ("sendonly", "sendrecv")
 RECEIVING = ("recvonly", "sendrecv")
 
 
-class InvalidSdp(DomainError):
+class InvalidSdp(MediaError):
     status, code = 400, "invalid_sdp"
 
 
-class UnsupportedSdp(DomainError):
+class UnsupportedSdp(MediaError):
     status, code = 422, "unsupported_sdp"
 
 
@@ -38,9 +38,9 @@ class Offer:
 def read_offer(raw: bytes, content_type: str, *, client_sends: bool) -> Offer:
     """Validate a WHIP (``client_sends``) or WHEP offer."""
     if content_type != SDP_TYPE:
-        raise DomainError(f"send the offer as {SDP_TYPE}", code="unsupported_media_type", status=415)
+        raise MediaError(f"send the offer as {SDP_TYPE}", code="unsupported_media_type", status=415)
     if len(raw) > MAX_SDP_BYTES:
-        raise DomainError("the offer is too large", code="payload_too_large", status=413)
+        raise MediaError("the offer is too large", code="payload_too_large", status=413)
     try:
         text = raw.decode("utf-8")
         if not text.lstrip().startswith("v=0"):

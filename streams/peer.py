@@ -9,12 +9,12 @@ from typing import Literal
 
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription
 
-from live.config import Settings
-from live.errors import DomainError, NotFound
 from streams.aiortc_compat import NEGOTIATION_ERRORS, RtpOutlet
 from streams.codecs import VideoCodec
+from streams.errors import MediaError, SessionNotFound
 from streams.ice import CandidateBudget, announce_public_ip, parse_fragment, rtc_configuration
 from streams.offer import Offer, UnsupportedSdp
+from streams.settings import MediaSettings
 
 Role = Literal["publisher", "viewer"]
 FRAGMENT_TYPE = "application/trickle-ice-sdpfrag"
@@ -23,7 +23,7 @@ FRAGMENT_TYPE = "application/trickle-ice-sdpfrag"
 class PeerSession:
     """A peer connection and its bookkeeping; the registry decides what its connection state means."""
 
-    def __init__(self, show_id: str, role: Role, user_id: str | None, offer: Offer, settings: Settings,
+    def __init__(self, show_id: str, role: Role, user_id: str | None, offer: Offer, settings: MediaSettings,
                  client_address: str = "") -> None:
         self.id = secrets.token_urlsafe(18)  # the resource URL is the viewer's only credential: unguessable
         self.etag = f'"{secrets.token_hex(8)}"'
@@ -60,15 +60,15 @@ class PeerSession:
         """Add trickled remote candidates (RFC 9725 4.3.1). An ICE restart is refused with 422, as RFC 9725
         asks of a session that supports trickle but not restarts; a stale ETag is 412."""
         if content_type != FRAGMENT_TYPE:
-            raise DomainError(f"send candidates as {FRAGMENT_TYPE}", code="unsupported_media_type", status=415)
+            raise MediaError(f"send candidates as {FRAGMENT_TYPE}", code="unsupported_media_type", status=415)
         if if_match == "*":
-            raise DomainError("ICE restarts are not supported: start a new session", code="ice_restart_unsupported",
+            raise MediaError("ICE restarts are not supported: start a new session", code="ice_restart_unsupported",
                               status=422)
         if if_match is not None and if_match != self.etag:
-            raise DomainError("the session changed (ETag mismatch)", code="precondition_failed", status=412)
+            raise MediaError("the session changed (ETag mismatch)", code="precondition_failed", status=412)
         fragment = parse_fragment(raw.decode("utf-8", errors="replace"))
         if (fragment.ufrag or fragment.pwd) and fragment.ufrag not in self.offer.ufrags:
-            raise DomainError("ICE restarts are not supported: start a new session", code="ice_restart_unsupported",
+            raise MediaError("ICE restarts are not supported: start a new session", code="ice_restart_unsupported",
                               status=422)
         for candidate in self.candidates.admit(fragment.candidates):
             await self.pc.addIceCandidate(candidate)
@@ -84,5 +84,5 @@ class PeerSession:
 def find_session(sessions: dict[str, PeerSession], show_id: str, session_id: str, role: Role) -> PeerSession:
     session = sessions.get(session_id)
     if session is None or session.show_id != show_id or session.role != role or session.closed:
-        raise NotFound("no such media session")
+        raise SessionNotFound("no such media session")
     return session

@@ -2,33 +2,35 @@
 what is recorded. Opened and closed with the app (``media_ctx``), so no peer outlives it.
 
 Lifecycle: the host is on air from its first frame until its session ends or no frame came for
-``MEDIA_TIMEOUT`` seconds; each change is announced on ``broadcast_changed`` (realtime turns it into the
-socket ``show`` event). Viewers keep their sessions while the host is away and resume at the host's next
-keyframe. When a show ends (``show_changed`` with state 'ended') every peer of the show closes.
+``MEDIA_TIMEOUT`` seconds; each change is told to ``on_air_changed`` (the web app turns it into the socket
+``show`` event). Viewers keep their sessions while the host is away and resume at the host's next keyframe.
+When a show ends (``end_show``) every peer of the show closes.
+
+On an edge node a show has no publisher but a ``Pull`` from its origin feeding the same fan-out; it starts with
+the first viewer that comes with an ``Upstream`` and stops when the last viewer leaves. If the pull fails (the
+origin died), the show's viewers here are hung up so that they come back through placement.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from aiortc import RTCRtpReceiver
 
-from db.models import Show
-from live.config import Settings
-from live.errors import DomainError, RateLimited
-from live.signals import BroadcastState, Signal
 from streams import whep, whip
 from streams.aiortc_compat import request_keyframe
 from streams.codecs import VideoCodec
+from streams.errors import MediaError, MediaRateLimited
 from streams.forward import Relay
 from streams.offer import Offer
 from streams.peer import PeerSession, Role, find_session
+from streams.pull import Pull, Upstream
 from streams.recorder import Recorder
+from streams.settings import MediaSettings
 
 log = logging.getLogger("streams.registry")
 CONNECT_TIMEOUT = 30.0  # a publishing session that has not connected by then is closed
@@ -47,20 +49,25 @@ class ShowMedia:
         self.on_air = False
         self.record = False
         self.recorder: Recorder | None = None
+        self.pull: Pull | None = None  # on an edge: the session at the origin that feeds ``relay``
+        self.pulling = asyncio.Lock()
+        self.nodes: set[str] = set()  # viewer sessions that are other nodes' pulls (not audience)
 
     @property
     def idle(self) -> bool:
-        return self.publisher is None and not self.viewers and self.recorder is None
+        return self.publisher is None and not self.viewers and self.recorder is None and self.pull is None
+
+
+OnAirChanged = Callable[[str, bool], Coroutine[Any, Any, None]]
 
 
 class MediaRegistry:
-    def __init__(self, settings: Settings, broadcast_changed: Signal[BroadcastState],
-                 max_viewers_per_show: int = 1000) -> None:
+    def __init__(self, settings: MediaSettings, on_air_changed: OnAirChanged) -> None:
         self.settings = settings
         self.shows: dict[str, ShowMedia] = {}
         self.sessions: dict[str, PeerSession] = {}
-        self.max_viewers_per_show = max_viewers_per_show
-        self._broadcast_changed = broadcast_changed
+        self.max_viewers_per_show = settings.max_viewers_per_show
+        self._on_air_changed = on_air_changed
         self._tasks: set[asyncio.Task[Any]] = set()
         self._opening: dict[str, int] = {}  # viewing sessions being answered, by client address
         self._ticker: asyncio.Task[None] | None = None
@@ -70,25 +77,37 @@ class MediaRegistry:
     def session(self, show_id: str, session_id: str, role: Role) -> PeerSession:
         return find_session(self.sessions, show_id, session_id, role)
 
-    async def publish(self, show: Show, user_id: str, offer: Offer) -> tuple[PeerSession, str]:
+    @property
+    def load(self) -> int:
+        """Audience sessions on this node (other nodes' pulls are not audience)."""
+        return sum(len(media.viewers) - len(media.nodes) for media in self.shows.values())
+
+    def relayed(self) -> dict[str, int]:
+        """Shows this node relays from an origin, with their viewers here."""
+        return {show_id: len(media.viewers) for show_id, media in self.shows.items() if media.pull is not None}
+
+    async def publish(self, show_id: str, user_id: str, offer: Offer, record: bool = False) -> tuple[PeerSession, str]:
         """The host's WHIP offer: replaces a publisher that went quiet, refuses one that is active (409)."""
-        media = self.shows.setdefault(show.id, ShowMedia(show.id))
+        media = self.shows.setdefault(show_id, ShowMedia(show_id))
         try:
             whip.check_no_active_publisher(media.publisher, media.relay)
-            session, answer = await whip.open_publisher(show.id, media.relay, self.settings, user_id, offer,
+            session, answer = await whip.open_publisher(show_id, media.relay, self.settings, user_id, offer,
                                                         media.codec)
         except BaseException:
             self._forget_if_idle(media)
             raise
         try:
             whip.check_no_active_publisher(media.publisher, media.relay)  # another request won the race
-        except DomainError:
+        except MediaError:
             await session.close()
             raise
         if media.publisher is not None:
             await self.end(media.publisher)
+        if media.pull is not None:  # this node was an edge of the show: it is its origin now; viewers stay
+            pull, media.pull = media.pull, None
+            await pull.close()
         self._add(session)
-        self.shows[show.id] = media
+        self.shows[show_id] = media
         media.publisher = session
         video = session.receivers.get("video")
         media.relay.restart(self._keyframe_asker(video) if video is not None else None)
@@ -99,25 +118,26 @@ class MediaRegistry:
             for viewer in stale:  # they cannot take the new codec; they reconnect and negotiate it
                 await self.end(viewer)
             media.codec = session.video_codec
-        media.record = show.record
+        media.record = record
         self._sync_recording(media, "video" in offer.kinds)
         return session, answer
 
-    async def watch(self, show_id: str, user_id: str | None, offer: Offer, client_address: str = ""
-                    ) -> tuple[PeerSession, str]:
-        """A viewer's WHEP offer. Sessions that have not connected yet are few per address (an idle offer
-        costs a port and a seat until ``whep_connect_timeout_seconds``), so offers that never connect cannot
-        fill the show's seats."""
+    async def watch(self, show_id: str, user_id: str | None, offer: Offer, *, upstream: Upstream | None = None,
+                    node: bool = False, client_address: str = "") -> tuple[PeerSession, str]:
+        """A viewer's WHEP offer. ``upstream``: the show's origin is another node, pull from it unless this
+        node already does; ``node``: the viewer is another node's pull (not counted against the limit).
+        Sessions that have not connected yet are few per address (an idle offer costs a port and a seat until
+        ``whep_connect_timeout_seconds``), so offers that never connect cannot fill the show's seats."""
         media = self.shows.setdefault(show_id, ShowMedia(show_id))
         try:
-            if len(media.viewers) >= self.max_viewers_per_show:
-                full = DomainError("this show has as many viewers as this server takes", code="at_capacity",
-                                   status=503)
-                full.headers = {"Retry-After": str(math.ceil(self.settings.whep_connect_timeout_seconds))}
-                raise full
-            if self.pending_from(client_address) >= self.settings.whep_pending_per_address:
-                raise RateLimited("too many unconnected viewing sessions from here",
-                                  self.settings.whep_connect_timeout_seconds)
+            if not node and len(media.viewers) - len(media.nodes) >= self.max_viewers_per_show:
+                raise MediaError("this show has as many viewers as this server takes", code="at_capacity",
+                                 status=503, retry_after=self.settings.whep_connect_timeout_seconds)
+            if not node and self.pending_from(client_address) >= self.settings.whep_pending_per_address:
+                raise MediaRateLimited("too many unconnected viewing sessions from here",
+                                       self.settings.whep_connect_timeout_seconds)
+            if upstream is not None and media.publisher is None:
+                await self._ensure_pull(media, upstream)
             codec = whep.choose_codec(offer, media.codec)
             self._opening[client_address] = self._opening.get(client_address, 0) + 1
             try:
@@ -135,6 +155,8 @@ class MediaRegistry:
             media.codec = codec
         self._add(session)
         media.viewers[session.id] = session
+        if node:
+            media.nodes.add(session.id)
         return session, answer
 
     def pending_from(self, client_address: str) -> int:
@@ -142,9 +164,32 @@ class MediaRegistry:
         return self._opening.get(client_address, 0) + sum(1 for s in self.sessions.values()
                    if s.role == "viewer" and s.connected_at is None and s.client_address == client_address)
 
-    def viewers_of(self, show_id: str, user_id: str) -> list[PeerSession]:
-        media = self.shows.get(show_id)
-        return [s for s in media.viewers.values() if s.user_id == user_id] if media else []
+    async def _ensure_pull(self, media: ShowMedia, upstream: Upstream) -> None:
+        async with media.pulling:
+            if media.pull is not None and not media.pull.closed:
+                return
+            pull = Pull(media.show_id, media.relay, self.settings)
+            try:
+                await pull.open(upstream)
+            except BaseException:
+                await pull.close()
+                raise
+            media.pull = pull
+            media.codec = pull.video_codec or media.codec
+
+            @pull.pc.on("connectionstatechange")
+            def changed() -> None:
+                if pull.pc.connectionState in ("failed", "closed") and media.pull is pull:
+                    self._spawn(self._lost_origin(media, pull))
+
+    async def _lost_origin(self, media: ShowMedia, pull: Pull) -> None:
+        """The origin is gone: hang up this node's viewers of the show; they come back through placement."""
+        log.warning("lost the show's origin", extra={"show_id": media.show_id})
+        media.pull = None
+        await pull.close()
+        for viewer in list(media.viewers.values()):
+            await self.end(viewer)
+        self._forget_if_idle(media)
 
     def _forget_if_idle(self, media: ShowMedia) -> None:
         if media.idle and self.shows.get(media.show_id) is media:
@@ -171,6 +216,10 @@ class MediaRegistry:
             for outlet in session.outlets:
                 media.relay.track(outlet.kind).detach(outlet)
             media.viewers.pop(session.id, None)
+            media.nodes.discard(session.id)
+            if media.pull is not None and not media.viewers:  # the edge's last viewer left: stop pulling
+                pull, media.pull = media.pull, None
+                self._spawn(pull.close())
             if media.publisher is session:
                 media.publisher = None
                 media.relay.restart(None)
@@ -181,15 +230,17 @@ class MediaRegistry:
 
     # -- the show's state ----------------------------------------------------------------------------------
 
-    async def show_changed(self, show: Show) -> None:
-        """Listener of ``show_changed``: an ended show closes all its peers; ``record`` starts or stops it."""
-        media = self.shows.get(show.id)
-        if media is None:
-            return
-        if show.state == "ended":
+    async def end_show(self, show_id: str) -> None:
+        """The show ended: close all its peers."""
+        media = self.shows.get(show_id)
+        if media is not None:
             await self.close_show(media)
-        else:
-            media.record = show.record
+
+    def set_recording(self, show_id: str, record: bool) -> None:
+        """Start or stop recording the show (on the node that publishes it)."""
+        media = self.shows.get(show_id)
+        if media is not None:
+            media.record = record
             self._sync_recording(media, media.publisher is None or "video" in media.publisher.offer.kinds)
 
     async def close_show(self, media: ShowMedia) -> None:
@@ -197,6 +248,9 @@ class MediaRegistry:
             await self.end(session)
         media.record = False
         self._sync_recording(media, True)
+        if media.pull is not None:
+            pull, media.pull = media.pull, None
+            await pull.close()
         media.relay.close()
         self.shows.pop(media.show_id, None)
 
@@ -204,20 +258,20 @@ class MediaRegistry:
         media.relay.on_media = None  # nothing to do per frame while on air
         if not media.on_air:
             media.on_air = True
-            self._spawn(self._broadcast_changed.send(BroadcastState(media.show_id, on_air=True)))
+            self._spawn(self._on_air_changed(media.show_id, True))
 
     async def _went_off_air(self, media: ShowMedia) -> None:
         media.relay.on_media = (lambda: self._went_on_air(media)) if media.publisher else None
         if media.on_air:
             media.on_air = False
-            await self._broadcast_changed.send(BroadcastState(media.show_id, on_air=False))
+            await self._on_air_changed(media.show_id, False)
 
     def _keyframe_asker(self, receiver: RTCRtpReceiver) -> Callable[[], None]:
         return lambda: self._spawn(request_keyframe(receiver))
 
     def _sync_recording(self, media: ShowMedia, has_video: bool) -> None:
         if media.record and media.recorder is None and media.publisher is not None:
-            media.recorder = Recorder(self.settings.data_dir / "recordings" / media.show_id, has_video)
+            media.recorder = Recorder(self.settings.recordings_dir / media.show_id, has_video)
             media.relay.listeners.append(media.recorder.frame)
             media.relay.keyframes.request()  # a file starts at a keyframe
         elif not media.record and media.recorder is not None:

@@ -1,10 +1,9 @@
 """WHEP playback: a viewer's offer becomes a send-only peer whose senders never encode; once connected, each
 sender's outlet joins the show's fan-out.
 
-Who may watch: anyone, signed in or not, while the show is live (a public show's video is public). A signed-in
-viewer banned from the show (show_moderation kind 'ban') is refused with 403; an anonymous one cannot be told
-apart, so the ban is about the account, as it is for chat. The session's URL is its only credential: whoever
-holds it may end it, which is what lets anonymous viewers hang up.
+Who may watch is the caller's business (live/api/media.py: anyone while the show is live, unless banned).
+The session's URL is its only credential: whoever holds it may end it, which is what lets anonymous viewers
+hang up.
 
 Viewers get exactly the host's video codec (VP8, or H.264 as the host negotiated it) and Opus; before any host
 published, the show's codec is VP8 when the viewer offers it.
@@ -14,30 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from db.models import Show, ShowModeration
-from live.auth import Principal
-from live.config import Settings
-from live.errors import Conflict, Forbidden
 from streams.aiortc_compat import ParkedTrack, RtpOutlet, tap_sender
 from streams.codecs import VideoCodec, opus_preferences, video_preferences
 from streams.forward import Relay
 from streams.offer import Offer, UnsupportedSdp
 from streams.peer import PeerSession
-
-
-async def check_can_watch(db: AsyncSession, show: Show, principal: Principal | None) -> None:
-    if show.state != "live":
-        code = "show_not_live" if show.state == "scheduled" else "show_ended"
-        raise Conflict("the show is not live", code=code)
-    if principal is not None:
-        banned = await db.scalar(select(ShowModeration.user_id).where(
-            ShowModeration.show_id == show.id, ShowModeration.user_id == principal.user_id,
-            ShowModeration.kind == "ban"))
-        if banned is not None:
-            raise Forbidden("you were removed from this show", code="banned")
+from streams.settings import MediaSettings
 
 
 def choose_codec(offer: Offer, current: VideoCodec | None) -> VideoCodec | None:
@@ -51,7 +32,7 @@ def choose_codec(offer: Offer, current: VideoCodec | None) -> VideoCodec | None:
     return next((c for c in offer.video_codecs if c.name == "VP8"), offer.video_codecs[0])
 
 
-async def open_viewer(show_id: str, relay: Relay, settings: Settings, user_id: str | None, offer: Offer,
+async def open_viewer(show_id: str, relay: Relay, settings: MediaSettings, user_id: str | None, offer: Offer,
                       codec: VideoCodec | None, client_address: str = "") -> tuple[PeerSession, str]:
     """A send-only peer whose outlets join the relay once connected; and the answer."""
     session = PeerSession(show_id, "viewer", user_id, offer, settings, client_address)

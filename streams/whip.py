@@ -1,9 +1,8 @@
 """WHIP ingest (RFC 9725): the host's offer becomes a receive-only peer whose encoded frames feed the show's
 fan-out, never a decoder.
 
-Who may publish: the show's host or its merchant, and only while the show is live: going live opens the sale
-(stock moves into Redis), which a media (re)connect must never do by accident, so the studio starts the show
-first and then publishes. One publisher at a time: a second one gets 409 while the first is active (connected
+Who may publish is the caller's business (live/api/media.py: the show's host or merchant, while the show is
+live). One publisher at a time: a second one gets 409 while the first is active (connected
 and sending, or still connecting); a publisher that went quiet is replaced, so a host can reconnect.
 """
 
@@ -11,27 +10,16 @@ from __future__ import annotations
 
 import time
 
-from db.models import Show
-from live.auth import Principal
-from live.config import Settings
-from live.errors import Conflict
-from live.shows import require_host_or_owner
 from streams.aiortc_compat import tap_receiver, yield_while_receiving
 from streams.codecs import VideoCodec, opus_preferences, video_preferences
+from streams.errors import MediaConflict
 from streams.forward import Relay
 from streams.offer import Offer
 from streams.peer import PeerSession
+from streams.settings import MediaSettings
 
 CONNECT_GRACE = 15.0  # seconds a new publisher may take to connect before another may replace it
 MEDIA_TIMEOUT = 2.5  # seconds without a frame before the host counts as gone (viewers see 'paused')
-
-
-def check_can_publish(principal: Principal, show: Show) -> None:
-    require_host_or_owner(principal, show)
-    if show.state == "scheduled":
-        raise Conflict("start the show before publishing (POST /api/shows/{id}/start)", code="show_not_live")
-    if show.state != "live":
-        raise Conflict("the show has ended", code="show_ended")
 
 
 def is_active(session: PeerSession, relay: Relay, now: float) -> bool:
@@ -46,7 +34,7 @@ def is_active(session: PeerSession, relay: Relay, now: float) -> bool:
 
 def check_no_active_publisher(current: PeerSession | None, relay: Relay) -> None:
     if current is not None and is_active(current, relay, time.monotonic()):
-        raise Conflict("another publisher is live on this show; end it first (DELETE its session)",
+        raise MediaConflict("another publisher is live on this show; end it first (DELETE its session)",
                        code="publisher_active")
 
 
@@ -55,7 +43,7 @@ def video_order(offer: Offer, current: VideoCodec | None) -> list[VideoCodec]:
     return sorted(offer.video_codecs, key=lambda codec: codec != current)
 
 
-async def open_publisher(show_id: str, relay: Relay, settings: Settings, user_id: str, offer: Offer,
+async def open_publisher(show_id: str, relay: Relay, settings: MediaSettings, user_id: str, offer: Offer,
                          current: VideoCodec | None) -> tuple[PeerSession, str]:
     """A receive-only peer for the host's offer with its receivers tapped into the relay; and the answer."""
     session = PeerSession(show_id, "publisher", user_id, offer, settings)

@@ -34,6 +34,7 @@ class ServerProcess:
 
     env: dict[str, str]
     port: int
+    command: list[str] = field(default_factory=lambda: ["-m", "live", "serve"])  # after the interpreter
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     @property
@@ -43,7 +44,7 @@ class ServerProcess:
     def start(self, timeout: float = 30.0) -> ServerProcess:
         env = {**self.env, "LIVE_PORT": str(self.port),
                "LIVE_PUBLIC_URL": self.env.get("LIVE_PUBLIC_URL", f"http://127.0.0.1:{self.port}")}
-        self.process = subprocess.Popen([sys.executable, "-m", "live", "serve"], env=env,
+        self.process = subprocess.Popen([sys.executable, *self.command], env=env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while True:

@@ -29,18 +29,7 @@ async def docs_page(request: web.Request) -> web.Response:
     return web.Response(text=DOCS_HTML, content_type="text/html")
 
 
-async def healthz(request: web.Request) -> web.Response:
-    """Liveness and readiness: answers 200 only when Redis and the database both answer."""
-    from sqlalchemy import text
-
-    await request.app[keys.redis_key].ping()
-    async with request.app[keys.sessionmaker_key]() as session:
-        await session.execute(text("SELECT 1"))
-    return web.json_response({"status": "ok"})
-
-
 def add_routes(app: web.Application, endpoints: list[Endpoint]) -> None:
     app[endpoints_key] = endpoints
     app.router.add_get("/api/openapi.json", openapi_json)
     app.router.add_get("/api/docs", docs_page)
-    app.router.add_get("/healthz", healthz)

@@ -1,5 +1,9 @@
 """Live video signalling: WHIP (RFC 9725) for the host, WHEP for viewers. Each handler checks who asks, reads
-the SDP, and leaves the media to streams.registry.
+the SDP, and leaves the media to streams.registry (whose errors it turns into the API's error shape).
+
+Beyond one process: a POST without a ticket is placed (live.placement) and, when another media node takes it,
+answered ``307`` to that node's URL with a media ticket (live.tickets) in the query, since the redirect loses
+the ``Authorization`` header. ``Location`` is absolute: ``PATCH``/``DELETE`` go straight to the node.
 
 ``POST`` an offer (``application/sdp``) -> ``201`` with the answer, ``Location`` (the session resource),
 ``ETag``, ``Accept-Patch`` and the STUN/TURN servers as ``Link: <...>; rel="ice-server"``. ``PATCH`` the
@@ -9,18 +13,29 @@ resource with ``application/trickle-ice-sdpfrag`` to add candidates; ``DELETE`` 
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 from multidict import CIMultiDict
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from yarl import URL
 
+from db.models import Show, ShowModeration
 from live import keys, shows
 from live.api.routing import ApiRouter, Call
-from streams import whep, whip
+from live.auth import Principal
+from live.errors import Conflict, DomainError, Forbidden, error_response
+from live.placement import ThisNode
+from live.tickets import Action, Ticket
+from streams.errors import MediaError
 from streams.ice import link_headers
 from streams.offer import SDP_TYPE, Offer, read_offer
 from streams.peer import FRAGMENT_TYPE, PeerSession
+from streams.pull import Upstream
 
 router = ApiRouter("media")
 STAFF = ("merchant", "host")
@@ -29,26 +44,114 @@ WHEP_PATH = "/api/shows/{show_id}/whep"
 SESSION = "/{session_id}"
 _MEDIA_PATH = re.compile(r"^/api/shows/[^/]+/wh[ie]p(/[^/]+)?$")
 _EXPOSED = "Location, ETag, Link, Accept-Patch, Accept-Post"
+RETRY_AFTER_SECONDS = "1"
+Handler = Callable[[Call[None, None]], Awaitable[web.Response]]
+
+
+def check_can_publish(principal: Principal, show: Show) -> None:
+    """The show's host or merchant, while the show is live: going live opens the sale, which a media
+    (re)connect must never do by accident, so the studio starts the show first and then publishes."""
+    shows.require_host_or_owner(principal, show)
+    if show.state == "scheduled":
+        raise Conflict("start the show before publishing (POST /api/shows/{id}/start)", code="show_not_live")
+    if show.state != "live":
+        raise Conflict("the show has ended", code="show_ended")
+
+
+async def check_can_watch(db: AsyncSession, show: Show, principal: Principal | None) -> None:
+    """Anyone while the show is live; a signed-in viewer banned from it gets 403 (an anonymous one cannot
+    be told apart, so the ban is about the account, as it is for chat)."""
+    if show.state != "live":
+        code = "show_not_live" if show.state == "scheduled" else "show_ended"
+        raise Conflict("the show is not live", code=code)
+    if principal is not None:
+        banned = await db.scalar(select(ShowModeration.user_id).where(
+            ShowModeration.show_id == show.id, ShowModeration.user_id == principal.user_id,
+            ShowModeration.kind == "ban"))
+        if banned is not None:
+            raise Forbidden("you were removed from this show", code="banned")
+
+
+def translated(handler: Handler) -> Handler:
+    """The media library's errors in the API's shape; ours to fix (503) come with Retry-After."""
+    @functools.wraps(handler)
+    async def handle(call: Call[None, None]) -> web.Response:
+        try:
+            return await handler(call)
+        except MediaError as exc:
+            error = DomainError(exc.message, code=exc.code, status=exc.status)
+            if exc.retry_after_seconds is not None:
+                error.headers = {"Retry-After": str(exc.retry_after_seconds)}
+        except DomainError as exc:
+            if exc.status != 503:
+                raise
+            error = exc
+        response = error_response(error.status, error.code, error.message)
+        response.headers.update(error.headers)
+        if error.status == 503 and "Retry-After" not in response.headers:
+            response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+        return response
+
+    return handle
+
+
+def _node(call: Call[Any, Any]) -> ThisNode:
+    return call.app[keys.this_node_key]
+
+
+def _base_url(call: Call[Any, Any]) -> str:
+    return (_node(call).url or str(call.request.url.origin())).rstrip("/")
 
 
 def _answer(call: Call[Any, Any], session: PeerSession, answer: str) -> web.Response:
-    headers = CIMultiDict({"Location": session.location, "ETag": session.etag, "Accept-Patch": FRAGMENT_TYPE})
-    for link in link_headers(call.settings, session.id):
+    headers = CIMultiDict({"Location": _base_url(call) + session.location, "ETag": session.etag,
+                           "Accept-Patch": FRAGMENT_TYPE})
+    for link in link_headers(call.app[keys.media_settings_key], session.id):
         headers.add("Link", link)
     return web.Response(status=201, text=answer, content_type=SDP_TYPE, headers=headers)
+
+
+async def _ticket(call: Call[Any, Any], *actions: Action) -> Ticket | None:
+    """The media ticket in the query (a call redirected here), redeemed once; None if there is none."""
+    token = call.request.query.get("ticket")
+    if token is None:
+        return None
+    show_id = call.path("show_id")
+    return await _node(call).tickets.redeem(call.redis, call.redis_keys.show(show_id).media_tickets, token,
+                                            show_id, actions, _node(call).id)
+
+
+def _redirect(call: Call[Any, Any], node_url: str, node_id: str, action: Action,
+              principal: Principal | None) -> web.Response:
+    """307 to the same endpoint on the chosen node, with a ticket for this one call."""
+    ticket = _node(call).tickets.issue(call.path("show_id"), action, node_id, principal)
+    location = URL(node_url.rstrip("/") + call.request.path).with_query(ticket=ticket)
+    return web.Response(status=307, headers={"Location": str(location)})
 
 
 async def _offer(call: Call[Any, Any], client_sends: bool) -> Offer:
     return read_offer(await call.request.read(), call.request.content_type, client_sends=client_sends)
 
 
-@router.post(WHIP_PATH, summary="Publish the show's camera and microphone (WHIP offer)", roles=STAFF,
-             request_type=SDP_TYPE, content_type=SDP_TYPE, status=201, errors=(409, 413, 415))
+@router.post(WHIP_PATH, summary="Publish the show's camera and microphone (WHIP offer; the show's host or "
+             "merchant: a bearer token, or the ticket of a redirect)", roles=None, request_type=SDP_TYPE,
+             content_type=SDP_TYPE, status=201, errors=(401, 403, 409, 413, 415, 503),
+             extra_responses={307: "placed on another media node: the same call there (Location carries a ticket)"})
+@translated
 async def publish(call: Call[None, None]) -> web.Response:
+    ticket = await _ticket(call, "publish")
+    principal = ticket.principal if ticket is not None and ticket.principal is not None else call.user
     async with call.session() as session:
         show = await shows.get_show(session, call.path("show_id"))
-    whip.check_can_publish(call.user, show)
-    media_session, answer = await call.app[keys.media_key].publish(show, call.user.user_id, await _offer(call, True))
+    check_can_publish(principal, show)
+    offer = await _offer(call, True)  # bad input is refused here, never redirected
+    node, origin_key = _node(call), call.redis_keys.show(show.id).media_origin
+    if ticket is None:
+        origin = await node.placement.origin(origin_key)
+        if origin.id != node.id:
+            return _redirect(call, origin.url, origin.id, "publish", principal)
+    media_session, answer = await call.app[keys.media_key].publish(show.id, principal.user_id, offer, show.record)
+    await node.placement.became_origin(origin_key, node.id)
     return _answer(call, media_session, answer)
 
 
@@ -77,35 +180,66 @@ async def _hang_up(call: Call[Any, Any], session: PeerSession) -> web.Response:
 
 @router.patch(WHIP_PATH + SESSION, summary="Add trickled ICE candidates to the publishing session", roles=STAFF,
               request_type=FRAGMENT_TYPE, status=204, errors=(412, 415))
+@translated
 async def publish_candidates(call: Call[None, None]) -> web.Response:
     return await _trickle(call, await _publisher(call))
 
 
 @router.delete(WHIP_PATH + SESSION, summary="Stop publishing (the show goes off air)", roles=STAFF)
+@translated
 async def unpublish(call: Call[None, None]) -> web.Response:
     return await _hang_up(call, await _publisher(call))
 
 
 @router.post(WHEP_PATH, summary="Watch the show (WHEP offer; anyone, unless banned)", roles=None,
-             request_type=SDP_TYPE, content_type=SDP_TYPE, status=201, errors=(403, 409, 413, 415, 429, 503))
+             request_type=SDP_TYPE, content_type=SDP_TYPE, status=201, errors=(403, 409, 413, 415, 429, 503),
+             extra_responses={307: "placed on another media node: the same call there (Location carries a ticket)"})
+@translated
 async def watch(call: Call[None, None]) -> web.Response:
+    ticket = await _ticket(call, "watch", "pull")
+    from_node = ticket is not None and ticket.action == "pull"
+    principal = ticket.principal if ticket is not None else call.principal
     address = call.client_address
-    await call.limiter.hit("whep_offers_per_address", address, message="too many viewing sessions from here")
+    if ticket is None:  # the first hop counts the offer; a ticket is single-use and was counted there
+        await call.limiter.hit("whep_offers_per_address", address, message="too many viewing sessions from here")
     async with call.session() as session:
         show = await shows.get_show(session, call.path("show_id"))
-        await whep.check_can_watch(session, show, call.principal)
-    user_id = call.principal.user_id if call.principal else None
-    media_session, answer = await call.app[keys.media_key].watch(show.id, user_id, await _offer(call, False), address)
+        await check_can_watch(session, show, None if from_node else principal)
+    offer = await _offer(call, False)
+    node, origin_key = _node(call), call.redis_keys.show(show.id).media_origin
+    if ticket is None:
+        target = await node.placement.for_viewer(origin_key, show.id)
+        if target.id != node.id:
+            return _redirect(call, target.url, target.id, "watch", principal)
+    user_id = principal.user_id if principal else None
+    media_session, answer = await call.app[keys.media_key].watch(
+        show.id, user_id, offer, upstream=None if from_node else await _upstream(call, origin_key), node=from_node,
+        client_address=address)
+    if node.heartbeat is not None:
+        await node.heartbeat.beat()  # placement sees this viewer before the next one asks
     return _answer(call, media_session, answer)
+
+
+async def _upstream(call: Call[Any, Any], origin_key: str) -> Upstream | None:
+    """Where this node pulls the show from when another node is its origin (None: this node is)."""
+    node = _node(call)
+    origin = await node.placement.origin(origin_key)
+    if origin.id == node.id:
+        return None
+    ticket = node.tickets.issue(call.path("show_id"), "pull", origin.id, None)
+    url = URL(origin.url.rstrip("/") + WHEP_PATH.format(show_id=call.path("show_id"))).with_query(ticket=ticket)
+    return Upstream(str(url))
 
 
 @router.patch(WHEP_PATH + SESSION, summary="Add trickled ICE candidates to a viewing session", roles=None,
               request_type=FRAGMENT_TYPE, status=204, errors=(412, 415, 429))
+@translated
 async def watch_candidates(call: Call[None, None]) -> web.Response:
     return await _trickle(call, _viewer(call))
 
 
 @router.delete(WHEP_PATH + SESSION, summary="Stop watching", roles=None)
+@translated
 async def unwatch(call: Call[None, None]) -> web.Response:
     return await _hang_up(call, _viewer(call))
 

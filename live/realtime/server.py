@@ -20,6 +20,7 @@ from live.realtime import room as room_fns
 from live.realtime.broadcaster import Broadcaster, server_emits
 from live.realtime.chat import BlockedWords
 from live.realtime.lineup import LineupCache
+from live.realtime.listener import ListenerWatch
 from live.realtime.members import Members, own_origin
 from live.realtime.namespace import ShowNamespace
 from live.realtime.presence import ViewerStats
@@ -83,7 +84,14 @@ async def realtime_ctx(app: web.Application) -> AsyncIterator[None]:
     app[keys.order_changed_key].subscribe(lambda order: room_fns.on_order_changed(room, order))
     app[keys.review_changed_key].subscribe(lambda product_id: ratings.on_review_changed(room, product_id))
     ticker.start()
+    watch = None
+    if isinstance(sio.manager, AsyncPubSubManager):
+        watch = ListenerWatch(sio, sio.manager, redis, rk.socketio_channel)
+        app[keys.sio_listener_key] = watch
+        watch.start()
     yield
+    if watch is not None:
+        await watch.stop()
     await close(sio, ticker)
     await room.staff.close()
 

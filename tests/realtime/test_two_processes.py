@@ -32,15 +32,16 @@ class RemoteClient:
         return self.session.request(method, path, **kw)
 
 
-@pytest.fixture
-def cluster(services: Services, tmp_path: Path) -> Iterator[tuple[list[str], str]]:
-    """Two servers on their own ports, one database, one Redis, one key prefix. Yields (urls, prefix)."""
+@pytest.fixture(params=["all", "web"])
+def cluster(services: Services, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[list[str], str]]:
+    """Two servers on their own ports, one database, one Redis, one key prefix, in one role (``all``, or
+    ``web`` as behind a load balancer, with media on other nodes). Yields (urls, prefix)."""
     prefix = f"t{secrets.token_hex(4)}:"
     env = {**os.environ, "LIVE_DATABASE_URL": services.database_url, "LIVE_REDIS_URL": services.redis_url,
            "LIVE_REDIS_PREFIX": prefix, "LIVE_SECRET_KEY": "cluster-secret-" + secrets.token_hex(16),
            "LIVE_LOG_LEVEL": "WARNING", "LIVE_REDIS_DURABILITY": "unsafe", "LIVE_REDIS_RECOVERY": "false"}
     ports = [free_port(), free_port()]
-    procs = [subprocess.Popen([sys.executable, "-m", "live", "serve", "--port", str(port)],
+    procs = [subprocess.Popen([sys.executable, "-m", "live", "serve", "--port", str(port), "--role", request.param],
                               env={**env, "LIVE_DATA_DIR": str(tmp_path / f"data{i}")})
              for i, port in enumerate(ports)]
     urls = [f"http://127.0.0.1:{port}" for port in ports]

@@ -12,13 +12,13 @@ import time
 
 import pytest
 
-from live.config import Settings
 from streams.ice import BadFragment, announce_public_ip, link_headers, parse_fragment, rtc_configuration
+from streams.settings import MediaSettings
 from tests.helpers import sdp_offer
 
 
-def settings(**values: object) -> Settings:
-    return Settings(secret_key=secrets.token_urlsafe(32), **values)  # type: ignore[arg-type]
+def settings(**values: object) -> MediaSettings:
+    return MediaSettings(**values)  # type: ignore[arg-type]
 
 
 def test_the_server_never_falls_back_to_a_public_stun_server() -> None:

@@ -8,6 +8,7 @@ import time
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
+from yarl import URL
 
 from bench import peers
 from live.config import Settings
@@ -37,7 +38,8 @@ async def post_offer(api: Api, show: LiveShow, offer: str | None = None) -> aioh
         return response
 
 
-async def test_answer_location_etag_and_ice_servers(api: Api, live_show: LiveShow, media: MediaRegistry) -> None:
+async def test_answer_location_etag_and_ice_servers(api: Api, live_show: LiveShow, media: MediaRegistry,
+                                                     base_url: str) -> None:
     response = await post_offer(api, live_show)
     assert response.status == 201
     assert response.content_type == "application/sdp"
@@ -46,7 +48,8 @@ async def test_answer_location_etag_and_ice_servers(api: Api, live_show: LiveSho
     assert "203.0.113.7" in answer and "typ srflx" in answer, "the public address is announced"
     location = response.headers["Location"]
     session_id = location.rsplit("/", 1)[1]
-    assert location == f"/api/shows/{live_show.id}/whip/{session_id}" and session_id in media.sessions
+    assert location == f"{base_url}/api/shows/{live_show.id}/whip/{session_id}", "absolute: the node's URL"
+    assert session_id in media.sessions
     assert response.headers["ETag"].startswith('"')
     assert response.headers["Accept-Patch"] == "application/trickle-ice-sdpfrag"
     links = response.headers.getall("Link")
@@ -209,7 +212,7 @@ async def test_trickled_candidates(api: Api, live_show: LiveShow, media: MediaRe
     offer = "\r\n".join(line for line in (await sdp_offer("sendonly")).splitlines()  # a trickling client's offer
                          if not line.startswith(("a=candidate:", "a=end-of-candidates"))) + "\r\n"
     response = await post_offer(api, live_show, offer)
-    path, etag = response.headers["Location"], response.headers["ETag"]
+    path, etag = URL(response.headers["Location"]).path, response.headers["ETag"]
     ufrag = next(line for line in offer.splitlines() if line.startswith("a=ice-ufrag:"))
     pwd = next(line for line in offer.splitlines() if line.startswith("a=ice-pwd:"))
     fragment = (f"{ufrag}\r\n{pwd}\r\nm=video 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\n"

@@ -47,12 +47,14 @@ def load() -> dict:  # type: ignore[type-arg]
 
 def test_services_and_ports() -> None:
     compose = load()
-    assert set(compose["services"]) == {"app", "redis", "postgres", "coturn"}
-    app = compose["services"]["app"]
+    assert set(compose["services"]) == {"lb", "web", "media-1", "media-2", "worker", "migrate", "redis", "postgres",
+                                        "coturn"}
+    app = compose["services"]["web"]
     assert app["build"] == "." and (ROOT / "Dockerfile").exists()
-    assert "8080:8080" in app["ports"]
-    assert app["depends_on"]["postgres"]["condition"] == "service_healthy"
-    assert app["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert "8080:8080" in compose["services"]["lb"]["ports"]
+    migrate = compose["services"]["migrate"]
+    assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert migrate["depends_on"]["redis"]["condition"] == "service_healthy"
     assert {"3478:3478/udp", "3478:3478/tcp"} <= set(compose["services"]["coturn"]["ports"])
 
 
@@ -66,7 +68,7 @@ def test_redis_keeps_an_append_only_file_on_a_volume() -> None:
 
 
 def _settings_from_compose(monkeypatch: pytest.MonkeyPatch, shell: dict[str, str]) -> Settings:
-    env = {k: _interpolate(str(v), shell) for k, v in load()["services"]["app"]["environment"].items()}
+    env = {k: _interpolate(str(v), shell) for k, v in load()["services"]["web"]["environment"].items()}
     known = {f"LIVE_{name.upper()}" for name in Settings.model_fields}
     assert set(env) <= known, f"unknown settings: {set(env) - known}"
     for name in list(os.environ):

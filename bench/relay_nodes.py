@@ -1,0 +1,172 @@
+"""``bench relay --nodes 3``: one show on an origin and two edges on this machine, against one node alone in
+the same run. The origin takes one viewer (LIVE_MEDIA_CAPACITY=1) and pays one session per edge; for each
+number of viewers per edge the edges are (re)started with that capacity, so placement splits the viewers
+evenly. Per point: the origin's CPU (it should stay about flat as edge viewers grow), each edge's CPU and CPU
+per viewer, frames delivered, and the extra latency of the relay hop (bench/hop.py: the same encoded frame's
+arrival at an edge viewer minus at the origin viewer). Every node is ``live serve --role media`` sharing a
+redis-server and a SQLite file of its own; viewers are bench.peers counting processes at nice 10.
+
+Flags: ``--nodes=3 --per-edge=5,15 --seconds=8 --warmup=4 --per-process=25 --bitrate=1000000 --logs=DIR``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from bench.common import free_port
+from bench.relay import ROOT, VIEWER_NICE, Options, Proc, Server, _http, _rate, _wait_http, run_path
+
+
+@dataclass
+class NodeOptions:
+    per_edge: list[int]
+    relay: Options
+
+
+def parse(flags: list[str]) -> NodeOptions:
+    from bench.relay import parse as parse_relay
+
+    per_edge = [5, 15]
+    for flag in flags:
+        name, _, value = flag.lstrip("-").partition("=")
+        if name == "per-edge":
+            per_edge = [int(v) for v in value.split(",") if v]
+    relay = parse_relay([f for f in flags if not f.lstrip("-").startswith(("per-edge", "nodes"))])
+    if not any(f.lstrip("-").startswith("seconds") for f in flags):
+        relay.seconds = 8.0
+    return NodeOptions(per_edge, relay)
+
+
+class Cluster:
+    """A redis-server and a SQLite file shared by media nodes started on demand."""
+
+    def __init__(self, tmp: Path, options: Options) -> None:
+        self.tmp, self.options = tmp, options
+        port = free_port()
+        self.redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                       "--appendonly", "no", "--dir", str(tmp)],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.env = {"LIVE_REDIS_URL": f"redis://127.0.0.1:{port}/0",
+                    "LIVE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'live.db'}",
+                    "LIVE_SECRET_KEY": secrets.token_hex(24), "LIVE_LOG_LEVEL": "WARNING",
+                    "LIVE_HOST": "127.0.0.1", "LIVE_ROLE": "media"}
+        subprocess.run([sys.executable, "-m", "live", "migrate"], cwd=ROOT, env={**os.environ, **self.env},
+                       check=True, capture_output=True)
+
+    def node(self, name: str, capacity: int, workers: bool = False) -> tuple[Proc, str]:
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        env = {**self.env, "LIVE_PORT": str(port), "LIVE_PUBLIC_URL": base, "LIVE_DATA_DIR": str(self.tmp / name),
+               "LIVE_MEDIA_CAPACITY": str(capacity), "LIVE_RUN_WORKERS": str(workers).lower()}
+        log = self.options.logs / f"{name}.log" if self.options.logs else None
+        proc = Proc([sys.executable, "-m", "live", "serve"], env, log)
+        _wait_http(base + "/healthz")
+        return proc, base
+
+    def close(self) -> None:
+        self.redis.terminate()
+        self.redis.wait(10)
+
+
+def cpu_of(procs: list[Proc], seconds: float) -> tuple[list[float], float, float, float]:
+    """Each process's CPU (fraction of a core) over ``seconds``, the machine's busy fraction, and the window."""
+    handles = [psutil.Process(p.popen.pid) for p in procs]
+    before, machine0, t0 = [h.cpu_times() for h in handles], psutil.cpu_times(), time.monotonic()
+    time.sleep(seconds)
+    after, machine1, t1 = [h.cpu_times() for h in handles], psutil.cpu_times(), time.monotonic()
+    busy = 1 - (machine1.idle - machine0.idle) / max(sum(machine1) - sum(machine0), 1e-9)
+    cpus = [(b.user + b.system - a.user - a.system) / (t1 - t0) for a, b in zip(before, after, strict=True)]
+    return cpus, busy, t0, t1
+
+
+def show_on(base: str) -> Server:
+    email = f"bench-{secrets.token_hex(4)}@example.com"
+    merchant = _http("POST", base + "/api/merchants", {"name": "Bench", "email": email, "password": "bench-pass-1"})
+    from datetime import UTC, datetime, timedelta
+
+    starts = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
+    show = _http("POST", base + "/api/shows", {"title": "Bench", "starts_at": starts,
+                                               "host_id": merchant["user"]["id"]}, merchant["token"])
+    _http("POST", f"{base}/api/shows/{show['id']}/start", token=merchant["token"])
+    return Server(None, base, show["id"], merchant["token"])  # type: ignore[arg-type]
+
+
+def relay_point(cluster: Cluster, origin: Proc, server: Server, publisher: Proc, hop: Proc, per_edge: int,
+                options: Options) -> dict[str, Any]:
+    edges = [cluster.node(f"edge{i}-{per_edge}", per_edge) for i in range(2)]
+    viewers: list[Proc] = []
+    try:
+        hop.popen.send_signal(signal.SIGUSR1)  # its edge viewer: the origin is full, so placement picks an edge
+        remaining = 2 * per_edge - 1
+        while remaining > 0:
+            count = min(options.per_process, remaining)
+            viewers.append(Proc([sys.executable, "-m", "bench.peers", "watch", server.base, server.show_id,
+                                 "--count", str(count)], nice=VIEWER_NICE))
+            remaining -= count
+        for viewer in viewers:
+            viewer.wait_for("watching", timeout=60 + 2 * options.per_process)
+        time.sleep(options.warmup)
+        (origin_cpu, *edge_cpu), busy, t0, t1 = cpu_of([origin, *(proc for proc, _ in edges)], options.seconds)
+    finally:
+        for viewer in viewers:
+            viewer.stop()
+        for proc, _ in edges:
+            proc.stop()
+    sent = _rate(publisher.lines, t0, t1, "frames")
+    fps = [rate for viewer in viewers for rate in _rate(viewer.lines, t0, t1, "frames")]
+    hops = [line for line in hop.lines if line.get("event") == "stats" and t0 <= line["time"] <= t1]
+    publisher_fps = sent[0] if sent else 0.0
+    mean_fps = sum(fps) / len(fps) if fps else 0.0
+    return {"bench": "relay", "path": "nodes", "viewers_per_edge": per_edge, "edge_viewers": 2 * per_edge,
+            "origin_cpu_pct": round(100 * origin_cpu, 2), "edge_cpu_pct": [round(100 * c, 2) for c in edge_cpu],
+            "edge_cpu_per_viewer_pct": round(100 * sum(edge_cpu) / (2 * per_edge), 3),
+            "publisher_fps": round(publisher_fps, 2),
+            "delivered": round(mean_fps / publisher_fps, 4) if publisher_fps else None,
+            "hop_extra_latency_ms_median": hops[-1]["median_ms"] if hops else None,
+            "hop_extra_latency_ms_p95": hops[-1]["p95_ms"] if hops else None,
+            "hop_frames_matched": hops[-1]["frames"] if hops else 0,
+            "machine_busy_pct": round(100 * busy, 1)}
+
+
+def main(flags: list[str]) -> int:
+    options = parse(flags)
+    relay = options.relay
+    with tempfile.TemporaryDirectory(prefix="bench-nodes-") as tmp:
+        cluster = Cluster(Path(tmp), relay)
+        origin, base = cluster.node("origin", capacity=1, workers=True)
+        server = show_on(base)
+        publisher = Proc([sys.executable, "-m", "bench.peers", "publish", base, server.show_id, server.token,
+                          "--size", "640x480", "--texture", "--bitrate", str(relay.bitrate)])
+        hop = Proc([sys.executable, "-m", "bench.hop", base, server.show_id])
+        try:
+            publisher.wait_for("published", timeout=60)
+            hop.wait_for("watching", timeout=60)
+            for per_edge in options.per_edge:
+                print(json.dumps(relay_point(cluster, origin, server, publisher, hop, per_edge, relay)), flush=True)
+        finally:
+            for proc in (hop, publisher, origin):
+                proc.stop()
+            cluster.close()
+    # The single node, same run: every viewer on one process.
+    from bench.relay import start_forwarding_server
+
+    relay.naive = []
+    with tempfile.TemporaryDirectory(prefix="bench-single-") as tmp:
+        single = start_forwarding_server(Path(tmp), relay)
+        try:
+            run_path("single-node", single, [2 * n for n in options.per_edge], relay)
+        finally:
+            single.proc.stop()
+    return 0
