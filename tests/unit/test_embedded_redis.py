@@ -67,8 +67,9 @@ def test_a_server_left_running_is_adopted_not_replaced(tmp_path: Path) -> None:
 async def test_an_orphan_of_a_killed_app_is_adopted_and_stopped_on_shutdown(tmp_path: Path, services) -> None:  # type: ignore[no-untyped-def]
     data = tmp_path / "data"
     port = free_port()
+    key = secrets.token_urlsafe(32)
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIVE_")}
-    env.update(LIVE_DATA_DIR=str(data), LIVE_DATABASE_URL=services.database_url, LIVE_SECRET_KEY="o" * 40,
+    env.update(LIVE_DATA_DIR=str(data), LIVE_DATABASE_URL=services.database_url, LIVE_SECRET_KEY=key,
                LIVE_PORT=str(port), LIVE_REDIS_RECOVERY="false", LIVE_LOG_LEVEL="WARNING")
     app = subprocess.Popen([sys.executable, "-m", "live", "serve"], env=env, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
@@ -80,7 +81,7 @@ async def test_an_orphan_of_a_killed_app_is_adopted_and_stopped_on_shutdown(tmp_
         app.wait(10)
     assert redis_server.process_alive(orphan), "the app's SIGKILL leaves its redis-server running"
 
-    settings = Settings(data_dir=data, database_url=services.database_url, run_workers=False, secret_key="o" * 40,
+    settings = Settings(data_dir=data, database_url=services.database_url, run_workers=False, secret_key=key,
                         redis_recovery=False)
 
     async def use(app: web.Application) -> int:
