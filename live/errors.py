@@ -13,6 +13,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 log = logging.getLogger("live.errors")
+RETRY_AFTER_SECONDS = "1"  # a Redis failover or restart takes about a second
 
 
 class DomainError(Exception):
@@ -107,7 +108,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return error_response(400, "invalid_json", f"request body is not valid JSON: {exc.msg}")
     except (RedisConnectionError, RedisTimeoutError):
         log.exception("redis unavailable", extra={"path": request.path})
-        return error_response(503, "unavailable", "temporarily unavailable, try again")
+        response = error_response(503, "unavailable", "temporarily unavailable, try again")
+        response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+        return response
     except Exception:
         log.exception("unhandled error", extra={"path": request.path, "method": request.method})
         return error_response(500, "internal", "internal server error")
