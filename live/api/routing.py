@@ -76,6 +76,23 @@ HandlerFn = Callable[[Call[Any, Any]], Awaitable[Any]]
 PUBLIC: tuple[Role, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class HeaderParam:
+    name: str
+    description: str
+    required: bool = True
+    schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    """What a success creates: the path parameter that names it and where its id is in the answer (a JSON
+    pointer), so the document links it to the operations on it."""
+
+    parameter: str
+    pointer: str = "/id"
+
+
 @dataclass(slots=True)
 class Endpoint:
     method: str
@@ -92,6 +109,8 @@ class Endpoint:
     content_type: str = "application/json"
     extra_responses: dict[int, str] = field(default_factory=dict)
     request_type: str | None = None  # a non-JSON body the handler reads itself (e.g. application/sdp)
+    headers: Sequence[HeaderParam] = ()  # request headers the handler reads itself (documented, not validated)
+    creates: Created | None = None  # the resource a success creates, for the document's links
 
 
 class ApiRouter:
@@ -116,12 +135,14 @@ class ApiRouter:
         content_type: str = "application/json",
         extra_responses: dict[int, str] | None = None,
         request_type: str | None = None,
+        headers: Sequence[HeaderParam] = (),
+        creates: Created | None = None,
     ) -> Callable[[HandlerFn], HandlerFn]:
         def register(handler: HandlerFn) -> HandlerFn:
             self.endpoints.append(
                 Endpoint(
                     method, path, handler, summary, self.tag, roles, body, query, response, status,
-                    errors, content_type, extra_responses or {}, request_type,
+                    errors, content_type, extra_responses or {}, request_type, headers, creates,
                 )
             )
             return handler

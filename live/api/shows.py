@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from live import accounts, calendar, keys, shows
-from live.api.routing import ApiRouter, Call
+from live.api.routing import ApiRouter, Call, Created
 from live.schemas.shows import (
     OfferCreated,
     OfferIn,
@@ -29,7 +29,8 @@ async def _detail(call: Call[Any, Any], show: object) -> ShowOut:
         return await shows.show_detail(session, call.redis, call.redis_keys, show, call.settings.public_url)  # type: ignore[arg-type]
 
 
-@router.post("/api/shows", summary="Schedule a show", roles=OWNER, body=ShowIn, response=ShowOut, status=201)
+@router.post("/api/shows", summary="Schedule a show", roles=OWNER, body=ShowIn, response=ShowOut, status=201,
+             creates=Created("show_id"))
 async def create_show(call: Call[ShowIn, None]) -> ShowOut:
     assert call.user.merchant_id
     async with call.session() as session:
@@ -74,7 +75,7 @@ async def update_show(call: Call[ShowPatch, None]) -> ShowOut:
 
 
 @router.post("/api/shows/{show_id}/offers", summary="Add a product to the lineup", roles=OWNER, body=OfferIn,
-             response=OfferCreated, status=201, errors=(409,))
+             response=OfferCreated, status=201, errors=(409,), creates=Created("offer_id", "/offer/id"))
 async def add_offer(call: Call[OfferIn, None]) -> OfferCreated:
     async with call.session() as session:
         show = await shows.get_show(session, call.path("show_id"))

@@ -31,10 +31,14 @@ def _no_control_chars(value: str) -> str:
     return value
 
 
+# The same rule as _no_control_chars, in the document (so generated clients and fuzzers know it).
+_NO_CONTROL_CHARS = Field(json_schema_extra={"pattern": "^[^\\x00-\\x08\\x0b-\\x1f]*$"})
 Id = Annotated[str, StringConstraints(min_length=1, max_length=ID_MAX_LENGTH, pattern=r"^[a-z]+_[0-9a-f]+$")]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=80), AfterValidator(_no_control_chars)]
-Title = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_no_control_chars)]
-Text = Annotated[str, StringConstraints(max_length=5000), AfterValidator(_no_control_chars)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=80), AfterValidator(_no_control_chars),
+                 _NO_CONTROL_CHARS]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_no_control_chars),
+                  _NO_CONTROL_CHARS]
+Text = Annotated[str, StringConstraints(max_length=5000), AfterValidator(_no_control_chars), _NO_CONTROL_CHARS]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217 code")]
 Cents = Annotated[int, Field(ge=0, le=100_000_000, description="Integer minor units (cents)")]
 Units = Annotated[int, Field(ge=0, le=10_000_000)]
