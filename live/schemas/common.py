@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from live.ids import ID_MAX_LENGTH
 
@@ -31,6 +32,15 @@ def _no_control_chars(value: str) -> str:
     return value
 
 
+def _representable_in_utc(value: datetime) -> datetime:
+    """Times are stored in UTC: 0001-01-01T00:00+14:00 is a valid ISO time but a year 0 one in UTC."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("must be a time between the years 1 and 9999 in UTC") from None
+    return value
+
+
 # The same rule as _no_control_chars, in the document (so generated clients and fuzzers know it).
 _NO_CONTROL_CHARS = Field(json_schema_extra={"pattern": "^[^\\x00-\\x08\\x0b-\\x1f]*$"})
 Id = Annotated[str, StringConstraints(min_length=1, max_length=ID_MAX_LENGTH, pattern=r"^[a-z]+_[0-9a-f]+$")]
@@ -39,6 +49,7 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=80), AfterValid
 Title = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_no_control_chars),
                   _NO_CONTROL_CHARS]
 Text = Annotated[str, StringConstraints(max_length=5000), AfterValidator(_no_control_chars), _NO_CONTROL_CHARS]
+UtcTime = Annotated[AwareDatetime, AfterValidator(_representable_in_utc)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217 code")]
 Cents = Annotated[int, Field(ge=0, le=100_000_000, description="Integer minor units (cents)")]
 Units = Annotated[int, Field(ge=0, le=10_000_000)]

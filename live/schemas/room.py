@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
-from live.schemas.common import Id, Input, Output, _no_control_chars
+from live.schemas.common import Id, Input, Output, UtcTime, _no_control_chars
 from live.schemas.shows import HostOut, OfferOut, ShowState
 
 CHAT_MAX_CHARS = 300
@@ -27,7 +27,7 @@ ReactionKind = Literal["heart", "fire", "clap", "laugh", "wow"]
 class CardIn(Input):
     offer_id: Id
     pinned: bool = False
-    deal_ends_at: AwareDatetime | None = Field(
+    deal_ends_at: UtcTime | None = Field(
         default=None, description="Starts a flash deal on the offer that ends then (its sale window)"
     )
 

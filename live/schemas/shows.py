@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 
-from live.schemas.common import Cents, Id, Input, Output, Query, Text, Title, Units
+from live.schemas.common import Cents, Id, Input, Output, Query, Text, Title, Units, UtcTime
 
 ShowState = Literal["scheduled", "live", "ended"]
 BuyerLimit = Annotated[int, Field(ge=1, le=1000)]
@@ -16,7 +16,7 @@ BuyerLimit = Annotated[int, Field(ge=1, le=1000)]
 class ShowIn(Input):
     title: Title
     description: Text = ""
-    starts_at: AwareDatetime
+    starts_at: UtcTime
     host_id: Id
     record: bool = Field(default=False, description="Record the host's video (without re-encoding) for a replay")
 
@@ -24,14 +24,14 @@ class ShowIn(Input):
 class ShowPatch(Input):
     title: Title | None = None
     description: Text | None = None
-    starts_at: AwareDatetime | None = None
+    starts_at: UtcTime | None = None
     host_id: Id | None = None
     record: bool | None = Field(default=None, description="Switch recording on or off, also during the show")
 
 
 class SaleWindow(Input):
-    sale_starts_at: AwareDatetime | None = None
-    sale_ends_at: AwareDatetime | None = None
+    sale_starts_at: UtcTime | None = None
+    sale_ends_at: UtcTime | None = None
 
     @model_validator(mode="after")
     def _window_order(self) -> SaleWindow:
