@@ -130,7 +130,7 @@ def _operation(ep: Endpoint, refs: dict[Any, Any], links: dict[str, Any]) -> dic
     }
     if ep.body is not None:
         op["requestBody"] = {
-            "required": True,
+            "required": bool(ep.body.model_json_schema().get("required")),  # no body reads as {}
             "content": {"application/json": {"schema": refs[(ep.body, "validation")]}},
         }
     elif ep.request_type is not None:
