@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, Phase, assume, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Flaky
 from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi import formats
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from live.api.docs import endpoints_key
@@ -48,6 +49,12 @@ def _endpoints() -> list[Endpoint]:
         return list(endpoints)
 
 
+# The ends of the calendar, in the furthest zones: the default date-time strategy reaches them too rarely.
+CALENDAR_ENDS = ("0001-01-01T00:00:00+14:00", "0001-01-01T00:00:00Z", "0001-01-01T23:59:59-23:59",
+                 "9999-12-31T23:59:59.999999Z", "9999-12-31T00:00:00-14:00", "9999-12-31T23:59:59+23:59")
+schemathesis.openapi.format(
+    "date-time", st.one_of(st.sampled_from(CALENDAR_ENDS), formats.rfc3339_values("date-time"))
+)
 ENDPOINTS = _endpoints()
 ROLES = {(ep.method, ep.path): ep.roles for ep in ENDPOINTS}
 # pytest needs the operations when it collects, so the document is built the way the server builds it;
@@ -62,6 +69,11 @@ def _schema(*modes: schemathesis.GenerationMode) -> Any:
 
 
 schema = _schema(schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE)
+# Schemathesis's coverage phase (boundary values: the shortest and longest strings, the first and last dates,
+# each type a field must not have) runs only where the test draws nothing of its own, so it has its own test.
+boundaries_schema = _schema(schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE)
+boundaries_schema.config.phases.fuzzing.enabled = False
+boundaries_schema.config.phases.examples.enabled = False
 # Sequences use valid requests only, to get deep (the single operations get the invalid ones).
 linked_schema = _schema(schemathesis.GenerationMode.POSITIVE)
 linked_schema.config.phases.stateful.inference.algorithms = []  # the document's own links, not guessed ones
@@ -87,7 +99,7 @@ def target(services: Services, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 def callers(target: FuzzTarget, case: schemathesis.Case) -> list[str | None]:
     """The tokens that may call the operation, preferred first: anyone (and no one) for a public one."""
-    roles = ROLES[(case.method.upper(), case.operation.path)]
+    roles = ROLES[(case.operation.method.upper(), case.operation.path)]
     tokens = target.seed.tokens
     if roles is None:
         return [tokens["viewer"], None, tokens["merchant"], tokens["host"]]
@@ -148,6 +160,17 @@ def test_every_operation_answers_as_documented(case: schemathesis.Case, data: st
     use_known_ids(case, target, half_the_time)
     assume(fits_the_http_layer(case, target.base_url, bearer(token)))
     case.call_and_validate(base_url=target.base_url, headers=bearer(token), excluded_checks=EXCLUDED)
+
+
+@boundaries_schema.parametrize()
+@settings(FUZZ_SETTINGS, phases=[Phase.explicit])
+def test_boundary_values_answer_as_documented(case: schemathesis.Case, target: FuzzTarget) -> None:
+    """Each operation's boundary cases, by the caller it is meant for, on things that exist where the body
+    names one (the path keeps the generated id: an unknown id must be a clean 404)."""
+    use_known_ids(case, target, lambda name, known: known[0] if name not in case.path_parameters else None)
+    token = callers(target, case)[0]
+    if fits_the_http_layer(case, target.base_url, bearer(token)):
+        case.call_and_validate(base_url=target.base_url, headers=bearer(token), excluded_checks=EXCLUDED)
 
 
 def test_linked_operations_answer_as_documented(target: FuzzTarget) -> None:
