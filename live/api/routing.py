@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from live import keys
 from live.auth import Principal, Role, optional_principal
 from live.config import Settings
-from live.errors import DomainError, Forbidden, Unauthorized, validation_error
+from live.errors import DomainError, Forbidden, NotFound, Unauthorized, validation_error
 from live.rediskeys import RedisKeys
 
 B = TypeVar("B")
@@ -50,7 +50,10 @@ class Call(Generic[B, Q]):
         return self.principal
 
     def path(self, name: str) -> str:
-        return self.request.match_info[name]
+        value = self.request.match_info[name]
+        if "\x00" in value:  # no id has one, and PostgreSQL cannot even compare one
+            raise NotFound(f"no such {name.removesuffix('_id')}")
+        return value
 
     @property
     def app(self) -> web.Application:

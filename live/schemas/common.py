@@ -3,23 +3,47 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from live.ids import ID_MAX_LENGTH
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, BaseModel):
+        return _has_nul(value.__dict__)
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list | tuple | set):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+def _refuse_nul(model: BaseModel) -> BaseModel:
+    """After validation (a model validator before it would see JSON's strings, not its parsed values)."""
+    if _has_nul(model.__dict__):
+        raise ValueError("text must not contain NUL characters")
+    return model
+
+
 class Input(BaseModel):
-    """Request bodies: strict types (a string is not a number), unknown fields refused."""
+    """Request bodies: strict types (a string is not a number), unknown fields refused, and no NUL in any
+    text (PostgreSQL cannot store one)."""
 
     model_config = ConfigDict(strict=True, extra="forbid", str_strip_whitespace=True)
 
+    _no_nul = model_validator(mode="after")(_refuse_nul)
+
 
 class Query(BaseModel):
-    """Query strings arrive as text, so numbers are parsed; unknown parameters are refused."""
+    """Query strings arrive as text, so numbers are parsed; unknown parameters and NULs are refused."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    _no_nul = model_validator(mode="after")(_refuse_nul)
 
 
 class Output(BaseModel):
