@@ -14,6 +14,7 @@ async def test_a_nul_in_the_path_query_or_body_is_refused_not_a_500(api: Api) ->
     calls = [
         ("GET", "/api/shows/shw_%00", None, None, 404),
         ("GET", "/api/products/prd_%00", merchant, None, 404),
+        ("GET", "/api/orders/ord_%00", viewer, None, 404),
         ("GET", "/merchants/mer_%00/shows.ics", None, None, 404),
         ("GET", f"/api/shows/{show['id']}/orders?cursor=%00", merchant, None, 422),
         ("POST", "/api/products", merchant, {**product_fields, "image_url": "http://shop.example/\u0000"}, 422),

@@ -30,8 +30,8 @@ from tests.services import Services
 
 EXAMPLES = 25
 STATEFUL_EXAMPLES = 15
-STATEFUL_STEPS = 150  # steps in all, over up to STATEFUL_ROUNDS runs of the state machine
-STATEFUL_ROUNDS = 10
+STATEFUL_STEPS = 200  # steps in all, over up to STATEFUL_ROUNDS runs of the state machine
+STATEFUL_ROUNDS = 20
 MEDIA = r"/(whip|whep)"  # application/sdp: schemathesis has no serializer for it (tests/streams cover them)
 PLACEHOLDER_URL = "http://127.0.0.1"
 HTTP_LINE_LIMIT = 8190  # aiohttp's max_line_size and max_field_size
@@ -197,7 +197,7 @@ def test_linked_operations_answer_as_documented(target: FuzzTarget) -> None:
 
     for _ in range(STATEFUL_ROUNDS):
         try:
-            Workflow.run(settings=settings(FUZZ_SETTINGS, max_examples=STATEFUL_EXAMPLES, stateful_step_count=6,
+            Workflow.run(settings=settings(FUZZ_SETTINGS, max_examples=STATEFUL_EXAMPLES, stateful_step_count=8,
                                            phases=[Phase.generate]))
         except Flaky:
             pass  # as schemathesis's own runner does: the server's state moved on, so this round is over
@@ -205,6 +205,6 @@ def test_linked_operations_answer_as_documented(target: FuzzTarget) -> None:
             break
     assert not failures, "\n\n".join(failures[:3])
     assert len(steps) >= STATEFUL_STEPS, f"only {len(steps)} steps ran"
-    linked = {step for step in steps if step.startswith(("POST /api/shows/{show_id}/offers -> 201",
-                                                          "POST /api/shows -> 201"))}
+    # The path's show id is never a seeded one here, so a success on it means a link from a show made in the run.
+    linked = [step for step in steps if "{show_id}" in step and step.rsplit(" ", 1)[1].startswith("2")]
     assert linked, f"no sequence created a show and went on from it: {sorted(set(steps))}"
