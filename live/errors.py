@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -85,13 +86,22 @@ _HTTP_CODES = {
 }
 
 
+def retry_after(exc: DomainError) -> str:
+    """Whole seconds, rounded up, from the error's ``retry_after_ms`` when it has one."""
+    wait_ms = exc.extra.get("retry_after_ms")
+    return str(max(1, math.ceil(wait_ms / 1000))) if isinstance(wait_ms, int | float) else RETRY_AFTER_SECONDS
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Shape every error the same way; an unexpected exception is logged and answered 500 without details."""
     try:
         return await handler(request)
     except DomainError as exc:
-        return web.json_response(exc.body(), status=exc.status)
+        response = web.json_response(exc.body(), status=exc.status)
+        if exc.status in (429, 503):
+            response.headers["Retry-After"] = retry_after(exc)
+        return response
     except ValidationError as exc:
         err = validation_error(exc)
         return web.json_response(err.body(), status=err.status)
