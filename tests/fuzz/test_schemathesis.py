@@ -28,7 +28,7 @@ from tests.conftest import free_port, make_settings
 from tests.fuzz.target import FuzzTarget, serve
 from tests.services import Services
 
-EXAMPLES = 25
+EXAMPLES = 50
 STATEFUL_EXAMPLES = 15
 STATEFUL_STEPS = 200  # steps in all, over up to STATEFUL_ROUNDS runs of the state machine
 STATEFUL_ROUNDS = 20
