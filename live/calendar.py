@@ -13,6 +13,11 @@ log = logging.getLogger("live.calendar")
 DEFAULT_DURATION = timedelta(hours=1)
 
 
+def _planned_end(starts_at: datetime) -> datetime:
+    """An hour after the start, or the last moment of the calendar for a show scheduled in its last hour."""
+    return starts_at + min(DEFAULT_DURATION, datetime.max.replace(tzinfo=starts_at.tzinfo) - starts_at)
+
+
 def shows_calendar(merchant_name: str, shows: list[Show], public_url: str) -> bytes:
     cal = Calendar()
     cal.add("prodid", "-//live-shopping//shows//EN")
@@ -32,7 +37,7 @@ def _event(show: Show, base: str) -> Event:
     event.add("uid", f"{show.id}@live-shopping")
     event.add("dtstamp", datetime.now(UTC))
     event.add("dtstart", show.starts_at)
-    event.add("dtend", (show.ended_at or show.starts_at + DEFAULT_DURATION))
+    event.add("dtend", show.ended_at or _planned_end(show.starts_at))
     event.add("summary", show.title)
     event.add("description", f"{show.description}\n\nWatch: {base}/watch/{show.id}".strip())
     event.add("url", f"{base}/watch/{show.id}")

@@ -126,6 +126,12 @@ def _unavailable(exc: Unavailable) -> web.Response:
     return web.json_response(exc.body(), status=exc.status, headers=exc.headers)
 
 
+def retry_after(exc: DomainError) -> str:
+    """Whole seconds, rounded up, from the error's ``retry_after_ms`` when it has one."""
+    wait_ms = exc.extra.get("retry_after_ms")
+    return str(max(1, math.ceil(wait_ms / 1000))) if isinstance(wait_ms, int | float) else "1"
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Shape every error the same way; an unexpected exception is logged and answered 500 without details."""
@@ -133,8 +139,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except DomainError as exc:
         response = web.json_response(exc.body(), status=exc.status, headers=exc.headers)
-        if exc.status == 503 and "Retry-After" not in response.headers:
-            response.headers["Retry-After"] = str(RetryLater.retry_after_seconds)
+        if exc.status in (429, 503) and "Retry-After" not in response.headers:
+            response.headers["Retry-After"] = retry_after(exc)
         return response
     except ValidationError as exc:
         err = validation_error(exc)

@@ -7,14 +7,14 @@ from typing import Any
 from aiohttp import web
 
 from live import accounts, keys
-from live.api.routing import PUBLIC, ApiRouter, Call, Reply, render
+from live.api.routing import PUBLIC, ApiRouter, Call, Created, Reply, render
 from live.auth import COOKIE_NAME, Principal
 from live.errors import Unauthorized
 from live.limits import hashed
 from live.schemas.accounts import (
+    HostCreated,
     HostInvite,
     HostList,
-    HostOut,
     MerchantOut,
     MerchantSignup,
     SessionCreate,
@@ -45,7 +45,7 @@ def with_cookie(call: Call[Any, Any], reply: Reply, token: str) -> web.Response:
 
 
 @router.post("/api/merchants", summary="Sign up a merchant", roles=None, body=MerchantSignup,
-             response=SignupOut, status=201, errors=(409, 429))
+             response=SignupOut, status=201, errors=(409, 429), creates=Created("merchant_id", "/merchant/id"))
 async def create_merchant(call: Call[MerchantSignup, None]) -> web.Response:
     await call.limiter.hit("signups_per_address", call.client_address, message="too many sign-ups from here")
     await call.limiter.hit("signups_per_email", hashed(call.body.email), message="too many sign-ups for this email")
@@ -91,14 +91,14 @@ async def get_me(call: Call[None, None]) -> UserOut:
 
 
 @router.post("/api/merchants/me/hosts", summary="Invite a host", roles=("merchant",), body=HostInvite,
-             response=HostOut, status=201, errors=(409,))
-async def create_host(call: Call[HostInvite, None]) -> HostOut:
+             response=HostCreated, status=201, errors=(409,))
+async def create_host(call: Call[HostInvite, None]) -> HostCreated:
     assert call.user.merchant_id
     async with call.session() as session:
         host = await accounts.create_host(
             session, call.user.merchant_id, call.body.display_name, call.body.email, call.body.password
         )
-    return HostOut(host=UserOut.model_validate(host))
+    return HostCreated(host=UserOut.model_validate(host))
 
 
 @router.get("/api/merchants/me/hosts", summary="The merchant's hosts", roles=("merchant",), response=HostList)

@@ -23,6 +23,8 @@ _ERROR_TEXT = {
     413: "The body is too large",
     415: "The body has the wrong content type",
     422: "The body or query failed validation",
+    429: "Too many requests: wait for Retry-After seconds",
+    503: "Temporarily unavailable on our side (storage): retry after Retry-After seconds",
 }
 
 
@@ -35,6 +37,32 @@ class ErrorResponse(BaseModel):
     """Every error answer has this shape (some codes add fields, e.g. ``remaining``)."""
 
     error: ErrorDetail
+
+
+def path_parameters(path: str) -> list[str]:
+    return _PATH_PARAM.findall(path)
+
+
+def links_from(source: Endpoint, endpoints: list[Endpoint]) -> dict[str, Any]:
+    """OpenAPI links from an operation that creates something to every operation on it whose other path
+    parameters the creating request already had (e.g. a new offer of show S -> its deal on show S)."""
+    if source.creates is None:
+        return {}
+    known = set(path_parameters(source.path))
+    links: dict[str, Any] = {}
+    for target in endpoints:
+        wanted = path_parameters(target.path)
+        if source.creates.parameter not in wanted or not set(wanted) - {source.creates.parameter} <= known:
+            continue
+        links[target.handler.__name__] = {
+            "operationId": target.handler.__name__,
+            "parameters": {
+                name: f"$response.body#{source.creates.pointer}" if name == source.creates.parameter
+                else f"$request.path.{name}"
+                for name in wanted
+            },
+        }
+    return links
 
 
 def _schemas(endpoints: list[Endpoint]) -> tuple[dict[Any, Any], dict[str, Any]]:
@@ -56,44 +84,73 @@ def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     ]
 
 
-def _operation(ep: Endpoint, refs: dict[Any, Any]) -> dict[str, Any]:
+def _parameters(ep: Endpoint) -> list[dict[str, Any]]:
+    params: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in path_parameters(ep.path)
+    ]
+    params += [
+        {"name": h.name, "in": "header", "required": h.required, "description": h.description, "schema": h.schema}
+        for h in ep.headers
+    ]
+    if ep.query is not None:
+        params += _query_parameters(ep.query)
+    return params
+
+
+def _error_statuses(ep: Endpoint) -> set[int]:
+    """Every error an operation can answer: its own, and those the routing layer gives any operation."""
+    statuses = set(ep.errors) | {401, 503}  # a token that is sent is checked even where none is needed
+    if ep.roles is not None:
+        statuses.add(403)
+    if ep.body is not None or ep.request_type is not None:
+        statuses |= {400, 413, 415, 422}
+    if ep.query is not None:
+        statuses |= {400, 422}
+    if "{" in ep.path:
+        statuses.add(404)
+    return statuses
+
+
+def _error_response(status: int, error_ref: dict[str, Any]) -> dict[str, Any]:
+    answer: dict[str, Any] = {"description": _ERROR_TEXT.get(status, "Error"), "content": error_ref}
+    if status in (429, 503):
+        answer["headers"] = {"Retry-After": {"description": "Seconds to wait before trying again",
+                                             "required": True, "schema": {"type": "integer", "minimum": 0}}}
+    return answer
+
+
+def _operation(ep: Endpoint, refs: dict[Any, Any], links: dict[str, Any]) -> dict[str, Any]:
     op: dict[str, Any] = {
         "summary": ep.summary,
         "operationId": ep.handler.__name__,
         "tags": [ep.tag],
-        "parameters": [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-            for name in _PATH_PARAM.findall(ep.path)
-        ],
+        "parameters": _parameters(ep),
         "responses": {},
     }
-    if ep.query is not None:
-        op["parameters"] += _query_parameters(ep.query)
     if ep.body is not None:
         op["requestBody"] = {
-            "required": True,
+            "required": bool(ep.body.model_json_schema().get("required")),  # no body reads as {}
             "content": {"application/json": {"schema": refs[(ep.body, "validation")]}},
         }
     elif ep.request_type is not None:
         op["requestBody"] = {"required": True, "content": {ep.request_type: {"schema": {"type": "string"}}}}
     if ep.roles is not None:
         op["security"] = [{"bearer": []}, {"cookie": []}]
-    success: dict[str, Any] = {"description": "Success"}
+    content: dict[str, Any] | None = None
     if ep.response is not None:
-        success["content"] = {ep.content_type: {"schema": refs[(ep.response, "serialization")]}}
+        content = {ep.content_type: {"schema": refs[(ep.response, "serialization")]}}
     elif ep.content_type != "application/json":
-        success["content"] = {ep.content_type: {"schema": {"type": "string"}}}
+        content = {ep.content_type: {"schema": {"type": "string"}}}
+    success: dict[str, Any] = {"description": "Success", **({"content": content} if content else {})}
+    if links:
+        success["links"] = links
     op["responses"][str(ep.status)] = success
     for status, text in ep.extra_responses.items():
-        op["responses"][str(status)] = {"description": text}
+        op["responses"][str(status)] = {"description": text, **({"content": content} if content else {})}
     error_ref = {"application/json": {"schema": refs[(ErrorResponse, "serialization")]}}
-    statuses = set(ep.errors) | ({401, 403} if ep.roles is not None else set())
-    if ep.body is not None or ep.query is not None or ep.request_type is not None:
-        statuses |= {400, 422}
-    if "{" in ep.path:
-        statuses.add(404)
-    for status in sorted(statuses):
-        op["responses"][str(status)] = {"description": _ERROR_TEXT.get(status, "Error"), "content": error_ref}
+    for status in sorted(_error_statuses(ep)):
+        op["responses"][str(status)] = _error_response(status, error_ref)
     return op
 
 
@@ -102,7 +159,7 @@ def build_openapi(endpoints: list[Endpoint], server_url: str) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for ep in endpoints:
         path = _PATH_PARAM.sub(r"{\1}", ep.path)
-        paths.setdefault(path, {})[ep.method.lower()] = _operation(ep, refs)
+        paths.setdefault(path, {})[ep.method.lower()] = _operation(ep, refs, links_from(ep, endpoints))
     return {
         "openapi": "3.1.0",
         "info": {

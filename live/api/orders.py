@@ -6,7 +6,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from live import keys, shows
-from live.api.routing import ApiRouter, Call, Reply
+from live.api.routing import ApiRouter, Call, Created, HeaderParam, Reply
 from live.commerce import queries, refunds, webhooks
 from live.errors import Conflict, DomainError, Invalid, validation_error
 from live.reach import attribution
@@ -25,6 +25,17 @@ from live.schemas.orders import (
 
 router = ApiRouter("orders")
 MAX_KEY_LENGTH = 64
+IDEMPOTENCY_KEY = HeaderParam(
+    "Idempotency-Key", "One per tap: a retry with the same key answers the same order",
+    schema={"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": "^[\\x20-\\x7e]+$"},
+)
+WEBHOOK_HEADERS = tuple(
+    HeaderParam(name, text) for name, text in (
+        ("webhook-id", "The event's id (a repeat is acknowledged as a duplicate)"),
+        ("webhook-timestamp", "Unix seconds when the provider signed it"),
+        ("webhook-signature", "Standard Webhooks signatures, space-separated (v1,<base64 HMAC-SHA256>)"),
+    )
+)
 
 
 def idempotency_key(request: web.Request) -> str:
@@ -38,7 +49,8 @@ def idempotency_key(request: web.Request) -> str:
 
 @router.post("/api/shows/{show_id}/orders", summary="Buy with one tap (needs an Idempotency-Key header)",
              roles=("viewer", "affiliate"), body=OrderIn, response=OrderCreated, status=201, errors=(409, 429),
-             extra_responses={200: "A repeat of an earlier tap (same Idempotency-Key): the original order"})
+             extra_responses={200: "A repeat of an earlier tap (same Idempotency-Key): the original order"},
+             headers=(IDEMPOTENCY_KEY,), creates=Created("order_id", "/order/id"))
 async def create_order(call: Call[OrderIn, None]) -> Reply:
     """No SQL here: one batched Lua call decides and records; the workers do the rest."""
     key = idempotency_key(call.request)
@@ -89,7 +101,7 @@ async def show_orders(call: Call[None, OrderListQuery]) -> MerchantOrderList:
 
 
 @router.post("/api/payments/webhook", summary="Payment provider events (Standard Webhooks signature)",
-             roles=None, response=WebhookAck, errors=(400, 401, 503))
+             roles=None, response=WebhookAck, errors=(400, 401, 503), headers=WEBHOOK_HEADERS)
 async def payment_webhook(call: Call[None, None]) -> WebhookAck:
     """The signature is checked before the body is trusted or even parsed."""
     raw = await call.request.read()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from db.models import Product
 from live import catalogue
-from live.api.routing import ApiRouter, Call
+from live.api.routing import ApiRouter, Call, Created
 from live.schemas.catalogue import ProductIn, ProductList, ProductOut, ProductPatch, ProductQuery
 
 router = ApiRouter("products")
@@ -17,7 +17,7 @@ def product_out(product: Product) -> ProductOut:
 
 
 @router.post("/api/products", summary="Create a product", roles=OWNER, body=ProductIn, response=ProductOut,
-             status=201, errors=(409,))
+             status=201, errors=(409,), creates=Created("product_id"))
 async def create_product(call: Call[ProductIn, None]) -> ProductOut:
     assert call.user.merchant_id
     async with call.session() as session:

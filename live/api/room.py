@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from live import keys
-from live.api.routing import PUBLIC, ApiRouter, Call
+from live.api.routing import PUBLIC, ApiRouter, Call, Created
 from live.auth import Role
 from live.realtime import audience, host, staff
 from live.realtime.room import Room
@@ -67,7 +67,8 @@ async def end_deal(call: Call[None, None]) -> CardOut:
 
 
 @router.post("/api/shows/{show_id}/chat", summary="Write in the show's chat (for clients without socket.io)",
-             roles=PUBLIC, body=ChatIn, response=ChatMessageOut, status=201, errors=(409, 429))
+             roles=PUBLIC, body=ChatIn, response=ChatMessageOut, status=201, errors=(409, 429),
+             creates=Created("message_id"))
 async def post_chat(call: Call[ChatIn, None]) -> ChatMessageOut:
     return await audience.post_chat(_room(call), call.user, call.path("show_id"), call.body.text,
                                     call.body.question)

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from live import keys
 from live.auth import Principal, Role, optional_principal
 from live.config import Settings
-from live.errors import DomainError, Forbidden, Unauthorized, validation_error
+from live.errors import DomainError, Forbidden, NotFound, Unauthorized, validation_error
 from live.limits import Limiter
 from live.rediskeys import RedisKeys
 
@@ -51,7 +51,10 @@ class Call(Generic[B, Q]):
         return self.principal
 
     def path(self, name: str) -> str:
-        return self.request.match_info[name]
+        value = self.request.match_info[name]
+        if "\x00" in value:  # no id has one, and PostgreSQL cannot even compare one
+            raise NotFound(f"no such {name.removesuffix('_id')}")
+        return value
 
     @property
     def app(self) -> web.Application:
@@ -86,6 +89,23 @@ HandlerFn = Callable[[Call[Any, Any]], Awaitable[Any]]
 PUBLIC: tuple[Role, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class HeaderParam:
+    name: str
+    description: str
+    required: bool = True
+    schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    """What a success creates: the path parameter that names it and where its id is in the answer (a JSON
+    pointer), so the document links it to the operations on it."""
+
+    parameter: str
+    pointer: str = "/id"
+
+
 @dataclass(slots=True)
 class Endpoint:
     method: str
@@ -102,6 +122,8 @@ class Endpoint:
     content_type: str = "application/json"
     extra_responses: dict[int, str] = field(default_factory=dict)
     request_type: str | None = None  # a non-JSON body the handler reads itself (e.g. application/sdp)
+    headers: Sequence[HeaderParam] = ()  # request headers the handler reads itself (documented, not validated)
+    creates: Created | None = None  # the resource a success creates, for the document's links
 
 
 class ApiRouter:
@@ -126,12 +148,14 @@ class ApiRouter:
         content_type: str = "application/json",
         extra_responses: dict[int, str] | None = None,
         request_type: str | None = None,
+        headers: Sequence[HeaderParam] = (),
+        creates: Created | None = None,
     ) -> Callable[[HandlerFn], HandlerFn]:
         def register(handler: HandlerFn) -> HandlerFn:
             self.endpoints.append(
                 Endpoint(
                     method, path, handler, summary, self.tag, roles, body, query, response, status,
-                    errors, content_type, extra_responses or {}, request_type,
+                    errors, content_type, extra_responses or {}, request_type, headers, creates,
                 )
             )
             return handler

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from db.models import Show
 from live import accounts, calendar, keys, showcopy, shows
-from live.api.routing import ApiRouter, Call
+from live.api.routing import ApiRouter, Call, Created
 from live.schemas.shows import (
     OfferCreated,
     OfferIn,
@@ -31,7 +31,8 @@ async def _detail(call: Call[Any, Any], show: Show) -> ShowOut:
                                        call.settings.public_url)
 
 
-@router.post("/api/shows", summary="Schedule a show", roles=OWNER, body=ShowIn, response=ShowOut, status=201)
+@router.post("/api/shows", summary="Schedule a show", roles=OWNER, body=ShowIn, response=ShowOut, status=201,
+             creates=Created("show_id"))
 async def create_show(call: Call[ShowIn, None]) -> ShowOut:
     assert call.user.merchant_id
     async with call.session() as session:
@@ -76,7 +77,7 @@ async def update_show(call: Call[ShowPatch, None]) -> ShowOut:
 
 
 @router.post("/api/shows/{show_id}/offers", summary="Add a product to the lineup", roles=OWNER, body=OfferIn,
-             response=OfferCreated, status=201, errors=(409,))
+             response=OfferCreated, status=201, errors=(409,), creates=Created("offer_id", "/offer/id"))
 async def add_offer(call: Call[OfferIn, None]) -> OfferCreated:
     async with call.session() as session:
         show = await shows.get_show(session, call.path("show_id"))

@@ -79,7 +79,7 @@ class SessionOut(Output):
     user: UserOut
 
 
-class HostOut(Output):
+class HostCreated(Output):
     host: UserOut
 
 

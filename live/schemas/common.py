@@ -3,23 +3,47 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from live.ids import ID_MAX_LENGTH
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, BaseModel):
+        return _has_nul(value.__dict__)
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list | tuple | set):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+def _refuse_nul(model: BaseModel) -> BaseModel:
+    """After validation (a model validator before it would see JSON's strings, not its parsed values)."""
+    if _has_nul(model.__dict__):
+        raise ValueError("text must not contain NUL characters")
+    return model
+
+
 class Input(BaseModel):
-    """Request bodies: strict types (a string is not a number), unknown fields refused."""
+    """Request bodies: strict types (a string is not a number), unknown fields refused, and no NUL in any
+    text (PostgreSQL cannot store one)."""
 
     model_config = ConfigDict(strict=True, extra="forbid", str_strip_whitespace=True)
 
+    _no_nul = model_validator(mode="after")(_refuse_nul)
+
 
 class Query(BaseModel):
-    """Query strings arrive as text, so numbers are parsed; unknown parameters are refused."""
+    """Query strings arrive as text, so numbers are parsed; unknown parameters and NULs are refused."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    _no_nul = model_validator(mode="after")(_refuse_nul)
 
 
 class Output(BaseModel):
@@ -56,10 +80,16 @@ def _in_range(value: datetime) -> datetime:
 
 Moment = Annotated[AwareDatetime, AfterValidator(_in_range),
                    Field(description="A time with its UTC offset, between 1970 and 9000")]
+
+
+# The same rule as _no_control_chars, in the document (so generated clients and fuzzers know it).
+_NO_CONTROL_CHARS = Field(json_schema_extra={"pattern": "^[^\\x00-\\x08\\x0b-\\x1f]*$"})
 Id = Annotated[str, StringConstraints(min_length=1, max_length=ID_MAX_LENGTH, pattern=r"^[a-z]+_[0-9a-f]+$")]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=80), AfterValidator(_no_control_chars)]
-Title = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_no_control_chars)]
-Text = Annotated[str, StringConstraints(max_length=5000), AfterValidator(_no_control_chars)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=80), AfterValidator(_no_control_chars),
+                 _NO_CONTROL_CHARS]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_no_control_chars),
+                  _NO_CONTROL_CHARS]
+Text = Annotated[str, StringConstraints(max_length=5000), AfterValidator(_no_control_chars), _NO_CONTROL_CHARS]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217 code")]
 # Caps on money and quantities, so that price x quantity of any tap (at most 10^11 minor units) fits the 64-bit
 # money columns, the payment provider's amount and a JavaScript number exactly.
