@@ -4,6 +4,7 @@ only what the document says (status, content type, body schema); a stateful run 
 from __future__ import annotations
 
 import copy
+import secrets
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -46,7 +47,7 @@ FUZZ_SETTINGS = settings(deadline=None, database=None, suppress_health_check=lis
 def _endpoints() -> list[Endpoint]:
     """The app's endpoint declarations (the app is built, not started: nothing connects)."""
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app(Settings(data_dir=Path(tmp), secret_key="fuzz-" + "k" * 40,
+        app = create_app(Settings(data_dir=Path(tmp), secret_key=secrets.token_urlsafe(32),
                                   redis_url="redis://127.0.0.1:9/0", database_url=f"sqlite+aiosqlite:///{tmp}/x.db"))
         endpoints: list[Endpoint] = app[endpoints_key]
         return list(endpoints)
