@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from live.ids import ID_MAX_LENGTH
 
@@ -80,6 +89,16 @@ def _in_range(value: datetime) -> datetime:
 
 Moment = Annotated[AwareDatetime, AfterValidator(_in_range),
                    Field(description="A time with its UTC offset, between 1970 and 9000")]
+
+
+def _iso_text(value: Any) -> Any:
+    """A query's time is ISO 8601 text, as documented: a bare number is not read as a Unix time."""
+    if isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit():
+        raise ValueError("must be an ISO 8601 time with its UTC offset, e.g. 2026-12-01T18:00:00Z")
+    return value
+
+
+QueryMoment = Annotated[Moment, BeforeValidator(_iso_text)]
 
 
 # The same rule as _no_control_chars, in the document (so generated clients and fuzzers know it).

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, EmailStr, Field, StringConstraints
 
-from live.schemas.common import Cents, Id, Input, Name, Output, Password, Query
+from live.schemas.common import Cents, Id, Input, Name, Output, Password, Query, QueryMoment
 from live.schemas.shows import ShowSummary
 
 AffiliateCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{4,32}$"),
@@ -94,8 +94,8 @@ class Ledger(Output):
 
 
 class PayoutsQuery(Query):
-    from_: Annotated[datetime | None, Field(alias="from", description="Entries created at or after (UTC)")] = None
-    to: Annotated[datetime | None, Field(description="Entries created before (UTC)")] = None
+    from_: Annotated[QueryMoment | None, Field(alias="from", description="Entries created at or after (UTC)")] = None
+    to: Annotated[QueryMoment | None, Field(description="Entries created before (UTC)")] = None
 
 
 class RedirectQuery(Query):

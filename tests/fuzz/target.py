@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from live.app import create_app
 from live.config import Settings
-from tests.helpers import Actor, Api
+from tests.helpers import Actor, Api, unique_email
 
 START_TIMEOUT_S = 60.0
 
@@ -35,6 +35,17 @@ class FuzzTarget:
     seed: Seed
 
 
+async def _affiliate(api: Api, merchant: Actor) -> tuple[str, Actor]:
+    """An affiliate of the merchant, signed in: its id and its account."""
+    email = unique_email("fuzz-aff")
+    _, body = await api.call("POST", "/api/merchants/me/affiliates", merchant, json={
+        "display_name": "Fuzz partner", "email": email, "password": "affiliate-pass-1",
+        "commission": {"percent": 10}}, expect=201)
+    _, session = await api.call("POST", "/api/sessions", json={"email": email, "password": "affiliate-pass-1"},
+                                expect=200)
+    return body["affiliate"]["id"], Actor(session["token"], session["user"])
+
+
 async def _seed(api: Api) -> Seed:
     merchant = await api.merchant("Fuzz shop")
     host = await api.host(merchant, "Fuzz host")
@@ -45,7 +56,8 @@ async def _seed(api: Api) -> Seed:
     live, on_sale = await api.live_show(merchant, stock=50, limit=5, host=host)
     _, tapped = await api.tap(viewer, live["id"], on_sale["id"])
     _, said = await api.call("POST", f"/api/shows/{live['id']}/chat", viewer, json={"text": "hello"}, expect=201)
-    actors: dict[str, Actor] = {"merchant": merchant, "host": host, "viewer": viewer}
+    affiliate, partner = await _affiliate(api, merchant)
+    actors: dict[str, Actor] = {"merchant": merchant, "host": host, "viewer": viewer, "affiliate": partner}
     return Seed(
         tokens={role: actor.token for role, actor in actors.items()},
         ids={
@@ -57,6 +69,7 @@ async def _seed(api: Api) -> Seed:
             "message_id": [said["id"]],
             "user_id": [viewer.id],
             "host_id": [host.id, merchant.id],
+            "affiliate_id": [affiliate],
         },
     )
 

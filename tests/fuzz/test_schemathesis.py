@@ -111,7 +111,7 @@ def callers(target: FuzzTarget, case: schemathesis.Case) -> list[str | None]:
     tokens = target.seed.tokens
     if roles is None:
         return [tokens["viewer"], None, tokens["merchant"], tokens["host"]]
-    preferred = ("merchant", "viewer", "host")
+    preferred = ("merchant", "viewer", "host", "affiliate")
     return [tokens[role] for role in preferred if not roles or role in roles]
 
 
