@@ -6,6 +6,7 @@ the document cannot drift from what the handlers accept.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -178,8 +179,14 @@ class ApiRouter:
 def install(app: web.Application, routers: Sequence[ApiRouter]) -> list[Endpoint]:
     endpoints = [ep for router in routers for ep in router.endpoints]
     for ep in endpoints:
-        app.router.add_route(ep.method, ep.path, _aiohttp_handler(ep))
+        app.router.add_route(ep.method, _matching(ep.path), _aiohttp_handler(ep))
     return endpoints
+
+
+def _matching(path: str) -> str:
+    """Ids never hold a dot, so ``/affiliates/{affiliate_id}`` does not also match ``/affiliates/payouts.csv``
+    (whose OPTIONS would otherwise advertise the id route's methods)."""
+    return re.sub(r"\{(\w+_id)\}", r"{\1:[^/.]+}", path)
 
 
 async def parse_body(request: web.Request, model: type[BaseModel]) -> Any:
