@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from aiohttp import web
+from redis.asyncio import Redis
 
 from db import migrate
 from db.session import make_engine
@@ -19,6 +20,7 @@ from live.config import Settings
 from live.logs import ACCESS_LOG_FORMAT, configure_logging
 from live.redis_durability import RedisNotDurable
 from live.redis_server import EmbeddedRedisError
+from live.rediskeys import RedisKeys
 
 log = logging.getLogger("live.cli")
 
@@ -123,22 +125,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 async def _dead_letters(settings: Settings, show_id: str | None, retry_id: str | None) -> int:
+    async with started_app(settings) as app:
+        return await dead_letters(app[keys.redis_key], app[keys.redis_keys_key], show_id, retry_id)
+
+
+async def dead_letters(redis: Redis, rk: RedisKeys, show_id: str | None, retry_id: str | None) -> int:
+    """``live orders dead-letters``: list them (of one show), or put one back on its stream."""
     from live.commerce import deadletters
 
-    async with started_app(settings) as app:
-        redis, rk = app[keys.redis_key], app[keys.redis_keys_key]
-        if retry_id:
-            dead = await deadletters.retry(redis, rk, retry_id)
-            if dead is None:
-                print(f"live: no dead letter {retry_id}", file=sys.stderr)
-                return 1
-            print(f"Put back on {dead.stream}: {dead.id} (was entry {dead.entry_id})")
-            return 0
-        found = await deadletters.list_dead(redis, rk, show_id)
-        for dead in found:
-            print(dead.describe())
-        print(f"{len(found)} dead letter(s)")
+    if retry_id:
+        dead = await deadletters.retry(redis, rk, retry_id)
+        if dead is None:
+            print(f"live: no dead letter {retry_id}", file=sys.stderr)
+            return 1
+        print(f"Put back on {dead.stream}: {dead.id} (was entry {dead.entry_id})")
         return 0
+    found = await deadletters.list_dead(redis, rk, show_id)
+    for dead in found:
+        print(dead.describe())
+    print(f"{len(found)} dead letter(s)")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 
 from db.models import Order, User
 from live import keys
-from live.cli import _dead_letters
+from live.cli import dead_letters
 from live.commerce import deadletters
 from live.commerce.orders import OrderRecord
 from live.commerce.persist import OrderPersister, upsert_orders
@@ -152,13 +152,13 @@ async def test_the_command_lists_and_retries_dead_letters(quiet_client: TestClie
     dead_id = await deadletters.bury(redis, rk, group="persist", stream=stream, entry_id="1-1",
                                      fields={"type": "created", "order": "{}"}, show_ids=["shw_00aa"],
                                      error="DataError: out of range", deliveries=5)
-    assert await _dead_letters(settings, "shw_00aa", None) == 0
+    assert await dead_letters(redis, rk, "shw_00aa", None) == 0
     out = capsys.readouterr().out
     assert dead_id in out and "DataError: out of range" in out and "1 dead letter(s)" in out
-    assert await _dead_letters(settings, "shw_00bb", None) == 0
+    assert await dead_letters(redis, rk, "shw_00bb", None) == 0
     assert "0 dead letter(s)" in capsys.readouterr().out
-    assert await _dead_letters(settings, None, "9-9") == 1, "an unknown id is an error"
-    assert await _dead_letters(settings, None, dead_id) == 0
+    assert await dead_letters(redis, rk, None, "9-9") == 1, "an unknown id is an error"
+    assert await dead_letters(redis, rk, None, dead_id) == 0
     assert await redis.xlen(rk.dead_letters) == 0
     assert "shw_00aa" in await redis.smembers(rk.active_shows)
 
