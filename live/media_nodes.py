@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass, field
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from live.background import stop_tasks
+
 log = logging.getLogger("live.media_nodes")
 MISSED_BEATS = 4  # a node is gone after this many heartbeats without news
 
@@ -99,8 +101,7 @@ class Heartbeat:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await stop_tasks([self._task])  # a cancel redis-py swallows mid-beat would leave it looping
         try:
             await self.directory.forget(self.describe().id)
         except RedisError:
