@@ -9,6 +9,7 @@ from db.models import Merchant, User
 from live.auth import Principal, Role, hash_password, verify_password
 from live.errors import Conflict, NotFound, Unauthorized
 from live.ids import new_id
+from live.lookup import found
 from live.schemas.accounts import ViewerCreate, ViewerPatch
 from live.storage import commit_or_conflict
 
@@ -103,10 +104,7 @@ async def create_viewer(session: AsyncSession, data: ViewerCreate) -> User:
 
 
 async def get_user(session: AsyncSession, user_id: str) -> User:
-    user = await session.get(User, user_id)
-    if user is None:
-        raise NotFound("no such account")
-    return user
+    return await found(session, User, user_id, "account")
 
 
 async def update_viewer(session: AsyncSession, user_id: str, patch: ViewerPatch) -> User:

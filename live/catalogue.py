@@ -7,8 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Product, utcnow
 from live.auth import Principal
-from live.errors import Forbidden, NotFound
+from live.errors import Forbidden
 from live.ids import new_id
+from live.lookup import found
 from live.schemas.catalogue import ProductIn, ProductPatch
 from live.storage import commit_or_conflict
 
@@ -33,9 +34,7 @@ async def list_products(session: AsyncSession, merchant_id: str, include_archive
 
 async def get_owned_product(session: AsyncSession, principal: Principal, product_id: str) -> Product:
     """The product, if the caller is its merchant's owner (403 for another merchant's)."""
-    product = await session.get(Product, product_id)
-    if product is None:
-        raise NotFound("no such product")
+    product = await found(session, Product, product_id, "product")
     if not principal.owns_merchant(product.merchant_id):
         raise Forbidden("this product belongs to another merchant")
     return product

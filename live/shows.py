@@ -18,6 +18,7 @@ from live.auth import Principal
 from live.commerce import stock
 from live.errors import Conflict, Forbidden, Invalid, NotFound
 from live.ids import new_id
+from live.lookup import found
 from live.rediskeys import RedisKeys
 from live.schemas.shows import HostOut, OfferIn, OfferOut, OfferPatch, ShowIn, ShowOut, ShowPatch, ShowSummary
 
@@ -25,10 +26,7 @@ ALLOWED_TRANSITIONS = {("scheduled", "live"), ("live", "ended")}
 
 
 async def get_show(session: AsyncSession, show_id: str) -> Show:
-    show = await session.get(Show, show_id)
-    if show is None:
-        raise NotFound("no such show")
-    return show
+    return await found(session, Show, show_id, "show")
 
 
 def require_owner(principal: Principal, show: Show) -> None:

@@ -16,6 +16,7 @@ from live.auth import Principal
 from live.commerce.orders import OrderRecord, get_live_order
 from live.errors import Forbidden, Invalid, NotFound
 from live.ids import show_of_order
+from live.lookup import found
 from live.rediskeys import RedisKeys
 from live.schemas.common import EARLIEST, LATEST
 
@@ -40,9 +41,7 @@ async def get_order(session: AsyncSession, redis: Redis, rk: RedisKeys, principa
         raise NotFound("no such order")
     record = await get_live_order(redis, rk.show(show_id), order_id)
     if record is None:
-        row = await session.get(Order, order_id)
-        if row is None:
-            raise NotFound("no such order")
+        row = await found(session, Order, order_id, "order")
         record = record_from_row(row)
     if record.buyer_id != principal.user_id:
         merchant_id = await session.scalar(select(Show.merchant_id).where(Show.id == record.show_id))

@@ -17,8 +17,9 @@ from live.commerce import refunds
 from live.commerce.orders import PAID
 from live.commerce.providers import PaymentProvider
 from live.community import words
-from live.errors import Conflict, Forbidden, NotFound
+from live.errors import Conflict, Forbidden
 from live.ids import new_id
+from live.lookup import found
 from live.schemas.community import ComplaintStats, IssueMessageOut, IssueOut
 
 CLOSED = ("resolved", "declined")
@@ -26,9 +27,7 @@ MAX_LISTED = 200
 
 
 async def open_issue(session: AsyncSession, principal: Principal, order_id: str, kind: str, text: str) -> OrderIssue:
-    order = await session.get(Order, order_id)
-    if order is None:
-        raise NotFound("no such order")
+    order = await found(session, Order, order_id, "order")
     if order.buyer_id != principal.user_id:
         raise Forbidden("only the order's buyer may report a problem with it", code="not_buyer")
     if order.status != PAID:
@@ -54,9 +53,7 @@ async def open_issue(session: AsyncSession, principal: Principal, order_id: str,
 
 async def get_issue(session: AsyncSession, principal: Principal, issue_id: str) -> OrderIssue:
     """The buyer or the merchant may see an issue; to anyone else it does not exist."""
-    issue = await session.get(OrderIssue, issue_id)
-    if issue is None:
-        raise NotFound("no such problem report")
+    issue = await found(session, OrderIssue, issue_id, "problem report")
     if principal.user_id != issue.buyer_id and not principal.owns_merchant(issue.merchant_id):
         raise Forbidden("this problem report belongs to someone else", code="not_party")
     return issue

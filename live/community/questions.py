@@ -13,8 +13,9 @@ from db.models import Answer, Product, Question
 from live.auth import Principal
 from live.community import badges, words
 from live.community.reviews import has_bought
-from live.errors import Forbidden, NotFound
+from live.errors import Forbidden
 from live.ids import new_id
+from live.lookup import found
 from live.schemas.community import AnswerOut, QuestionOut
 
 MAX_LISTED = 200
@@ -31,10 +32,7 @@ async def ask(session: AsyncSession, principal: Principal, merchant_id: str, pro
 
 
 async def get_question(session: AsyncSession, question_id: str) -> Question:
-    question = await session.get(Question, question_id)
-    if question is None:
-        raise NotFound("no such question")
-    return question
+    return await found(session, Question, question_id, "question")
 
 
 async def answer_label(session: AsyncSession, principal: Principal, question: Question) -> str:

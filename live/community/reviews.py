@@ -16,8 +16,9 @@ from db.models import Offer, Order, Product, Review, ReviewVote
 from live.auth import Principal
 from live.commerce.orders import PAID
 from live.community import badges, words
-from live.errors import Conflict, Forbidden, Invalid, NotFound
+from live.errors import Conflict, Forbidden, Invalid
 from live.ids import new_id
+from live.lookup import found
 from live.schemas.community import ReplyOut, ReviewIn, ReviewOut, ReviewPatch, ReviewSummary
 
 SORTS: dict[str, tuple[Any, ...]] = {
@@ -28,16 +29,11 @@ SORTS: dict[str, tuple[Any, ...]] = {
 
 
 async def get_product(session: AsyncSession, product_id: str) -> Product:
-    product = await session.get(Product, product_id)
-    if product is None:
-        raise NotFound("no such product")
-    return product
+    return await found(session, Product, product_id, "product")
 
 
 async def get_review(session: AsyncSession, review_id: str) -> tuple[Review, Product]:
-    review = await session.get(Review, review_id)
-    if review is None:
-        raise NotFound("no such review")
+    review = await found(session, Review, review_id, "review")
     return review, await get_product(session, review.product_id)
 
 

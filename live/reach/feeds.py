@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Merchant, Product
-from live.errors import NotFound
+from live.lookup import found
 
 G_NS = "http://base.google.com/ns/1.0"
 CSV_COLUMNS = ("id", "title", "description", "availability", "condition", "price", "link", "image_link", "brand")
@@ -57,9 +57,7 @@ def absolute(public_url: str, url: str | None) -> str:
 
 
 async def catalogue(session: AsyncSession, merchant_id: str, public_url: str) -> Catalogue:
-    merchant = await session.get(Merchant, merchant_id)
-    if merchant is None:
-        raise NotFound("no such merchant")
+    merchant = await found(session, Merchant, merchant_id, "merchant")
     base = public_url.rstrip("/")
     products = await session.scalars(select(Product).where(Product.merchant_id == merchant_id,
                                                            Product.archived_at.is_(None)).order_by(Product.id))

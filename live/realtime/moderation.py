@@ -9,7 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Show, ShowModeration, User
-from live.errors import Invalid, NotFound
+from live.errors import Invalid
+from live.lookup import found
 from live.rediskeys import ShowKeys
 from live.schemas.room import ModerationAction, ModerationOut
 
@@ -26,9 +27,7 @@ async def status(redis: Redis, sk: ShowKeys, user_id: str) -> tuple[bool, bool]:
 
 
 async def _check_target(session: AsyncSession, show: Show, user_id: str) -> None:
-    user = await session.get(User, user_id)
-    if user is None:
-        raise NotFound("no such user")
+    user = await found(session, User, user_id, "user")
     if user.id == show.host_id or (user.merchant_id == show.merchant_id and user.role in ("host", "merchant")):
         raise Invalid("the show's staff cannot be muted or banned", code="cannot_moderate_staff")
 
