@@ -28,7 +28,7 @@ from db.models import Show, ShowModeration
 from live import keys, shows
 from live.api.routing import ApiRouter, Call
 from live.auth import Principal
-from live.errors import Conflict, DomainError, Forbidden, error_response
+from live.errors import Conflict, DomainError, Forbidden
 from live.placement import ThisNode
 from live.tickets import Action, Ticket
 from streams.errors import MediaError
@@ -44,7 +44,6 @@ WHEP_PATH = "/api/shows/{show_id}/whep"
 SESSION = "/{session_id}"
 _MEDIA_PATH = re.compile(r"^/api/shows/[^/]+/wh[ie]p(/[^/]+)?$")
 _EXPOSED = "Location, ETag, Link, Accept-Patch, Accept-Post"
-RETRY_AFTER_SECONDS = "1"
 Handler = Callable[[Call[None, None]], Awaitable[web.Response]]
 
 
@@ -73,7 +72,8 @@ async def check_can_watch(db: AsyncSession, show: Show, principal: Principal | N
 
 
 def translated(handler: Handler) -> Handler:
-    """The media library's errors in the API's shape; ours to fix (503) come with Retry-After."""
+    """The media library's errors as the API's own (shaped by the error middleware, which gives every 429 and
+    503 its Retry-After)."""
     @functools.wraps(handler)
     async def handle(call: Call[None, None]) -> web.Response:
         try:
@@ -82,15 +82,7 @@ def translated(handler: Handler) -> Handler:
             error = DomainError(exc.message, code=exc.code, status=exc.status)
             if exc.retry_after_seconds is not None:
                 error.headers = {"Retry-After": str(exc.retry_after_seconds)}
-        except DomainError as exc:
-            if exc.status != 503:
-                raise
-            error = exc
-        response = error_response(error.status, error.code, error.message)
-        response.headers.update(error.headers)
-        if error.status == 503 and "Retry-After" not in response.headers:
-            response.headers["Retry-After"] = RETRY_AFTER_SECONDS
-        return response
+            raise error from exc
 
     return handle
 
