@@ -33,7 +33,8 @@ from aiortc import (
 )
 from av import VideoFrame
 
-from streams.aiortc_compat import fix_vp8_bitrate, on_keyframe_request, request_keyframe, tap_receiver
+from bench.aiortc_hooks import fix_vp8_bitrate, on_keyframe_request
+from streams.aiortc_compat import request_keyframe, tap_receiver
 
 BITS = 12  # the frame number, modulo 4096, as 12 black or white blocks across the top of the picture
 NO_ICE_SERVERS = RTCConfiguration(iceServers=[])  # no public STUN server: these machines have no internet

@@ -1,19 +1,20 @@
 """Every aiortc (and aioice) internal the media server touches, in one module, for aiortc 1.16 only.
 
 aiortc's public API decodes what a peer sends and encodes what it sends back. A forwarding server must do
-neither, so it reaches inside in a few places, all of them here:
+neither, so it reaches inside in a few places, all of them here, each as a thin hook or accessor (the
+logic that uses them lives elsewhere: the sending side in streams/rtp_outlet.py):
 
 - receiving: the receiver hands reassembled encoded frames to a decoder thread through a queue
   (``RTCRtpReceiver.__decoder_queue``); ``tap_receiver`` swaps that queue for one that gives the frames to
   us instead, so the thread only ever sees the end-of-stream marker and never creates a decoder. A keyframe
   is asked of the sender with the receiver's ``_send_rtcp_pli``.
-- sending: ``RtpOutlet`` writes already-packetized payloads straight to a sender's SRTP session and UDP
-  socket (``RTCDtlsTransport._tx_srtp``, aioice's nominated pair), keeps the sender's RTCP sender-report
-  counters true, and answers NACKs from its own history; the sender's own task waits on a track that never
-  yields, so it never creates an encoder. A viewer's PLI/FIR arrives through ``RTCRtpSender._send_keyframe``.
+- sending: ``sender_wire`` reaches a sender's SRTP session and UDP socket (``RTCDtlsTransport._tx_srtp``,
+  aioice's nominated pair) and its RTCP sender-report counters; ``hook_sender`` learns when the sender
+  starts and when the remote asks for a keyframe (``RTCRtpSender._send_keyframe``); ``answer_nacks_with``
+  takes over its retransmissions (``RTCRtpSender._retransmit``).
 - packetizing: aiortc's VP8 and H.264 packetizers (``Vp8Encoder._packetize``, ``H264Encoder._packetize``).
 - helpers from aiortc's and aioice's modules that are not part of their public API: SDP parsing, ICE
-  candidate lines and priorities, codec matching, the NTP clock.
+  candidate lines and priorities, codec matching, the NTP clock, random RTP counters.
 
 An aiortc upgrade must break here, loudly: importing this module refuses other versions, ``check_internals``
 verifies the class-level hooks at import, every instance-level one is verified when it is first used, and
@@ -25,19 +26,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
-import struct
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 import aiortc
 from aioice.candidate import candidate_priority
-from aiortc import MediaStreamTrack, RTCIceCandidate, RTCRtpCodecParameters, RTCRtpReceiver, RTCRtpSender, sdp
+from aiortc import RTCIceCandidate, RTCRtpCodecParameters, RTCRtpReceiver, RTCRtpSender, sdp
 from aiortc.clock import current_ntp_time
-from aiortc.codecs import CODECS, vpx
+from aiortc.codecs import CODECS
 from aiortc.codecs.h264 import H264Encoder
 from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.exceptions import InternalError, InvalidStateError, OperationError
-from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcdtlstransport import State
 from aiortc.rtcpeerconnection import find_common_codecs
 from aiortc.rtcrtpparameters import RTCRtpSendParameters
@@ -53,6 +53,8 @@ if not aiortc.__version__.startswith(SUPPORTED_VERSION):  # pragma: no cover - o
         "re-check every hook in this module and its tests before changing the pin in pyproject.toml"
     )
 
+__all__ = ["RTCRtpSendParameters", "random32", "random_sequence_number"]  # re-exported for the outlet
+
 
 class CompatError(RuntimeError):
     """An aiortc internal this module relies on is missing or changed shape."""
@@ -61,10 +63,10 @@ class CompatError(RuntimeError):
 _DECODER_QUEUE = "_RTCRtpReceiver__decoder_queue"
 _DECODER_THREAD = "_RTCRtpReceiver__decoder_thread"
 # The sender's RTCP sender-report counters (read by its own RTCP task every second or so).
-_SR_NTP = "_RTCRtpSender__ntp_timestamp"
-_SR_RTP = "_RTCRtpSender__rtp_timestamp"
-_SR_PACKETS = "_RTCRtpSender__packet_count"
-_SR_OCTETS = "_RTCRtpSender__octet_count"
+SR_NTP = "_RTCRtpSender__ntp_timestamp"
+SR_RTP = "_RTCRtpSender__rtp_timestamp"
+SR_PACKETS = "_RTCRtpSender__packet_count"
+SR_OCTETS = "_RTCRtpSender__octet_count"
 MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
 
 
@@ -160,201 +162,55 @@ async def request_keyframe(receiver: RTCRtpReceiver) -> None:
 # -- sending -----------------------------------------------------------------------------------------------
 
 
-class ParkedTrack(MediaStreamTrack):
-    """A track whose ``recv`` never returns: the sender's RTP task waits on it forever (at no cost) while
-    ``RtpOutlet`` does the sending, so the sender never creates an encoder."""
+@dataclass(frozen=True, slots=True)
+class SenderWire:
+    """What it takes to write a sender's packets without it: its SRTP session, socket and peer address, its
+    SSRCs, and its attributes (``counters``), where its RTCP task reads the sender-report counters."""
 
-    def __init__(self, kind: str) -> None:
-        super().__init__()
-        self.kind = kind
-        self._ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-    async def recv(self) -> Any:
-        await self._ended
-        raise MediaStreamError
-
-    def stop(self) -> None:
-        super().stop()
-        if not self._ended.done():
-            self._ended.set_result(None)
+    srtp: Any  # pylibsrtp.Session
+    udp: Any  # asyncio.DatagramTransport of the nominated ICE pair
+    addr: Any
+    ssrc: int
+    rtx_ssrc: int
+    counters: dict[str, Any]
+    is_connected: Callable[[], bool]
 
 
-def srtp_protector(session: Any) -> Callable[[bytes], bytes | None]:
-    """SRTP protection for one transport, without pylibsrtp's per-call allocation and checks (a third of the
-    cost of a forwarded packet): the same C call on the session's own buffer with a reused length cell.
-    Returns None for a packet libsrtp refuses. Falls back to ``session.protect`` if pylibsrtp changed."""
-    try:
-        from pylibsrtp._binding import ffi, lib
-
-        context, cdata, buffer, protect = session._srtp[0], session._cdata, session._buffer, lib.srtp_protect
-    except (ImportError, AttributeError):
-        log.warning("pylibsrtp internals changed: forwarding uses the slower Session.protect")
-        return session.protect
-    length = ffi.new("int *")
-    room = len(buffer) - 144  # libsrtp's maximum trailer
-
-    def fast(packet: bytes) -> bytes | None:
-        size = len(packet)
-        if size > room:
-            return None
-        buffer[0:size] = packet
-        length[0] = size
-        if protect(context, cdata, length):
-            return None
-        return buffer[0:length[0]]
-
-    fast.fast = True  # type: ignore[attr-defined]
-    return fast
+def sender_wire(sender: RTCRtpSender) -> SenderWire:
+    """The started sender's wire; CompatError if aiortc moved any of it."""
+    dtls = sender.transport
+    srtp = getattr(dtls, "_tx_srtp", None)
+    connection = getattr(dtls.transport, "_connection", None)
+    pair = getattr(connection, "_nominated", {}).get(1)
+    udp = getattr(getattr(pair, "protocol", None), "transport", None)
+    counters = vars(sender)
+    if (srtp is None or pair is None or udp is None or not hasattr(dtls, "_state")
+            or not all(k in counters for k in (SR_NTP, SR_RTP, SR_PACKETS, SR_OCTETS))):
+        raise CompatError(f"aiortc {aiortc.__version__}: cannot reach the sender's SRTP session and socket")
+    connected = State.CONNECTED
+    return SenderWire(srtp, udp, pair.remote_addr, sender._ssrc, sender._rtx_ssrc, counters,
+                      lambda: dtls._state is connected)
 
 
-_HEADER = struct.Struct("!BBHII")
-_HISTORY = 512  # packets kept per video outlet for retransmission (4 s at 1 Mbit/s)
-_CONNECTED = State.CONNECTED
-
-
-def _mid_extension(ext_id: int | None, mid: str | None) -> bytes:
-    """The RTP header extension block carrying the MID (RFC 8285 one-byte form), or nothing."""
-    if not ext_id or not mid or not 1 <= ext_id <= 14 or not 1 <= len(mid.encode()) <= 16:
-        return b""
-    value = mid.encode()
-    element = bytes([(ext_id << 4) | (len(value) - 1)]) + value
-    element += b"\x00" * (-len(element) % 4)
-    return struct.pack("!HH", 0xBEDE, len(element) // 4) + element
-
-
-class RtpOutlet:
-    """Sends packetized frames through one ``RTCRtpSender``'s transport: header, SRTP, UDP, nothing else.
-
-    ``send`` is synchronous and allocates one packet per payload: the fan-out calls it for every viewer in
-    one loop per frame, with no task, queue or await per viewer. Payload bytes are shared by all viewers.
-    """
-
-    waiting_for_keyframe: bool
-
-    def __init__(self, sender: RTCRtpSender, parameters: RTCRtpSendParameters) -> None:
-        codec = parameters.codecs[0]
-        self.kind = sender.kind
-        self.codec_name = codec.name
-        self.waiting_for_keyframe = self.kind == "video"
-        if codec.payloadType is None:
-            raise CompatError("the negotiated codec has no payload type")
-        self._pt: int = codec.payloadType
-        self._rtx_pt = next(
-            (c.payloadType for c in parameters.codecs[1:]
-             if c.name.lower() == "rtx" and c.parameters.get("apt") == codec.payloadType),
-            None,
-        )
-        mid_id = next((e.id for e in parameters.headerExtensions if e.uri == MID_URI), None)
-        self._ext = _mid_extension(mid_id, parameters.muxId)
-        self._first_byte = 0x90 if self._ext else 0x80
-        self._ssrc = sender._ssrc
-        self._rtx_ssrc = sender._rtx_ssrc
-        self._seq = random_sequence_number()
-        self._rtx_seq = random_sequence_number()
-        self._ts_origin = random32()
-        nacks = any(fb.type == "nack" and not fb.parameter for fb in codec.rtcpFeedback)
-        self._history: list[tuple[int, int, int, bytes] | None] | None = [None] * _HISTORY if nacks else None
-
-        dtls = sender.transport
-        self._dtls = dtls
-        srtp = getattr(dtls, "_tx_srtp", None)
-        connection = getattr(dtls.transport, "_connection", None)
-        pair = getattr(connection, "_nominated", {}).get(1)
-        udp = getattr(getattr(pair, "protocol", None), "transport", None)
-        self._stats = vars(sender)
-        if (srtp is None or pair is None or udp is None
-                or not all(k in self._stats for k in (_SR_NTP, _SR_RTP, _SR_PACKETS, _SR_OCTETS))):
-            raise CompatError(f"aiortc {aiortc.__version__}: cannot reach the sender's SRTP session and socket")
-        self._protect = srtp_protector(srtp)
-        self._udp: Any = udp
-        self._addr = pair.remote_addr
-        self._buffered = getattr(udp, "get_write_buffer_size", lambda: 0)
-        # Retransmissions are ours (the sender's history is empty); setting these on the instance
-        # shadows the methods the sender's RTCP handler calls.
-        sender._retransmit = self._retransmit  # type: ignore[method-assign]
-
-    @property
-    def closed(self) -> bool:
-        return bool(self._udp.is_closing()) or self._dtls._state is not _CONNECTED
-
-    def backlog(self) -> int:
-        """Bytes the socket could not take yet (asyncio buffers them): a viewer that cannot keep up."""
-        return int(self._buffered())
-
-    def send(self, payloads: list[bytes], timestamp: int, size: int, ntp: int) -> bool:
-        """Send one frame's payloads; False if the connection is gone (the caller detaches the outlet)."""
-        if self._dtls._state is not _CONNECTED or self._udp.is_closing():
-            return False
-        ts = (timestamp + self._ts_origin) & 0xFFFFFFFF
-        seq, first, pt, ssrc, ext = self._seq, self._first_byte, self._pt, self._ssrc, self._ext
-        protect, sendto, addr, history, pack = self._protect, self._udp.sendto, self._addr, self._history, \
-            _HEADER.pack
-        last = len(payloads) - 1
-        for i, payload in enumerate(payloads):
-            marker_pt = pt | 0x80 if i == last else pt
-            packet = protect(b"".join((pack(first, marker_pt, seq, ts, ssrc), ext, payload)))
-            if packet is not None:
-                sendto(packet, addr)
-            if history is not None:
-                history[seq % _HISTORY] = (seq, ts, marker_pt, payload)
-            seq = (seq + 1) & 0xFFFF
-        self._seq = seq
-        stats = self._stats
-        stats[_SR_NTP] = ntp
-        stats[_SR_RTP] = ts
-        stats[_SR_PACKETS] += last + 1
-        stats[_SR_OCTETS] += size
-        return True
-
-    async def _retransmit(self, sequence_number: int) -> None:
-        """Answer a NACK from our history, wrapped in RTX (RFC 4588) when negotiated."""
-        entry = self._history[sequence_number % _HISTORY] if self._history is not None else None
-        if entry is None or entry[0] != sequence_number or self.closed:
-            return
-        seq, ts, marker_pt, payload = entry
-        if self._rtx_pt is None:
-            packet = b"".join((_HEADER.pack(self._first_byte, marker_pt, seq, ts, self._ssrc), self._ext, payload))
-        else:
-            rtx_pt = (marker_pt & 0x80) | self._rtx_pt
-            header = _HEADER.pack(self._first_byte, rtx_pt, self._rtx_seq, ts, self._rtx_ssrc)
-            packet = b"".join((header, self._ext, struct.pack("!H", seq), payload))
-            self._rtx_seq = (self._rtx_seq + 1) & 0xFFFF
-        protected = self._protect(packet)
-        if protected is not None:
-            self._udp.sendto(protected, self._addr)
-
-
-def tap_sender(sender: RTCRtpSender, on_ready: Callable[[RtpOutlet], None],
-               on_keyframe_request: Callable[[], None]) -> None:
-    """Call ``on_ready`` with an outlet once the sender's transport is up, and ``on_keyframe_request`` when
-    the remote asks for a keyframe (PLI or FIR). Call before the peer connects."""
-
+def hook_sender(sender: RTCRtpSender, on_sending: Callable[[RTCRtpSendParameters], None],
+                on_keyframe_request: Callable[[], None]) -> None:
+    """Call ``on_sending`` with the negotiated parameters once the sender's transport is up, and
+    ``on_keyframe_request`` (instead of an encoder) when the remote asks for a keyframe (PLI or FIR).
+    Call before the peer connects."""
     original_send = sender.send
 
     async def send(parameters: RTCRtpSendParameters) -> None:
         await original_send(parameters)
-        on_ready(RtpOutlet(sender, parameters))
+        on_sending(parameters)
 
     sender.send = send  # type: ignore[method-assign]
     sender._send_keyframe = on_keyframe_request  # type: ignore[method-assign]
 
 
-def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> None:
-    """Also call ``callback`` when the remote asks this (encoding) sender for a keyframe: test and bench peers
-    use it to see that a viewer's PLI reached the host."""
-    original = sender._send_keyframe
-
-    def hooked() -> None:
-        callback()
-        original()
-
-    sender._send_keyframe = hooked  # type: ignore[method-assign]
-
-
-def fix_vp8_bitrate(bits_per_second: int) -> None:
-    """Make this process's VP8 encoders keep one bitrate whatever the receiver estimates (REMB), so a
-    benchmark's load does not drift while it measures. Never called by the server, which does not encode."""
-    vpx.DEFAULT_BITRATE = vpx.MIN_BITRATE = vpx.MAX_BITRATE = bits_per_second
+def answer_nacks_with(sender: RTCRtpSender, retransmit: Callable[[int], Coroutine[Any, Any, None]]) -> None:
+    """The sender's RTCP handler calls ``retransmit(sequence_number)`` for each NACKed packet (its own history
+    is empty: it never sent): set on the instance, it shadows the method."""
+    sender._retransmit = retransmit  # type: ignore[method-assign, assignment]
 
 
 # -- negotiating -------------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ class Frame:
 
 
 class Outlet(Protocol):
-    """One viewer's sender of one kind (streams.aiortc_compat.RtpOutlet, or a test double)."""
+    """One viewer's sender of one kind (streams.rtp_outlet.RtpOutlet, or a test double)."""
 
     waiting_for_keyframe: bool
 

@@ -9,11 +9,12 @@ from typing import Literal
 
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription
 
-from streams.aiortc_compat import NEGOTIATION_ERRORS, RtpOutlet
+from streams.aiortc_compat import NEGOTIATION_ERRORS
 from streams.codecs import VideoCodec
 from streams.errors import MediaError, SessionNotFound
 from streams.ice import CandidateBudget, announce_public_ip, parse_fragment, rtc_configuration
 from streams.offer import Offer, UnsupportedSdp
+from streams.rtp_outlet import RtpOutlet
 from streams.settings import MediaSettings
 
 Role = Literal["publisher", "viewer"]

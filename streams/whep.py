@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from streams.aiortc_compat import ParkedTrack, RtpOutlet, tap_sender
 from streams.codecs import VideoCodec, opus_preferences, video_preferences
 from streams.forward import Relay
 from streams.offer import Offer, UnsupportedSdp
 from streams.peer import PeerSession
+from streams.rtp_outlet import ParkedTrack, RtpOutlet, tap_sender
 from streams.settings import MediaSettings
 
 

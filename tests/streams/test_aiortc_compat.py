@@ -23,17 +23,14 @@ from pylibsrtp import Policy, Session
 from streams import aiortc_compat
 from streams.aiortc_compat import (
     CompatError,
-    ParkedTrack,
-    RtpOutlet,
     check_internals,
     packetizer,
     request_keyframe,
-    srtp_protector,
     tap_receiver,
-    tap_sender,
     yield_while_receiving,
 )
 from streams.codecs import h264_size, is_keyframe, vp8_size
+from streams.rtp_outlet import ParkedTrack, RtpOutlet, srtp_protector, tap_sender
 from tests.streams.conftest import eventually
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,9 +14,9 @@ import psutil
 from aiortc import RTCPeerConnection
 
 from bench import peers
-from streams.aiortc_compat import RtpOutlet
 from streams.peer import PeerSession
 from streams.registry import MediaRegistry
+from streams.rtp_outlet import RtpOutlet
 from tests.streams.conftest import LiveShow, eventually
 
 CYCLES = 200
