@@ -9,6 +9,9 @@ When a show ends (``end_show``) every peer of the show closes.
 On an edge node a show has no publisher but a ``Pull`` from its origin feeding the same fan-out; it starts with
 the first viewer that comes with an ``Upstream`` and stops when the last viewer leaves. If the pull fails (the
 origin died), the show's viewers here are hung up so that they come back through placement.
+
+One show's state is a ``ShowMedia`` (streams/show_media.py); who may open a viewing session, ``ViewerAdmission``
+(streams/admission.py).
 """
 
 from __future__ import annotations
@@ -22,40 +25,18 @@ from typing import Any
 from aiortc import RTCRtpReceiver
 
 from streams import whep, whip
+from streams.admission import ViewerAdmission
 from streams.aiortc_compat import request_keyframe
-from streams.codecs import VideoCodec
-from streams.errors import MediaError, MediaRateLimited
-from streams.forward import Relay
+from streams.errors import MediaError
 from streams.offer import Offer
 from streams.peer import PeerSession, Role, find_session
 from streams.pull import Pull, Upstream
-from streams.recorder import Recorder
 from streams.settings import MediaSettings
+from streams.show_media import ShowMedia
 
 log = logging.getLogger("streams.registry")
 CONNECT_TIMEOUT = 30.0  # a publishing session that has not connected by then is closed
 TICK = 0.5
-
-
-class ShowMedia:
-    """One show's media on this server."""
-
-    def __init__(self, show_id: str) -> None:
-        self.show_id = show_id
-        self.relay = Relay()
-        self.publisher: PeerSession | None = None
-        self.viewers: dict[str, PeerSession] = {}
-        self.codec: VideoCodec | None = None  # what viewers negotiate; set by the host or the first viewer
-        self.on_air = False
-        self.record = False
-        self.recorder: Recorder | None = None
-        self.pull: Pull | None = None  # on an edge: the session at the origin that feeds ``relay``
-        self.pulling = asyncio.Lock()
-        self.nodes: set[str] = set()  # viewer sessions that are other nodes' pulls (not audience)
-
-    @property
-    def idle(self) -> bool:
-        return self.publisher is None and not self.viewers and self.recorder is None and self.pull is None
 
 
 OnAirChanged = Callable[[str, bool], Coroutine[Any, Any, None]]
@@ -69,7 +50,7 @@ class MediaRegistry:
         self.max_viewers_per_show = settings.max_viewers_per_show
         self._on_air_changed = on_air_changed
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._opening: dict[str, int] = {}  # viewing sessions being answered, by client address
+        self._admission = ViewerAdmission(settings)
         self._ticker: asyncio.Task[None] | None = None
 
     # -- sessions ------------------------------------------------------------------------------------------
@@ -80,7 +61,7 @@ class MediaRegistry:
     @property
     def load(self) -> int:
         """Audience sessions on this node (other nodes' pulls are not audience)."""
-        return sum(len(media.viewers) - len(media.nodes) for media in self.shows.values())
+        return sum(media.audience for media in self.shows.values())
 
     def relayed(self) -> dict[str, int]:
         """Shows this node relays from an origin, with their viewers here."""
@@ -119,34 +100,24 @@ class MediaRegistry:
                 await self.end(viewer)
             media.codec = session.video_codec
         media.record = record
-        self._sync_recording(media, "video" in offer.kinds)
+        media.sync_recording(self.settings.recordings_dir, "video" in offer.kinds)
         return session, answer
 
     async def watch(self, show_id: str, user_id: str | None, offer: Offer, *, upstream: Upstream | None = None,
                     node: bool = False, client_address: str = "") -> tuple[PeerSession, str]:
         """A viewer's WHEP offer. ``upstream``: the show's origin is another node, pull from it unless this
-        node already does; ``node``: the viewer is another node's pull (not counted against the limit).
-        Sessions that have not connected yet are few per address (an idle offer costs a port and a seat until
-        ``whep_connect_timeout_seconds``), so offers that never connect cannot fill the show's seats."""
+        node already does; ``node``: the viewer is another node's pull (not counted against the limits)."""
         media = self.shows.setdefault(show_id, ShowMedia(show_id))
         try:
-            if not node and len(media.viewers) - len(media.nodes) >= self.max_viewers_per_show:
-                raise MediaError("this show has as many viewers as this server takes", code="at_capacity",
-                                 status=503, retry_after=self.settings.whep_connect_timeout_seconds)
-            if not node and self.pending_from(client_address) >= self.settings.whep_pending_per_address:
-                raise MediaRateLimited("too many unconnected viewing sessions from here",
-                                       self.settings.whep_connect_timeout_seconds)
+            if not node:
+                self._admission.check(media.audience, self.max_viewers_per_show, client_address,
+                                      self.sessions.values())
             if upstream is not None and media.publisher is None:
                 await self._ensure_pull(media, upstream)
             codec = whep.choose_codec(offer, media.codec)
-            self._opening[client_address] = self._opening.get(client_address, 0) + 1
-            try:
+            with self._admission.opening(client_address):
                 session, answer = await whep.open_viewer(show_id, media.relay, self.settings, user_id, offer,
                                                          codec, client_address)
-            finally:
-                self._opening[client_address] -= 1
-                if not self._opening[client_address]:
-                    del self._opening[client_address]
         except BaseException:
             self._forget_if_idle(media)
             raise
@@ -161,8 +132,7 @@ class MediaRegistry:
 
     def pending_from(self, client_address: str) -> int:
         """Viewing sessions from this address being opened or not connected yet."""
-        return self._opening.get(client_address, 0) + sum(1 for s in self.sessions.values()
-                   if s.role == "viewer" and s.connected_at is None and s.client_address == client_address)
+        return self._admission.pending_from(client_address, self.sessions.values())
 
     async def _ensure_pull(self, media: ShowMedia, upstream: Upstream) -> None:
         async with media.pulling:
@@ -241,13 +211,14 @@ class MediaRegistry:
         media = self.shows.get(show_id)
         if media is not None:
             media.record = record
-            self._sync_recording(media, media.publisher is None or "video" in media.publisher.offer.kinds)
+            has_video = media.publisher is None or "video" in media.publisher.offer.kinds
+            media.sync_recording(self.settings.recordings_dir, has_video)
 
     async def close_show(self, media: ShowMedia) -> None:
         for session in [*media.viewers.values(), *([media.publisher] if media.publisher else [])]:
             await self.end(session)
         media.record = False
-        self._sync_recording(media, True)
+        media.sync_recording(self.settings.recordings_dir, True)
         if media.pull is not None:
             pull, media.pull = media.pull, None
             await pull.close()
@@ -269,20 +240,10 @@ class MediaRegistry:
     def _keyframe_asker(self, receiver: RTCRtpReceiver) -> Callable[[], None]:
         return lambda: self._spawn(request_keyframe(receiver))
 
-    def _sync_recording(self, media: ShowMedia, has_video: bool) -> None:
-        if media.record and media.recorder is None and media.publisher is not None:
-            media.recorder = Recorder(self.settings.recordings_dir / media.show_id, has_video)
-            media.relay.listeners.append(media.recorder.frame)
-            media.relay.keyframes.request()  # a file starts at a keyframe
-        elif not media.record and media.recorder is not None:
-            media.relay.listeners.remove(media.recorder.frame)
-            media.recorder.close()
-            media.recorder = None
-
     def mark(self, show_id: str, label: str) -> float | None:
         """Note a moment (e.g. a card push) in the show's recording: seconds into the file, or None."""
         media = self.shows.get(show_id)
-        return media.recorder.mark(label) if media is not None and media.recorder is not None else None
+        return media.mark(label) if media is not None else None
 
     # -- housekeeping --------------------------------------------------------------------------------------
 
@@ -325,4 +286,3 @@ class MediaRegistry:
             await self.end(session)
         while self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-
