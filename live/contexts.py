@@ -19,7 +19,7 @@ from live.media_bans import watch_bans
 from live.media_events import ShowEvents
 from live.media_nodes import Heartbeat, Node, NodeDirectory
 from live.placement import Placement, ThisNode
-from live.redis_clients import make_redis
+from live.redis_clients import open_redis
 from live.redis_durability import require_durable
 from live.redis_server import EmbeddedRedis, EmbeddedRedisError
 from live.signals import BroadcastState
@@ -47,7 +47,7 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     if not url:
         embedded = EmbeddedRedis(settings.data_dir, settings.redis_appendfsync)
         url = await asyncio.to_thread(embedded.start)
-    client = make_redis(url, timeout=settings.redis_timeout_seconds)
+    client = open_redis(url, settings.redis_cluster and embedded is None, timeout=settings.redis_timeout_seconds)
     supervisor = None
     try:
         await client.ping()
@@ -85,7 +85,8 @@ async def limits_ctx(app: web.Application) -> AsyncIterator[None]:
     """The abuse limits, on the app's Redis pool."""
     settings = app[keys.settings_key]
     rules = {name: getattr(settings, f"limit_{name}") for name in RULES}
-    app[keys.limiter_key] = Limiter(app[keys.redis_key], settings.redis_prefix, rules, settings.trusted_proxies)
+    app[keys.limiter_key] = Limiter(app[keys.redis_key], settings.redis_prefix, rules, settings.trusted_proxies,
+                                    cluster_url=app[keys.redis_url_key] if settings.redis_cluster else None)
     yield
 
 
