@@ -7,12 +7,18 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from aiohttp.test_utils import TestClient
 
-from tests.faults.conftest import redis_binary
+from live.app import create_app
+from live.config import Settings
+from tests.faults.conftest import own_database, redis_binary
+
+__all__ = ["own_database"]  # the fault tests' database of the test alone, for the recovery check
 
 BUS_OFFSET = 10000  # Redis Cluster's node-to-node bus listens on port + 10000
 START_TIMEOUT = 20.0
@@ -125,3 +131,13 @@ def own_cluster(tmp_path: Path) -> Iterator[OwnCluster]:
         yield cluster
     finally:
         cluster.stop()
+
+
+@asynccontextmanager
+async def cluster_client(aiohttp_client, settings: Settings) -> AsyncIterator[TestClient]:  # type: ignore[no-untyped-def]
+    """The app served on ``settings.port`` over the test's own cluster (thrown away after, keys and all)."""
+    test_client = await aiohttp_client(create_app(settings), server_kwargs={"port": settings.port})
+    try:
+        yield test_client
+    finally:
+        await test_client.close()
