@@ -7,15 +7,11 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestClient
 
-from live.app import create_app
-from live.config import Settings
 from tests.faults.conftest import own_database, redis_binary
 
 __all__ = ["own_database"]  # the fault tests' database of the test alone, for the recovery check
@@ -132,12 +128,3 @@ def own_cluster(tmp_path: Path) -> Iterator[OwnCluster]:
     finally:
         cluster.stop()
 
-
-@asynccontextmanager
-async def cluster_client(aiohttp_client, settings: Settings) -> AsyncIterator[TestClient]:  # type: ignore[no-untyped-def]
-    """The app served on ``settings.port`` over the test's own cluster (thrown away after, keys and all)."""
-    test_client = await aiohttp_client(create_app(settings), server_kwargs={"port": settings.port})
-    try:
-        yield test_client
-    finally:
-        await test_client.close()

@@ -16,7 +16,8 @@ from redis.crc import key_slot
 from live import keys
 from live.commerce import stock
 from live.commerce.cluster_pipeline import ClusterPipelinedConnection
-from tests.cluster.conftest import OwnCluster, cluster_client
+from tests.cluster.conftest import OwnCluster
+from tests.conftest import running_client
 from tests.faults.history import check
 from tests.faults.spike import live_spike, readable_by_buyers
 from tests.faults.test_redis_crash import durable_settings, settled, true
@@ -54,7 +55,7 @@ async def test_spike_on_a_cluster_with_the_show_slot_resharded_loses_nothing(  #
         aiohttp_client, own_cluster: OwnCluster, own_database: str, tmp_path: Path) -> None:
     services = Services(redis_url=own_cluster.url, database_url=own_database)
     settings = durable_settings(services, tmp_path / "data", redis_cluster=True)
-    async with cluster_client(aiohttp_client, settings) as client:
+    async with running_client(aiohttp_client, settings) as client:
         spike, buyers = await live_spike(Api(client), STOCK, 1, BUYERS)
         slot = key_slot(client.app[keys.redis_keys_key].show(spike.show_id).base.encode())
         source = await asyncio.to_thread(own_cluster.owner, slot)
