@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     database_url: str | None = None
     redis_url: str | None = None
+    redis_cluster: bool = Field(
+        default=False, description="LIVE_REDIS_URL names one node of a Redis Cluster (each show on its own slot).")
     redis_prefix: str = Field(default="", description="Prefix of every Redis key and channel (isolates tenants/tests).")
     redis_appendfsync: Literal["everysec", "always"] = Field(
         default="always", description="The embedded Redis's fsync policy: always means a 201 is on disk.")

@@ -8,10 +8,6 @@ import secrets
 from collections.abc import AsyncIterator
 
 from aiohttp import web
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from db.models import Show
 from db.session import make_engine, make_sessionmaker
@@ -23,6 +19,7 @@ from live.media_bans import watch_bans
 from live.media_events import ShowEvents
 from live.media_nodes import Heartbeat, Node, NodeDirectory
 from live.placement import Placement, ThisNode
+from live.redis_clients import open_redis
 from live.redis_durability import require_durable
 from live.redis_server import EmbeddedRedis, EmbeddedRedisError
 from live.signals import BroadcastState
@@ -31,18 +28,6 @@ from streams.registry import MediaRegistry
 from streams.settings import MediaSettings
 
 log = logging.getLogger("live.contexts")
-
-
-def make_redis(url: str, max_connections: int = 64, timeout: float = 5.0) -> Redis:
-    """A client whose pool blocks instead of opening a connection per concurrent caller; every call (and the
-    wait for a pooled connection) is bounded by ``timeout``. A pooled connection that a Redis restart closed
-    fails once on its next use: that call is retried on a fresh connection (twice at most, never on a
-    timeout, so the bound holds)."""
-    pool = BlockingConnectionPool.from_url(
-        url, max_connections=max_connections, timeout=timeout, socket_timeout=timeout,
-        socket_connect_timeout=timeout, decode_responses=True,
-        retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 2), retry_on_error=[RedisConnectionError])
-    return Redis(connection_pool=pool)
 
 
 async def database_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -62,7 +47,7 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     if not url:
         embedded = EmbeddedRedis(settings.data_dir, settings.redis_appendfsync)
         url = await asyncio.to_thread(embedded.start)
-    client = make_redis(url, timeout=settings.redis_timeout_seconds)
+    client = open_redis(url, settings.redis_cluster and embedded is None, timeout=settings.redis_timeout_seconds)
     supervisor = None
     try:
         await client.ping()
@@ -100,7 +85,8 @@ async def limits_ctx(app: web.Application) -> AsyncIterator[None]:
     """The abuse limits, on the app's Redis pool."""
     settings = app[keys.settings_key]
     rules = {name: getattr(settings, f"limit_{name}") for name in RULES}
-    app[keys.limiter_key] = Limiter(app[keys.redis_key], settings.redis_prefix, rules, settings.trusted_proxies)
+    app[keys.limiter_key] = Limiter(app[keys.redis_key], settings.redis_prefix, rules, settings.trusted_proxies,
+                                    cluster_url=app[keys.redis_url_key] if settings.redis_cluster else None)
     yield
 
 

@@ -2,7 +2,9 @@
 
 The counting is the ``limits`` library's sliding window counter (two keys per limit and caller, one Lua call
 per hit) on the app's own Redis pool. Limits keyed by address alone stay generous: hundreds of phones share
-one mobile carrier's address; the tight ones are keyed by account, device or email.
+one mobile carrier's address; the tight ones are keyed by account, device or email. On a Redis Cluster the
+library opens its own cluster client (it cannot share redis-py's cluster pool); its two keys per limit share
+one hash tag, so each Lua call stays on one slot.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ import hashlib
 import ipaddress
 import time
 from collections.abc import Iterable, Mapping
+from urllib.parse import urlparse
 
 from limits import RateLimitItem, parse
-from limits.aio.storage import RedisStorage
+from limits.aio.storage import RedisClusterStorage, RedisStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from redis.asyncio import Redis
 
@@ -39,6 +42,12 @@ def per_window(text: str) -> tuple[int, int]:
     return item.amount, item.get_expiry() * 1000
 
 
+def cluster_storage_uri(url: str) -> str:
+    """``redis://[auth@]host:port/0`` (one node of the cluster) in the ``limits`` library's spelling."""
+    parsed = urlparse(url)
+    return f"async+redis+cluster://{parsed.netloc}"
+
+
 def hashed(value: str) -> str:
     """Emails and device ids are keyed by a hash: Redis need not hold them."""
     return hashlib.sha256(value.strip().lower().encode()).hexdigest()[:24]
@@ -47,10 +56,16 @@ def hashed(value: str) -> str:
 class Limiter:
     """The configured limits, and who the caller is (``address``)."""
 
-    def __init__(self, redis: Redis, prefix: str, rules: Mapping[str, str], trusted_proxies: Iterable[str] = ()):
+    def __init__(self, redis: Redis, prefix: str, rules: Mapping[str, str], trusted_proxies: Iterable[str] = (),
+                 cluster_url: str | None = None):
         self.trusted = trusted_networks(trusted_proxies)
-        storage = RedisStorage("async+redis://", implementation="redispy", key_prefix=f"{prefix}live:limits",
-                               connection_pool=redis.connection_pool)  # type: ignore[arg-type]  # passed on
+        storage: RedisStorage
+        if cluster_url:
+            storage = RedisClusterStorage(cluster_storage_uri(cluster_url), implementation="redispy",
+                                          key_prefix=f"{prefix}live:limits")
+        else:
+            storage = RedisStorage("async+redis://", implementation="redispy", key_prefix=f"{prefix}live:limits",
+                                   connection_pool=redis.connection_pool)  # type: ignore[arg-type]  # passed on
         self._strategy = SlidingWindowCounterRateLimiter(storage)
         self._rules = {name: parse_rule(text) for name, text in rules.items()}
 

@@ -24,6 +24,7 @@ from redis.exceptions import ResponseError
 
 from db.outage import is_outage
 from live.commerce import deadletters
+from live.redis_clients import by_slot
 from live.rediskeys import RedisKeys
 
 log = logging.getLogger("live.commerce.consumer")
@@ -90,11 +91,13 @@ class StreamConsumer(ABC):
             self._last_claim = time.monotonic()
             handled += await self._process(await self._claim(streams))
             walking = any(self._cursors.get(s, CURSOR_START) != CURSOR_START for s in streams)
-        reply: Any = await self.redis.xreadgroup(  # no waiting for new entries while pending ones remain
-            self.group, self.consumer, {s: ">" for s in streams}, count=self.count,
-            block=None if walking else self.block_ms,
-        )
-        entries = [(stream, entry_id, fields) for stream, items in reply or [] for entry_id, fields in items]
+        replies: list[Any] = await asyncio.gather(*(  # one read per slot on a Redis Cluster (by_slot)
+            self.redis.xreadgroup(  # no waiting for new entries while pending ones remain
+                self.group, self.consumer, {s: ">" for s in group}, count=self.count,
+                block=None if walking else self.block_ms,
+            ) for group in by_slot(self.redis, streams)))
+        entries = [(stream, entry_id, fields) for reply in replies
+                   for stream, items in reply or [] for entry_id, fields in items]
         return handled + await self._process(entries)
 
     async def _process(self, entries: list[Entry]) -> int:

@@ -42,14 +42,15 @@ def _ms(moment: datetime | None) -> int:
 
 async def open_show(redis: Redis, rk: RedisKeys, show_id: str, offers: Iterable[SaleTerms]) -> None:
     """Load every offer's counter (HSETNX: a live counter is never overwritten) and mark the show live,
-    in one MULTI so the tap path never sees a live show with half its offers."""
+    in one MULTI so the tap path never sees a live show with half its offers. The show joins the workers' set
+    first, outside the MULTI: that set is global, and a MULTI on a Redis Cluster stays on one slot."""
     sk = rk.show(show_id)
+    await redis.sadd(rk.active_shows, show_id)
     async with redis.pipeline(transaction=True) as pipe:
         for terms in offers:
             _queue_offer(pipe, sk, terms)
         pipe.set(sk.state, "live")
         pipe.set(sk.loaded, "1")
-        pipe.sadd(rk.active_shows, show_id)
         await pipe.execute()
 
 

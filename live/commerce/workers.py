@@ -14,11 +14,11 @@ from aiohttp import web
 
 from live import keys
 from live.background import stop_tasks
+from live.commerce.cluster_pipeline import script_connection
 from live.commerce.expiry import run_sweeper
 from live.commerce.orders import OrderDesk
 from live.commerce.payments import PaymentCapturer, PaymentService
 from live.commerce.persist import OrderPersister
-from live.commerce.pipeline import PipelinedConnection
 from live.commerce.providers import SandboxProvider
 from live.commerce.recovery import RecoveryGate
 from live.limits import per_window
@@ -34,7 +34,8 @@ async def commerce_ctx(app: web.Application) -> AsyncIterator[None]:
     settings, redis, rk = app[keys.settings_key], app[keys.redis_key], app[keys.redis_keys_key]
     gate = RecoveryGate(redis, rk, app[keys.sessionmaker_key], recovery=settings.redis_recovery,
                         durable=settings.redis_durability == "checked")
-    scripts = PipelinedConnection(app[keys.redis_url_key], settings.redis_timeout_seconds, on_connect=gate.ensure)
+    scripts = script_connection(app[keys.redis_url_key], settings.redis_cluster, settings.redis_timeout_seconds,
+                                on_connect=gate.ensure)
     desk = app[keys.order_desk_key] = OrderDesk(redis, rk, settings.reservation_ttl_seconds, scripts,
                                                 per_window(settings.limit_taps_per_buyer))
     provider = SandboxProvider(

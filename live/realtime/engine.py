@@ -41,7 +41,7 @@ from engineio import packet as eio_packet
 from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from live.background import stop_tasks
-from live.contexts import make_redis
+from live.redis_clients import make_redis
 
 log = logging.getLogger("live.realtime")
 ENGINEIO_MESSAGE = "4"

@@ -4,6 +4,7 @@ reaches the clients of the other."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import subprocess
@@ -32,16 +33,18 @@ class RemoteClient:
         return self.session.request(method, path, **kw)
 
 
-@pytest.fixture(params=["all", "web"])
-def cluster(services: Services, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[list[str], str]]:
-    """Two servers on their own ports, one database, one Redis, one key prefix, in one role (``all``, or
-    ``web`` as behind a load balancer, with media on other nodes). Yields (urls, prefix)."""
+@contextlib.contextmanager
+def two_servers(redis_url: str, database_url: str, tmp_path: Path, role: str,
+                **env_extra: str) -> Iterator[tuple[list[str], str]]:
+    """Two servers on their own ports, one database, one Redis, one key prefix, in one role. Yields (urls,
+    prefix)."""
     prefix = f"t{secrets.token_hex(4)}:"
-    env = {**os.environ, "LIVE_DATABASE_URL": services.database_url, "LIVE_REDIS_URL": services.redis_url,
+    env = {**os.environ, "LIVE_DATABASE_URL": database_url, "LIVE_REDIS_URL": redis_url,
            "LIVE_REDIS_PREFIX": prefix, "LIVE_SECRET_KEY": "cluster-secret-" + secrets.token_hex(16),
-           "LIVE_LOG_LEVEL": "WARNING", "LIVE_REDIS_DURABILITY": "unsafe", "LIVE_REDIS_RECOVERY": "false"}
+           "LIVE_LOG_LEVEL": "WARNING", "LIVE_REDIS_DURABILITY": "unsafe", "LIVE_REDIS_RECOVERY": "false",
+           **env_extra}
     ports = [free_port(), free_port()]
-    procs = [subprocess.Popen([sys.executable, "-m", "live", "serve", "--port", str(port), "--role", request.param],
+    procs = [subprocess.Popen([sys.executable, "-m", "live", "serve", "--port", str(port), "--role", role],
                               env={**env, "LIVE_DATA_DIR": str(tmp_path / f"data{i}")})
              for i, port in enumerate(ports)]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
@@ -57,7 +60,17 @@ def cluster(services: Services, tmp_path: Path, request: pytest.FixtureRequest) 
                 proc.wait(20)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        asyncio.run(delete_prefixed(services.redis_url, prefix))
+
+
+@pytest.fixture(params=["all", "web"])
+def cluster(services: Services, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[list[str], str]]:
+    """Two servers sharing the suite's services, in one role (``all``, or ``web`` as behind a load balancer,
+    with media on other nodes). Yields (urls, prefix)."""
+    with two_servers(services.redis_url, services.database_url, tmp_path, request.param) as (urls, prefix):
+        try:
+            yield urls, prefix
+        finally:
+            asyncio.run(delete_prefixed(services.redis_url, prefix))
 
 
 @pytest.fixture
@@ -72,8 +85,13 @@ async def _socket(url: str, **kw: Any) -> Socket:
 
 async def test_what_goes_through_one_process_reaches_the_clients_of_the_other(
         cluster: tuple[list[str], str], remote_api: Api, services: Services) -> None:
-    (url_a, url_b), prefix = cluster
-    api = remote_api
+    await what_goes_through_one_reaches_the_other(cluster[0], remote_api)
+
+
+async def what_goes_through_one_reaches_the_other(urls: list[str], api: Api) -> None:
+    """Card, stock, chat, viewer count and a ban, each done through the first server, as the second's
+    viewers see them."""
+    url_a, url_b = urls
     owner = await api.merchant()
     show, offer = await api.live_show(owner, stock=40)
     on_a = await _socket(url_a, actor=await api.viewer("On A"))
