@@ -5,7 +5,9 @@ number (a barcode a viewer can read back after decoding), and viewers that eithe
 Run as processes: ``python -m bench.peers publish BASE_URL SHOW_ID TOKEN [--size 640x480 --texture]`` prints a
 JSON line when published, then one a second with the frames sent and keyframe requests received;
 ``python -m bench.peers watch BASE_URL SHOW_ID --count N`` runs N counting viewers and prints their frame counts
-twice a second until SIGTERM.
+twice a second until SIGTERM. Those viewers count from RTP headers alone (``RtpCounter``): the bench's viewers
+share the machine's cores with the servers they measure, and aiortc's receive path (parsing, NACKs, jitter
+buffer, reassembly) cost them more than the server's forwarding.
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ from aiortc import (
 )
 from av import VideoFrame
 
-from bench.aiortc_hooks import fix_vp8_bitrate, on_keyframe_request
-from streams.aiortc_compat import request_keyframe, tap_receiver
+from bench.aiortc_hooks import count_rtp, fix_vp8_bitrate, on_keyframe_request
+from streams.aiortc_compat import parse_sdp, request_keyframe, tap_receiver
 
 BITS = 12  # the frame number, modulo 4096, as 12 black or white blocks across the top of the picture
 NO_ICE_SERVERS = RTCConfiguration(iceServers=[])  # no public STUN server: these machines have no internet
@@ -187,6 +189,50 @@ async def watch(session: aiohttp.ClientSession, base: str, show_id: str, *, deco
     return viewer
 
 
+class RtpCounter:
+    """Counts a viewer's complete video frames from the RTP headers of the packets it gets: a frame counts when
+    its last (marker) packet arrives with no sequence number missed since the previous frame's. Nothing is
+    retransmitted to it (it sends no NACK), so a lost packet is a lost frame: stricter than a browser."""
+
+    def __init__(self, viewer: Viewer, video_payload_types: set[int]) -> None:
+        self.viewer = viewer
+        self.video = video_payload_types
+        self.lost = 0
+        self._last_seq: int | None = None
+        self._damaged = True  # the first frame may have started before we joined
+
+    def packet(self, data: bytes) -> None:
+        if len(data) < 12 or data[1] & 0x7F not in self.video:
+            return
+        seq = data[2] << 8 | data[3]
+        if self._last_seq is not None and seq != (self._last_seq + 1) & 0xFFFF:
+            self._damaged = True
+            self.lost += (seq - self._last_seq - 1) & 0xFFFF
+        self._last_seq = seq
+        self.viewer.octets += len(data) - 12
+        if data[1] & 0x80:
+            if not self._damaged:
+                self.viewer.frames += 1
+                if self.viewer.first_frame_at is None:
+                    self.viewer.first_frame_at = time.monotonic()
+            self._damaged = False
+
+
+async def count_packets(session: aiohttp.ClientSession, base: str, show_id: str) -> tuple[Viewer, RtpCounter]:
+    """A WHEP viewer counted by ``RtpCounter`` (its receivers never see a packet)."""
+    pc = RTCPeerConnection(NO_ICE_SERVERS)
+    viewer = Viewer(pc)
+    for kind in ("video", "audio"):
+        pc.addTransceiver(kind, direction="recvonly")
+    viewer.location = await exchange(session, f"{base}/api/shows/{show_id}/whep", pc, {})
+    answer = parse_sdp(pc.remoteDescription.sdp)
+    video = {c.payloadType for m in answer.media if m.kind == "video" for c in m.rtp.codecs
+             if c.name.lower() != "rtx" and c.payloadType is not None}
+    counter = RtpCounter(viewer, video)
+    count_rtp(pc, counter.packet)
+    return viewer, counter
+
+
 async def _read_numbers(viewer: Viewer, track: Any) -> None:
     while True:
         frame = await track.recv()
@@ -221,10 +267,13 @@ async def _watch_forever(args: argparse.Namespace) -> None:
     """Viewers that only count encoded frames, reporting each one's count twice a second."""
     async with aiohttp.ClientSession() as session:
         viewers: list[Viewer] = []
+        counters: list[RtpCounter] = []
         for _ in range(args.count):
             for attempt in range(5):
                 try:
-                    viewers.append(await watch(session, args.base, args.show, decode=False))
+                    viewer, counter = await count_packets(session, args.base, args.show)
+                    viewers.append(viewer)
+                    counters.append(counter)
                     break
                 except (RuntimeError, aiohttp.ClientError):
                     if attempt == 4:
@@ -237,7 +286,8 @@ async def _watch_forever(args: argparse.Namespace) -> None:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), 0.5)
             print(json.dumps({"event": "stats", "frames": [v.frames for v in viewers],
-                              "octets": sum(v.octets for v in viewers), "time": time.monotonic()}), flush=True)
+                              "octets": sum(v.octets for v in viewers), "lost_packets": sum(c.lost for c in counters),
+                              "time": time.monotonic()}), flush=True)
         for viewer in viewers:
             await viewer.close(session)
 

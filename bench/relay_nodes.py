@@ -6,7 +6,13 @@ per viewer, frames delivered, and the extra latency of the relay hop (bench/hop.
 arrival at an edge viewer minus at the origin viewer). Every node is ``live serve --role media`` sharing a
 redis-server and a SQLite file of its own; viewers are bench.peers counting processes at nice 10.
 
-Flags: ``--nodes=3 --per-edge=5,15 --seconds=8 --warmup=4 --per-process=25 --bitrate=1000000 --logs=DIR``.
+Each point also gives the CPU of the bench's own processes (publisher, viewers, latency probe): they share the
+machine's cores with the nodes, so a point whose viewers fell behind is told apart from one whose edge did.
+``--profile=DIR`` samples the first edge with py-spy over each point's window (DIR/edge-N.txt, collapsed
+stacks; needs ``py-spy`` and the right to trace: root, or ptrace_scope 0).
+
+Flags: ``--nodes=3 --per-edge=5,15 --seconds=8 --warmup=4 --per-process=25 --bitrate=1000000 --logs=DIR
+--profile=DIR``.
 """
 
 from __future__ import annotations
@@ -14,16 +20,19 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psutil
+import redis
 
 from bench.common import free_port
 from bench.relay import ROOT, VIEWER_NICE, Options, Proc, Server, _http, _rate, _wait_http, run_path
@@ -33,20 +42,24 @@ from bench.relay import ROOT, VIEWER_NICE, Options, Proc, Server, _http, _rate, 
 class NodeOptions:
     per_edge: list[int]
     relay: Options
+    profile: Path | None = None
 
 
 def parse(flags: list[str]) -> NodeOptions:
     from bench.relay import parse as parse_relay
 
-    per_edge = [5, 15]
+    per_edge, profile = [5, 15], None
     for flag in flags:
         name, _, value = flag.lstrip("-").partition("=")
         if name == "per-edge":
             per_edge = [int(v) for v in value.split(",") if v]
-    relay = parse_relay([f for f in flags if not f.lstrip("-").startswith(("per-edge", "nodes"))])
+        elif name == "profile":
+            profile = Path(value)
+            profile.mkdir(parents=True, exist_ok=True)
+    relay = parse_relay([f for f in flags if not f.lstrip("-").startswith(("per-edge", "nodes", "profile"))])
     if not any(f.lstrip("-").startswith("seconds") for f in flags):
         relay.seconds = 8.0
-    return NodeOptions(per_edge, relay)
+    return NodeOptions(per_edge, relay, profile)
 
 
 class Cluster:
@@ -55,13 +68,15 @@ class Cluster:
     def __init__(self, tmp: Path, options: Options) -> None:
         self.tmp, self.options = tmp, options
         port = free_port()
+        self.redis_port = port
         self.redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                                        "--appendonly", "no", "--dir", str(tmp)],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.env = {"LIVE_REDIS_URL": f"redis://127.0.0.1:{port}/0",
                     "LIVE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'live.db'}",
-                    "LIVE_SECRET_KEY": secrets.token_hex(24), "LIVE_LOG_LEVEL": "WARNING",
-                    "LIVE_HOST": "127.0.0.1", "LIVE_ROLE": "media"}
+                    "LIVE_SECRET_KEY": secrets.token_urlsafe(32), "LIVE_LOG_LEVEL": "WARNING",
+                    "LIVE_HOST": "127.0.0.1", "LIVE_ROLE": "media",
+                    "LIVE_REDIS_DURABILITY": "unsafe"}  # a throwaway redis-server; the bench takes no orders
         subprocess.run([sys.executable, "-m", "live", "migrate"], cwd=ROOT, env={**os.environ, **self.env},
                        check=True, capture_output=True)
 
@@ -75,19 +90,34 @@ class Cluster:
         _wait_http(base + "/healthz")
         return proc, base
 
+    def loads(self) -> dict[str, int]:
+        """Each media node's announced load (its viewers), by URL, from the nodes' heartbeats."""
+        client = redis.Redis(port=self.redis_port)
+        found: dict[str, int] = {}
+        for key in client.scan_iter(match="*node*"):
+            if client.type(key) == b"hash":
+                for raw in client.hvals(key):
+                    node = json.loads(raw)
+                    found[node["url"]] = node["load"]
+        client.close()
+        return found
+
     def close(self) -> None:
         self.redis.terminate()
         self.redis.wait(10)
 
 
-def cpu_of(procs: list[Proc], seconds: float) -> tuple[list[float], float, float, float]:
-    """Each process's CPU (fraction of a core) over ``seconds``, the machine's busy fraction, and the window."""
-    handles = [psutil.Process(p.popen.pid) for p in procs]
+def cpu_of(procs: list[Proc], seconds: float, extra: Sequence[Proc] = ()) -> tuple[list[float], float, float, float]:
+    """Each process's CPU (fraction of a core) over ``seconds``, then the ``extra`` processes' CPU summed as the
+    last entry (when given); the machine's busy fraction; and the window."""
+    handles = [psutil.Process(p.popen.pid) for p in [*procs, *extra]]
     before, machine0, t0 = [h.cpu_times() for h in handles], psutil.cpu_times(), time.monotonic()
     time.sleep(seconds)
     after, machine1, t1 = [h.cpu_times() for h in handles], psutil.cpu_times(), time.monotonic()
     busy = 1 - (machine1.idle - machine0.idle) / max(sum(machine1) - sum(machine0), 1e-9)
     cpus = [(b.user + b.system - a.user - a.system) / (t1 - t0) for a, b in zip(before, after, strict=True)]
+    if extra:
+        cpus[len(procs):] = [sum(cpus[len(procs):])]
     return cpus, busy, t0, t1
 
 
@@ -103,8 +133,16 @@ def show_on(base: str) -> Server:
     return Server(None, base, show["id"], merchant["token"])  # type: ignore[arg-type]
 
 
+def start_profile(proc: Proc, seconds: float, out: Path) -> subprocess.Popen[bytes]:
+    """py-spy sampling ``proc`` (without pausing it) for ``seconds``, collapsed stacks into ``out``."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    return subprocess.Popen([spy, "record", "--nonblocking", "--rate", "100", "--format", "raw", "--duration",
+                             str(max(1, round(seconds))), "--pid", str(proc.popen.pid), "--output", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def relay_point(cluster: Cluster, origin: Proc, server: Server, publisher: Proc, hop: Proc, per_edge: int,
-                options: Options) -> dict[str, Any]:
+                options: Options, profile: Path | None = None) -> dict[str, Any]:
     edges = [cluster.node(f"edge{i}-{per_edge}", per_edge) for i in range(2)]
     viewers: list[Proc] = []
     try:
@@ -118,7 +156,13 @@ def relay_point(cluster: Cluster, origin: Proc, server: Server, publisher: Proc,
         for viewer in viewers:
             viewer.wait_for("watching", timeout=60 + 2 * options.per_process)
         time.sleep(options.warmup)
-        (origin_cpu, *edge_cpu), busy, t0, t1 = cpu_of([origin, *(proc for proc, _ in edges)], options.seconds)
+        spy = start_profile(edges[0][0], options.seconds, profile / f"edge-{per_edge}.txt") if profile else None
+        cpus, busy, t0, t1 = cpu_of([origin, *(proc for proc, _ in edges), publisher, hop], options.seconds,
+                                    extra=viewers)
+        origin_cpu, edge_cpu, (publisher_cpu, hop_cpu, viewers_cpu) = cpus[0], cpus[1:3], cpus[3:]
+        loads = cluster.loads()
+        if spy is not None:
+            spy.wait(timeout=30 + options.seconds)
     finally:
         for viewer in viewers:
             viewer.stop()
@@ -126,18 +170,25 @@ def relay_point(cluster: Cluster, origin: Proc, server: Server, publisher: Proc,
             proc.stop()
     sent = _rate(publisher.lines, t0, t1, "frames")
     fps = [rate for viewer in viewers for rate in _rate(viewer.lines, t0, t1, "frames")]
+    lost = sum(rate for viewer in viewers for rate in _rate(viewer.lines, t0, t1, "lost_packets"))
     hops = [line for line in hop.lines if line.get("event") == "stats" and t0 <= line["time"] <= t1]
     publisher_fps = sent[0] if sent else 0.0
     mean_fps = sum(fps) / len(fps) if fps else 0.0
     return {"bench": "relay", "path": "nodes", "viewers_per_edge": per_edge, "edge_viewers": 2 * per_edge,
             "origin_cpu_pct": round(100 * origin_cpu, 2), "edge_cpu_pct": [round(100 * c, 2) for c in edge_cpu],
             "edge_cpu_per_viewer_pct": round(100 * sum(edge_cpu) / (2 * per_edge), 3),
+            "edge_loads": [loads.get(base) for _, base in edges],
+            "viewers_below_95pct": sum(rate < 0.95 * publisher_fps for rate in fps),
+            "min_fps_viewer": round(min(fps), 2) if fps else None,
+            "viewer_lost_packets_per_s": round(lost, 1),
             "publisher_fps": round(publisher_fps, 2),
             "delivered": round(mean_fps / publisher_fps, 4) if publisher_fps else None,
             "hop_extra_latency_ms_median": hops[-1]["median_ms"] if hops else None,
             "hop_extra_latency_ms_p95": hops[-1]["p95_ms"] if hops else None,
             "hop_frames_matched": hops[-1]["frames"] if hops else 0,
-            "machine_busy_pct": round(100 * busy, 1)}
+            "bench_clients_cpu_pct": {"publisher": round(100 * publisher_cpu, 1),
+                                      "viewers": round(100 * viewers_cpu, 1), "latency_probe": round(100 * hop_cpu, 1)},
+            "machine_busy_pct": round(100 * busy, 1), "load_average_1min": round(os.getloadavg()[0], 2)}
 
 
 def main(flags: list[str]) -> int:
@@ -154,7 +205,8 @@ def main(flags: list[str]) -> int:
             publisher.wait_for("published", timeout=60)
             hop.wait_for("watching", timeout=60)
             for per_edge in options.per_edge:
-                print(json.dumps(relay_point(cluster, origin, server, publisher, hop, per_edge, relay)), flush=True)
+                point = relay_point(cluster, origin, server, publisher, hop, per_edge, relay, options.profile)
+                print(json.dumps(point), flush=True)
         finally:
             for proc in (hop, publisher, origin):
                 proc.stop()
