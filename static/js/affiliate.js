@@ -10,17 +10,17 @@ const money = (cents, currency = "") => `${(cents / 100).toFixed(2)}${currency ?
 
 
 function figure(label, value, testid) {
-  return el("li", { dataset: { testid } }, el("strong", { textContent: String(value) }), label);
+  return el("li", { "data-testid": testid }, el("strong", { text: String(value) }), label);
 }
 
 function table(headers, rows, testid) {
-  const head = el("tr", {}, ...headers.map((h) => el("th", { scope: "col", textContent: h })));
+  const head = el("tr", {}, ...headers.map((h) => el("th", { scope: "col", text: h })));
   const body = rows.map((cells) => el("tr", {}, ...cells.map((c) => el("td", {}, c))));
-  return el("table", { dataset: { testid } }, el("thead", {}, head), el("tbody", {}, ...body));
+  return el("table", { "data-testid": testid }, el("thead", {}, head), el("tbody", {}, ...body));
 }
 
 function copyButton(url) {
-  const button = el("button", { type: "button", textContent: "Copy" });
+  const button = el("button", { type: "button", text: "Copy" });
   button.addEventListener("click", async () => {
     try {
       await navigator.clipboard.writeText(url);
@@ -35,36 +35,36 @@ function copyButton(url) {
 async function render() {
   const [page, ledger] = await Promise.all([api("GET", "/api/affiliates/me"), api("GET", "/api/affiliates/me/ledger")]);
   const { affiliate, stats, totals } = page;
-  const signOut = el("button", { type: "button", textContent: "Sign out" });
+  const signOut = el("button", { type: "button", text: "Sign out" });
   signOut.addEventListener("click", logout);
   const terms = affiliate.commission;
   app.replaceChildren(
-    el("h1", { textContent: `${affiliate.display_name} · ${page.merchant_name}` }),
-    el("p", { className: "muted", textContent:
+    el("h1", { text: `${affiliate.display_name} · ${page.merchant_name}` }),
+    el("p", { class: "muted", text:
       `You earn ${terms.percent}% of each order you bring, plus ${money(terms.per_new_buyer_cents)} per new buyer.` }),
-    el("ul", { className: "figures" },
+    el("ul", { class: "figures" },
       figure("clicks", stats.clicks, "clicks"), figure("viewers", stats.viewers, "viewers"),
       figure("buyers", stats.buyers, "buyers"), figure("paid orders", stats.orders, "paid-orders"),
       figure("pending", money(totals.pending), "pending"), figure("earned", money(totals.earned), "earned"),
       figure("reversed", money(totals.reversed), "reversed")),
-    el("h2", { textContent: "Your links" }),
-    el("p", { className: "muted" }, "Your link to the live show: ", el("span", { className: "link-url",
-      textContent: affiliate.link }), " ", copyButton(affiliate.link)),
+    el("h2", { text: "Your links" }),
+    el("p", { class: "muted" }, "Your link to the live show: ", el("span", { class: "link-url",
+      text: affiliate.link }), " ", copyButton(affiliate.link)),
     table(["", "Title", "Link", ""], page.links.map((link) => [
       link.kind === "show" ? `Show (${link.state})` : "Product", link.title,
-      el("span", { className: "link-url", textContent: link.url }), copyButton(link.url)]), "links"),
-    el("h2", { textContent: "Orders you brought" }),
+      el("span", { class: "link-url", text: link.url }), copyButton(link.url)]), "links"),
+    el("h2", { text: "Orders you brought" }),
     page.orders.length
       ? table(["Order", "Status", "Amount", "Placed"], page.orders.map((o) => [
         o.id.slice(-8), o.status, money(o.amount_cents, o.currency), new Date(o.created_at).toLocaleString()]),
       "orders")
-      : el("p", { className: "muted", textContent: "No orders yet: share a link." }),
-    el("h2", { textContent: "Commission" }),
+      : el("p", { class: "muted", text: "No orders yet: share a link." }),
+    el("h2", { text: "Commission" }),
     ledger.entries.length
       ? table(["Order", "Kind", "Amount", "When"], ledger.entries.map((e) => [
         e.order_id.slice(-8), e.kind, money(e.amount_cents, e.currency), new Date(e.created_at).toLocaleString()]),
       "ledger")
-      : el("p", { className: "muted", textContent: "No commission yet." }),
+      : el("p", { class: "muted", text: "No commission yet." }),
     signOut,
   );
 }

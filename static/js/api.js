@@ -37,32 +37,44 @@ export function rememberToken(token) {
   } catch (_) { /* storage blocked */ }
 }
 
-// api("POST", "/api/shows/1/orders", {offer_id, quantity}, {headers: {"Idempotency-Key": key}})
-export async function api(method, path, body, { headers = {} } = {}) {
-  const init = { method, headers: { Accept: "application/json", ...headers }, credentials: "same-origin" };
-  const token = storedToken();
+// request("POST", url, {body, headers}) -> the Response of a 2xx answer, for bodies that are not JSON (the
+// SDP of WHIP/WHEP). The bearer token is the stored one unless `token` says otherwise (null: none).
+export async function request(method, path, { body, headers = {}, token = storedToken() } = {}) {
+  const init = { method, body, headers: { ...headers }, credentials: "same-origin" };
   if (token) init.headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
   let response;
   try {
     response = await fetch(path, init);
   } catch (error) {
     throw new ApiError(0, "network", "The server cannot be reached. Check the connection and try again.");
   }
-  if (response.status === 204) return null;
-  const text = await response.text();
-  let data = null;
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch (_) { /* not JSON */ }
   if (!response.ok) {
+    const data = await jsonOf(response);
     const error = (data && data.error) || {};
     throw new ApiError(response.status, error.code || `http_${response.status}`,
       error.message || `The server answered ${response.status}.`, data);
   }
+  return response;
+}
+
+async function jsonOf(response) {
+  const text = await response.text();
+  try {
+    return text ? JSON.parse(text) : null;
+  } catch (_) {
+    return null; // not JSON
+  }
+}
+
+// api("POST", "/api/shows/1/orders", {offer_id, quantity}, {headers: {"Idempotency-Key": key}})
+export async function api(method, path, body, { headers = {} } = {}) {
+  const json = body === undefined ? {} : { "Content-Type": "application/json" };
+  const response = await request(method, path, {
+    headers: { Accept: "application/json", ...json, ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status === 204) return null;
+  const data = await jsonOf(response);
   if (data && data.token && framed()) rememberToken(data.token);
   return data;
 }

@@ -28,9 +28,9 @@ function dialogForm(dialog) {
 }
 
 export function createCheckout(root, { showId, card, identity }) {
-  const button = root.querySelector("[data-testid=buy]");
-  const status = root.querySelector("[data-testid=order-status]");
-  const dialog = root.querySelector("dialog[data-testid=checkout]");
+  const button = root.querySelector("#buy");
+  const status = root.querySelector("#order-status");
+  const dialog = root.querySelector("dialog#checkout");
   const { form, error } = dialogForm(dialog);
   let busy = false;
   let order = null; // the last order of this page, for the `order` event and the poll

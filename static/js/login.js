@@ -1,6 +1,7 @@
 // Sign-in for the studio (hosts) and the dashboard (merchants): returns the signed-in user, showing a login
 // form in `container` first when nobody (or the wrong role) is signed in. The server sets the HttpOnly cookie.
 import { api, ApiError, currentUser } from "/static/js/api.js";
+import { el } from "/static/js/dom.js";
 
 // `user`: the caller already knows who is signed in (null: nobody), so /api/me is not asked (its 401 logs a
 // console error in Chromium).
@@ -19,19 +20,16 @@ export async function logout() {
 }
 
 function loginForm(title, roles, resolve) {
-  const form = document.createElement("form");
-  form.className = "card login";
-  form.setAttribute("aria-labelledby", "login-title");
-  form.innerHTML = `
-    <h1 id="login-title"></h1>
-    <label for="login-email">Email</label>
-    <input id="login-email" name="email" type="email" autocomplete="username" required>
-    <label for="login-password">Password</label>
-    <input id="login-password" name="password" type="password" autocomplete="current-password" required>
-    <p class="error" role="alert" data-testid="login-error"></p>
-    <button type="submit" class="primary" data-testid="login-submit">Sign in</button>`;
-  form.querySelector("h1").textContent = title;
-  const error = form.querySelector(".error");
+  const error = el("p", { class: "error", role: "alert", "data-testid": "login-error" });
+  const form = el("form", { class: "card login", "aria-labelledby": "login-title" },
+    el("h1", { id: "login-title", text: title }),
+    el("label", { for: "login-email", text: "Email" }),
+    el("input", { id: "login-email", name: "email", type: "email", autocomplete: "username", required: true }),
+    el("label", { for: "login-password", text: "Password" }),
+    el("input", { id: "login-password", name: "password", type: "password", autocomplete: "current-password",
+      required: true }),
+    error,
+    el("button", { type: "submit", class: "primary", "data-testid": "login-submit", text: "Sign in" }));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     error.textContent = "";

@@ -3,7 +3,8 @@
 import { api, ApiError, currentUser, formatPrice } from "/static/js/api.js";
 import { badgeChips } from "/static/js/badges.js";
 import { logout, requireLogin } from "/static/js/login.js";
-import { el, formErrors, onSubmit } from "/static/js/merchant-ui.js";
+import { el } from "/static/js/dom.js";
+import { formErrors, onSubmit } from "/static/js/merchant-ui.js";
 
 const root = document.getElementById("app");
 const KINDS = [["damaged", "Arrived damaged"], ["not_received", "Not received"], ["wrong_item", "Wrong item"],

@@ -1,6 +1,7 @@
 // WHIP/WHEP clients for the studio, the watch page and the embeddable player (RFC 9725 and WHEP): one POST
 // of a complete offer (ICE gathered first, like the server), the answer applied, DELETE on the session URL
 // to hang up.
+import { request } from "/static/js/api.js";
 
 const GATHER_TIMEOUT_MS = 1500;
 
@@ -21,22 +22,23 @@ function gathered(pc) {
 async function exchange(pc, url, token) {
   await pc.setLocalDescription(await pc.createOffer());
   await gathered(pc);
-  const headers = { "Content-Type": "application/sdp" };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const response = await fetch(url, { method: "POST", body: pc.localDescription.sdp, headers });
-  if (response.status !== 201) {
-    let message = `${response.status}`;
-    try {
-      message = (await response.json()).error.message;
-    } catch (_) { /* not JSON */ }
+  let response;
+  try {
+    response = await request("POST", url, {
+      body: pc.localDescription.sdp, headers: { "Content-Type": "application/sdp" }, token: token || null });
+  } catch (error) {
     pc.close();
-    throw new Error(message);
+    throw error; // an ApiError: the server's message
   }
   const location = new URL(response.headers.get("Location"), response.url).toString();
   await pc.setRemoteDescription({ type: "answer", sdp: await response.text() });
   const stop = async () => {
     pc.close();
-    await fetch(location, { method: "DELETE", headers: token ? { Authorization: `Bearer ${token}` } : {} });
+    try {
+      await request("DELETE", location, { token: token || null });
+    } catch (error) {
+      if (error.status === 0) throw error; // unreachable; an HTTP answer (even 404: gone already) is hung up
+    }
   };
   return { pc, location, stop };
 }

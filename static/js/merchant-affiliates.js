@@ -2,7 +2,8 @@
 // /affiliate); terms can change (for new orders only); deactivating stops their links; the payouts sheet
 // (CSV) says what to pay each one.
 import { api } from "/static/js/api.js";
-import { el, field, formErrors, input, onSubmit } from "/static/js/merchant-ui.js";
+import { el } from "/static/js/dom.js";
+import { field, formErrors, input, onSubmit } from "/static/js/merchant-ui.js";
 
 function terms(a) {
   return `${a.commission.percent}% + ${(a.commission.per_new_buyer_cents / 100).toFixed(2)} per new buyer`;

@@ -2,7 +2,8 @@
 // sign-up form for new merchants (POST /api/merchants sets the session cookie like a login does).
 import { api, currentUser } from "/static/js/api.js";
 import { requireLogin } from "/static/js/login.js";
-import { el, field, formErrors, input, onSubmit } from "/static/js/merchant-ui.js";
+import { el } from "/static/js/dom.js";
+import { field, formErrors, input, onSubmit } from "/static/js/merchant-ui.js";
 
 export async function signIn(container) {
   const user = await currentUser();

@@ -1,6 +1,7 @@
 // Dashboard: expert customers (earned or named; the thresholds) and the public rankings of the products.
 import { api } from "/static/js/api.js";
-import { dataTable, el, field, formErrors, input, onSubmit } from "/static/js/merchant-ui.js";
+import { el } from "/static/js/dom.js";
+import { dataTable, field, formErrors, input, onSubmit } from "/static/js/merchant-ui.js";
 
 export async function expertsView(view) {
   const list = el("ul", { class: "list", "data-testid": "experts" });

@@ -1,6 +1,7 @@
 // Hosts: the people who go live for the shop. Inviting one creates their login (they sign in on the studio).
 import { api } from "/static/js/api.js";
-import { el, field, formErrors, input, onSubmit } from "/static/js/merchant-ui.js";
+import { el } from "/static/js/dom.js";
+import { field, formErrors, input, onSubmit } from "/static/js/merchant-ui.js";
 
 export async function hostsView(view, { user }) {
   const list = el("ul", { class: "list" }); // changes are announced by the status line

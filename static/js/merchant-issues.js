@@ -2,7 +2,8 @@
 // in part (through the payment provider) or declines with a reason.
 import { api, formatPrice } from "/static/js/api.js";
 import { textForm } from "/static/js/merchant-reviews.js";
-import { el, formErrors, fromMinorUnits, onSubmit, toMinorUnits } from "/static/js/merchant-ui.js";
+import { el } from "/static/js/dom.js";
+import { formErrors, fromMinorUnits, onSubmit, toMinorUnits } from "/static/js/merchant-ui.js";
 
 function refundForm(issue, refresh) {
   const id = `refund-${issue.id}`;

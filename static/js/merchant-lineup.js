@@ -3,7 +3,8 @@
 // before it starts), and removed before it starts. The API's refusals (e.g. stock above the free inventory)
 // are shown next to the form.
 import { api, formatPrice } from "/static/js/api.js";
-import { dataTable, el, field, formatWhen, formErrors, fromMinorUnits, input, isoToLocal, localToIso, onSubmit, toMinorUnits } from "/static/js/merchant-ui.js";
+import { el } from "/static/js/dom.js";
+import { dataTable, field, formatWhen, formErrors, fromMinorUnits, input, isoToLocal, localToIso, onSubmit, toMinorUnits } from "/static/js/merchant-ui.js";
 
 export function lineupSection(show) {
   const section = el("section", { class: "lineup", "aria-labelledby": "lineup-title" });

@@ -1,7 +1,8 @@
 // Products: the catalogue with its free inventory, a form that creates or edits one (price typed as a decimal
 // in the currency, sent in minor units), and archive / restore (an archived product stays in past shows).
 import { api, formatPrice } from "/static/js/api.js";
-import { badge, dataTable, el, field, formErrors, fromMinorUnits, input, onSubmit, toMinorUnits } from "/static/js/merchant-ui.js";
+import { el } from "/static/js/dom.js";
+import { badge, dataTable, field, formErrors, fromMinorUnits, input, onSubmit, toMinorUnits } from "/static/js/merchant-ui.js";
 
 const CURRENCIES = ["USD", "EUR", "GBP", "CAD", "AUD", "JPY", "CHF", "SEK"];
 

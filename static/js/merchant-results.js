@@ -2,7 +2,8 @@
 // chart of viewers and orders per minute (with the same numbers as a table). Refreshes while the show is live.
 import { api, formatPrice } from "/static/js/api.js";
 import { minuteChart, timeLabel } from "/static/js/chart.js";
-import { dataTable, el, plural } from "/static/js/merchant-ui.js";
+import { el } from "/static/js/dom.js";
+import { dataTable, plural } from "/static/js/merchant-ui.js";
 import { sourceBreakdown } from "/static/js/merchant-sources.js";
 
 const REFRESH_MS = 15000;

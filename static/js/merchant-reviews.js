@@ -2,7 +2,8 @@
 // questions to answer.
 import { api } from "/static/js/api.js";
 import { badgeChips, stars } from "/static/js/badges.js";
-import { el, formErrors, onSubmit } from "/static/js/merchant-ui.js";
+import { el } from "/static/js/dom.js";
+import { formErrors, onSubmit } from "/static/js/merchant-ui.js";
 
 // One textarea and a button that posts its text; `after` redraws the view.
 export function textForm({ id, label, button, testid, send, after }) {

@@ -5,7 +5,8 @@ import { hostChoices } from "/static/js/merchant-hosts.js";
 import { lineupSection } from "/static/js/merchant-lineup.js";
 import { resultsSection } from "/static/js/merchant-results.js";
 import { STATE_LABELS, showBody, showFields } from "/static/js/merchant-shows.js";
-import { badge, el, formatWhen, formErrors, onSubmit } from "/static/js/merchant-ui.js";
+import { el } from "/static/js/dom.js";
+import { badge, formatWhen, formErrors, onSubmit } from "/static/js/merchant-ui.js";
 
 export async function showDetailView(view, { user }, showId) {
   const [show, hosts] = await Promise.all([api("GET", `/api/shows/${encodeURIComponent(showId)}`), hostChoices(user)]);

@@ -2,7 +2,8 @@
 // new one. The same fields (showFields) edit a show on its own page.
 import { api } from "/static/js/api.js";
 import { hostChoices } from "/static/js/merchant-hosts.js";
-import { badge, el, field, formatWhen, formErrors, input, isoToLocal, localToIso, onSubmit } from "/static/js/merchant-ui.js";
+import { el } from "/static/js/dom.js";
+import { badge, field, formatWhen, formErrors, input, isoToLocal, localToIso, onSubmit } from "/static/js/merchant-ui.js";
 
 const GROUPS = [["live", "Live now"], ["scheduled", "Upcoming"], ["ended", "Past"]];
 export const STATE_LABELS = { live: "Live", scheduled: "Upcoming", ended: "Ended" };

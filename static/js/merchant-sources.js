@@ -1,7 +1,8 @@
 // A show's results by source: each affiliate, each utm_source and direct (viewers, buyers, orders, revenue,
 // conversion), from GET /api/shows/{id}/results `by_source`.
 import { formatPrice } from "/static/js/api.js";
-import { dataTable, el } from "/static/js/merchant-ui.js";
+import { el } from "/static/js/dom.js";
+import { dataTable } from "/static/js/merchant-ui.js";
 
 const KIND = { affiliate: "Affiliate", utm_source: "utm_source", direct: "Direct" };
 

@@ -1,20 +1,7 @@
 // Small DOM helpers for the dashboard: build elements without innerHTML (names and titles are user data),
 // labelled form fields, error display next to a form, money and time conversions for the inputs.
 import { ApiError } from "/static/js/api.js";
-
-// el("button", {class: "primary", "data-testid": "x", onclick: fn, text: "Save"}, child, ...)
-export function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === "text") node.textContent = value;
-    else if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
-    else if (typeof value !== "string" && typeof value !== "number" && value !== true) node[key] = value;
-    else node.setAttribute(key, value === true ? "" : String(value));
-  }
-  node.append(...children.flat().filter((child) => child !== null && child !== undefined && child !== false));
-  return node;
-}
+import { el } from "/static/js/dom.js";
 
 // A label and its control (and an optional hint tied with aria-describedby).
 export function field(label, control, hint) {

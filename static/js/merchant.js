@@ -8,7 +8,7 @@ import { hostsView } from "/static/js/merchant-hosts.js";
 import { productsView } from "/static/js/merchant-products.js";
 import { showDetailView } from "/static/js/merchant-show.js";
 import { showsView } from "/static/js/merchant-shows.js";
-import { el } from "/static/js/merchant-ui.js";
+import { el } from "/static/js/dom.js";
 import { expertsView, rankingsView } from "/static/js/merchant-experts.js";
 import { issuesView } from "/static/js/merchant-issues.js";
 import { questionsView, reviewsView } from "/static/js/merchant-reviews.js";

@@ -3,6 +3,7 @@
 import { io } from "/static/vendor/socket.io/socket.io.esm.min.js";
 import { storedToken } from "/static/js/api.js";
 import { attribution } from "/static/js/attribution.js";
+import { CLIENT } from "/static/js/events.js";
 
 export class RoomError extends Error {
   constructor(error) {
@@ -46,7 +47,7 @@ export function connectRoom(showId, { onSnapshot, on = {}, name, onStatus } = {}
   socket.on("connect", async () => {
     if (onStatus) onStatus("connected");
     try {
-      const snapshot = await emit("join", { ...attribution(), ...(device_id ? { device_id } : {}) });
+      const snapshot = await emit(CLIENT.JOIN, { ...attribution(), ...(device_id ? { device_id } : {}) });
       if (onSnapshot) onSnapshot(snapshot);
     } catch (error) {
       if (onStatus) onStatus("error", error);

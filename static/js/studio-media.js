@@ -1,5 +1,7 @@
 // The host's camera and microphone: preview, device pickers, WHIP publishing with automatic re-publish
 // (with backoff) while the show should be on air, and the outgoing bitrate from getStats().
+import { request } from "/static/js/api.js";
+import { el } from "/static/js/dom.js";
 import { publish } from "/static/js/media.js";
 
 const STATS_INTERVAL_MS = 1000;
@@ -11,203 +13,193 @@ export const CONNECTION_WORDS = {
   disconnected: "Unstable: waiting", failed: "Lost: reconnecting", closed: "Off air",
 };
 
-export class Broadcast {
-  // onState(state), onBitrate(kbps), onError(message)
-  constructor({ video, cameraSelect, micSelect, onState, onBitrate, onError }) {
-    Object.assign(this, { video, cameraSelect, micSelect, onState, onBitrate, onError });
-    this.stream = null;
-    this.session = null;
-    this.url = null;
-    this.wanted = false;
-    this.attempt = 0;
-    this.retryTimer = null;
-    this.unstableTimer = null;
-    this.lastBytes = null;
-    this.statsTimer = setInterval(() => this.sampleBitrate(), STATS_INTERVAL_MS);
-    cameraSelect.addEventListener("change", () => this.switchDevice("video", cameraSelect.value));
-    micSelect.addEventListener("change", () => this.switchDevice("audio", micSelect.value));
-  }
+// onState(state), onBitrate(kbps), onError(message). The handle's `stream` is the preview's (null before
+// startPreview) and `wanted` says whether the show should be on air from this device.
+export function createBroadcast({ video, cameraSelect, micSelect, onState, onBitrate, onError }) {
+  let stream = null;
+  let session = null;
+  let url = null;
+  let wanted = false;
+  let attempt = 0;
+  let retryTimer = null;
+  let unstableTimer = null;
+  let lastBytes = null;
 
-  get live() {
-    return this.session !== null;
+  const currentId = (kind) => {
+    const track = stream && stream.getTracks().find((t) => t.kind === kind);
+    return track ? track.getSettings().deviceId : null;
+  };
+
+  async function listDevices() {
+    const devices = await navigator.mediaDevices.enumerateDevices();
+    fill(cameraSelect, devices.filter((d) => d.kind === "videoinput"), currentId("video"), "Camera");
+    fill(micSelect, devices.filter((d) => d.kind === "audioinput"), currentId("audio"), "Microphone");
   }
 
   // Ask for the camera and microphone; the pickers fill in once permission gives the devices their names.
-  async startPreview() {
+  async function startPreview() {
     try {
-      this.stream = await navigator.mediaDevices.getUserMedia({
+      stream = await navigator.mediaDevices.getUserMedia({
         video: { width: { ideal: 1280 }, height: { ideal: 720 } }, audio: true,
       });
     } catch (error) {
-      this.onError(`The camera or microphone is not available (${error.name}). Allow access and reload.`);
+      onError(`The camera or microphone is not available (${error.name}). Allow access and reload.`);
       return false;
     }
-    this.video.srcObject = this.stream;
-    this.video.play().catch(() => { /* autoplay refused: the picture starts on the next interaction */ });
-    await this.listDevices();
-    navigator.mediaDevices.addEventListener("devicechange", () => this.listDevices());
+    video.srcObject = stream;
+    video.play().catch(() => { /* autoplay refused: the picture starts on the next interaction */ });
+    await listDevices();
+    navigator.mediaDevices.addEventListener("devicechange", () => listDevices());
     return true;
   }
 
-  async listDevices() {
-    const devices = await navigator.mediaDevices.enumerateDevices();
-    fill(this.cameraSelect, devices.filter((d) => d.kind === "videoinput"), this.currentId("video"), "Camera");
-    fill(this.micSelect, devices.filter((d) => d.kind === "audioinput"), this.currentId("audio"), "Microphone");
-  }
-
-  currentId(kind) {
-    const track = this.stream && this.stream.getTracks().find((t) => t.kind === kind);
-    return track ? track.getSettings().deviceId : null;
-  }
-
   // A new track from the chosen device replaces the old one in the preview and, while live, in the sender.
-  async switchDevice(kind, deviceId) {
-    if (!this.stream || deviceId === this.currentId(kind)) return;
+  async function switchDevice(kind, deviceId) {
+    if (!stream || deviceId === currentId(kind)) return;
     let fresh;
     try {
       const constraints = { deviceId: { exact: deviceId } };
       const media = await navigator.mediaDevices.getUserMedia(kind === "video" ? { video: constraints } : { audio: constraints });
       [fresh] = media.getTracks();
     } catch (error) {
-      this.onError(`That device cannot be used (${error.name}).`);
+      onError(`That device cannot be used (${error.name}).`);
       return;
     }
-    const old = this.stream.getTracks().find((t) => t.kind === kind);
-    if (this.session) {
-      const sender = this.session.pc.getSenders().find((s) => s.track && s.track.kind === kind);
+    const old = stream.getTracks().find((t) => t.kind === kind);
+    if (session) {
+      const sender = session.pc.getSenders().find((s) => s.track && s.track.kind === kind);
       if (sender) await sender.replaceTrack(fresh);
     }
     if (old) {
-      this.stream.removeTrack(old);
+      stream.removeTrack(old);
       old.stop();
     }
-    this.stream.addTrack(fresh);
+    stream.addTrack(fresh);
+  }
+
+  function retry() {
+    if (!wanted) return;
+    const delay = RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)];
+    attempt += 1;
+    onState("failed");
+    retryTimer = setTimeout(() => connect(), delay);
+  }
+
+  // The failed session is only closed here: the server drops a failed peer itself (a DELETE could 404).
+  function republish() {
+    const old = session;
+    session = null;
+    if (old) old.pc.close();
+    retry();
+  }
+
+  function connectionChanged(changed) {
+    if (changed !== session) return; // an old session closing
+    const state = changed.pc.connectionState;
+    onState(state);
+    clearTimeout(unstableTimer);
+    if (state === "connected") {
+      attempt = 0;
+      onError("");
+    } else if (state === "failed") {
+      republish();
+    } else if (state === "disconnected") {
+      unstableTimer = setTimeout(() => republish(), UNSTABLE_GRACE_MS);
+    }
+  }
+
+  async function connect(retrying = true) {
+    clearTimeout(retryTimer);
+    if (!wanted) return;
+    onState("connecting");
+    try {
+      const opened = await publish(url, stream);
+      if (!wanted) {
+        await hangUp(opened);
+        return;
+      }
+      session = opened;
+      lastBytes = null;
+      opened.pc.addEventListener("connectionstatechange", () => connectionChanged(opened));
+      // The server hanging up (a DTLS close) may leave connectionState "connected" until ICE times out.
+      const dtls = opened.pc.getSenders().map((s) => s.transport).find(Boolean);
+      if (dtls) dtls.addEventListener("statechange", () => {
+        if (opened === session && ["closed", "failed"].includes(dtls.state)) republish();
+      });
+      onState(opened.pc.connectionState);
+    } catch (error) {
+      if (!retrying) throw error;
+      onError(`Could not restart the video: ${error.message}. Retrying…`);
+      retry();
+    }
   }
 
   // Publish to the show (it must be live already). Resolves once the answer is applied; a refusal (another
   // device is publishing, the show ended) is thrown, not retried: only a session that dropped is re-published.
-  async goLive(url) {
-    this.url = url;
-    this.wanted = true;
-    this.attempt = 0;
+  async function goLive(whipUrl) {
+    url = whipUrl;
+    wanted = true;
+    attempt = 0;
     try {
-      await this.connect(false);
+      await connect(false);
     } catch (error) {
-      this.wanted = false;
-      this.onState("idle");
+      wanted = false;
+      onState("idle");
       throw error;
     }
   }
 
-  async connect(retrying = true) {
-    clearTimeout(this.retryTimer);
-    if (!this.wanted) return;
-    this.onState("connecting");
-    try {
-      const session = await publish(this.url, this.stream);
-      if (!this.wanted) {
-        await hangUp(session);
-        return;
-      }
-      this.session = session;
-      this.lastBytes = null;
-      session.pc.addEventListener("connectionstatechange", () => this.connectionChanged(session));
-      // The server hanging up (a DTLS close) may leave connectionState "connected" until ICE times out.
-      const dtls = session.pc.getSenders().map((s) => s.transport).find(Boolean);
-      if (dtls) dtls.addEventListener("statechange", () => {
-        if (session === this.session && ["closed", "failed"].includes(dtls.state)) this.republish();
-      });
-      this.onState(session.pc.connectionState);
-    } catch (error) {
-      if (!retrying) throw error;
-      this.onError(`Could not restart the video: ${error.message}. Retrying…`);
-      this.retry();
-    }
-  }
-
-  connectionChanged(session) {
-    if (session !== this.session) return; // an old session closing
-    const state = session.pc.connectionState;
-    this.onState(state);
-    clearTimeout(this.unstableTimer);
-    if (state === "connected") {
-      this.attempt = 0;
-      this.onError("");
-    } else if (state === "failed") {
-      this.republish();
-    } else if (state === "disconnected") {
-      this.unstableTimer = setTimeout(() => this.republish(), UNSTABLE_GRACE_MS);
-    }
-  }
-
-  // The failed session is only closed here: the server drops a failed peer itself (a DELETE could 404).
-  republish() {
-    const old = this.session;
-    this.session = null;
-    if (old) old.pc.close();
-    this.retry();
-  }
-
-  retry() {
-    if (!this.wanted) return;
-    const delay = RETRY_MS[Math.min(this.attempt, RETRY_MS.length - 1)];
-    this.attempt += 1;
-    this.onState("failed");
-    this.retryTimer = setTimeout(() => this.connect(), delay);
-  }
-
   // Hang up (DELETE the WHIP session); the preview keeps running.
-  async stop() {
-    this.wanted = false;
-    clearTimeout(this.retryTimer);
-    clearTimeout(this.unstableTimer);
-    const old = this.session;
-    this.session = null;
+  async function stop() {
+    wanted = false;
+    clearTimeout(retryTimer);
+    clearTimeout(unstableTimer);
+    const old = session;
+    session = null;
     if (old) await hangUp(old);
-    this.onState("idle");
-    this.onBitrate(0);
+    onState("idle");
+    onBitrate(0);
   }
 
-  async sampleBitrate() {
-    const session = this.session;
-    if (!session) return;
+  async function sampleBitrate() {
+    const sampled = session;
+    if (!sampled) return;
     let bytes = 0;
-    const stats = await session.pc.getStats();
+    const stats = await sampled.pc.getStats();
     stats.forEach((report) => {
       if (report.type === "outbound-rtp") bytes += report.bytesSent || 0;
     });
     const now = performance.now();
-    if (this.lastBytes && session === this.session) {
-      const seconds = (now - this.lastBytes.at) / 1000;
-      this.onBitrate(Math.max(0, Math.round(((bytes - this.lastBytes.bytes) * 8) / 1000 / seconds)));
+    if (lastBytes && sampled === session) {
+      const seconds = (now - lastBytes.at) / 1000;
+      onBitrate(Math.max(0, Math.round(((bytes - lastBytes.bytes) * 8) / 1000 / seconds)));
     }
-    this.lastBytes = { bytes, at: now };
+    lastBytes = { bytes, at: now };
   }
+
+  setInterval(sampleBitrate, STATS_INTERVAL_MS);
+  cameraSelect.addEventListener("change", () => switchDevice("video", cameraSelect.value));
+  micSelect.addEventListener("change", () => switchDevice("audio", micSelect.value));
+  return {
+    startPreview, goLive, stop,
+    get stream() { return stream; },
+    get wanted() { return wanted; },
+  };
 }
 
 // DELETE first, then close: closing first sends a DTLS close that can make the server drop the session before
 // the DELETE arrives, whose 404 Chromium logs as a console error.
 async function hangUp(session) {
   try {
-    await fetch(session.location, { method: "DELETE" });
-  } catch (_) { /* offline: the server drops the quiet session itself */ }
+    await request("DELETE", session.location, { token: null }); // the cookie says who
+  } catch (_) { /* offline, or already gone: the server drops a quiet session itself */ }
   session.pc.close();
 }
 
 function fill(select, devices, selectedId, noun) {
-  const options = devices.map((device, i) => {
-    const option = document.createElement("option");
-    option.value = device.deviceId;
-    option.textContent = device.label || `${noun} ${i + 1}`;
-    option.selected = device.deviceId === selectedId;
-    return option;
-  });
-  if (!options.length) {
-    const none = document.createElement("option");
-    none.textContent = `No ${noun.toLowerCase()} found`;
-    none.value = "";
-    options.push(none);
-  }
+  const options = devices.map((device, i) => el("option", {
+    value: device.deviceId, text: device.label || `${noun} ${i + 1}`, selected: device.deviceId === selectedId }));
+  if (!options.length) options.push(el("option", { value: "", text: `No ${noun.toLowerCase()} found` }));
   select.replaceChildren(...options);
   select.disabled = devices.length === 0;
 }

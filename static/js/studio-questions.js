@@ -1,56 +1,44 @@
 // The studio's question queue: chat messages viewers marked as questions, newest last. "Answering now"
 // highlights one for every viewer (the room's `answering` event); "Done" clears it.
-export class QuestionQueue {
-  constructor(list, empty, act) {
-    this.list = list;
-    this.empty = empty;
-    this.act = act;
-    this.items = new Map(); // message id -> message
-    this.current = null;
+import { el } from "/static/js/dom.js";
+import { CLIENT } from "/static/js/events.js";
+
+export function createQuestionQueue(list, empty, act) {
+  const items = new Map(); // message id -> message
+  let current = null;
+
+  function row(message) {
+    const now = current === message.id;
+    const answer = () => act(CLIENT.ANSWERING, { message_id: now ? null : message.id }).catch(() => {});
+    return el("li", { "data-testid": "queued-question", "data-message-id": message.id, class: now ? "answering-now" : null },
+      el("b", { text: message.display_name }),
+      el("span", { text: ` ${message.text} ` }),
+      el("button", { type: "button", "data-testid": now ? "answering-done" : "answer-now",
+        text: now ? "Done" : "Answering now", onclick: answer }));
   }
 
-  setAll(messages) {
-    this.items.clear();
-    for (const message of messages) if (message.question) this.items.set(message.id, message);
-    this.render();
+  function render() {
+    empty.hidden = items.size > 0;
+    list.replaceChildren(...[...items.values()].map(row));
   }
 
-  add(message) {
-    if (!message.question) return;
-    this.items.set(message.id, message);
-    this.render();
-  }
-
-  remove(id) {
-    if (this.items.delete(id)) this.render();
-  }
-
-  setAnswering(message) {
-    this.current = message ? message.id : null;
-    this.render();
-  }
-
-  render() {
-    this.empty.hidden = this.items.size > 0;
-    this.list.replaceChildren(...[...this.items.values()].map((message) => {
-      const li = document.createElement("li");
-      li.dataset.testid = "queued-question";
-      li.dataset.messageId = message.id;
-      const now = this.current === message.id;
-      li.classList.toggle("answering-now", now);
-      const who = document.createElement("b");
-      who.textContent = message.display_name;
-      const text = document.createElement("span");
-      text.textContent = ` ${message.text} `;
-      const button = document.createElement("button");
-      button.type = "button";
-      button.dataset.testid = now ? "answering-done" : "answer-now";
-      button.textContent = now ? "Done" : "Answering now";
-      button.addEventListener("click", () => {
-        this.act("answering", { message_id: now ? null : message.id }).catch(() => {});
-      });
-      li.append(who, text, button);
-      return li;
-    }));
-  }
+  return {
+    setAll(messages) {
+      items.clear();
+      for (const message of messages) if (message.question) items.set(message.id, message);
+      render();
+    },
+    add(message) {
+      if (!message.question) return;
+      items.set(message.id, message);
+      render();
+    },
+    remove(id) {
+      if (items.delete(id)) render();
+    },
+    setAnswering(message) {
+      current = message ? message.id : null;
+      render();
+    },
+  };
 }

@@ -1,35 +1,28 @@
 // The host studio /studio/<show id>: sign in (host or the show's merchant), then the camera, the lineup with
 // live counters, the orders ticker and the moderated chat, all kept current by the show's socket room.
 import { api, ApiError } from "/static/js/api.js";
+import { el } from "/static/js/dom.js";
 import { logout, requireLogin } from "/static/js/login.js";
 import { connectRoom } from "/static/js/room.js";
-import { StudioChat } from "/static/js/studio-chat.js";
-import { Broadcast, CONNECTION_WORDS } from "/static/js/studio-media.js";
-import { Lineup } from "/static/js/studio-lineup.js";
-import { OrdersTicker } from "/static/js/studio-orders.js";
-import { QuestionQueue } from "/static/js/studio-questions.js";
+import { createStudioChat } from "/static/js/studio-chat.js";
+import { createBroadcast, CONNECTION_WORDS } from "/static/js/studio-media.js";
+import { createLineup } from "/static/js/studio-lineup.js";
+import { createOrdersTicker } from "/static/js/studio-orders.js";
+import { createQuestionQueue } from "/static/js/studio-questions.js";
+import { SERVER } from "/static/js/events.js";
 
 const app = document.getElementById("app");
 const showId = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
 
 function message(title, text) {
-  const box = document.createElement("section");
-  box.className = "card login";
-  const h1 = document.createElement("h1");
-  h1.textContent = title;
-  const p = document.createElement("p");
-  p.textContent = text;
-  const out = document.createElement("button");
-  out.type = "button";
-  out.textContent = "Sign in as someone else";
-  out.addEventListener("click", () => logout());
-  box.append(h1, p, out);
-  app.replaceChildren(box);
+  app.replaceChildren(el("section", { class: "card login" },
+    el("h1", { text: title }), el("p", { text }),
+    el("button", { type: "button", text: "Sign in as someone else", onclick: () => logout() })));
 }
 
 const STAFF_ROLES = ["host", "merchant"];
-const ROOM_EVENTS = ["show", "card", "stock", "viewers", "chat", "chat_removed", "staff_orders", "offer_counters",
-  "answering"];
+const ROOM_EVENTS = [SERVER.SHOW, SERVER.CARD, SERVER.STOCK, SERVER.VIEWERS, SERVER.CHAT, SERVER.CHAT_REMOVED,
+  SERVER.STAFF_ORDERS, SERVER.OFFER_COUNTERS, SERVER.ANSWERING];
 
 // Who is asking comes from the room's join snapshot (`you`), not from /api/me: an anonymous /api/me answers
 // 401, which Chromium logs as a console error. After signing in, the socket reconnects with the new cookie.
@@ -57,7 +50,7 @@ async function boot() {
   const room = connectRoom(show.id, {
     onSnapshot: (snapshot) => {
       if (studio) studio.snapshot(snapshot);
-      else if (snapshot.you.staff) studio = new Studio(show, room, snapshot);
+      else if (snapshot.you.staff) studio = createStudio(show, room, snapshot);
       else if (STAFF_ROLES.includes(snapshot.you.role)) notYours(show);
       else signIn();
     },
@@ -70,171 +63,161 @@ async function boot() {
 }
 
 function loading() {
-  const p = document.createElement("p");
-  p.className = "muted";
-  p.setAttribute("role", "status");
-  p.textContent = "Opening the studio…";
-  return p;
+  return el("p", { class: "muted", role: "status", text: "Opening the studio…" });
 }
 
 function notYours(show) {
   message("Not your show", `“${show.title}” is hosted by ${show.host.display_name}. Only its host and its merchant can open this studio.`);
 }
 
-class Studio {
-  constructor(show, room, snapshot) {
-    app.className = "studio";
-    app.replaceChildren(document.getElementById("studio-template").content.cloneNode(true));
-    this.show = show;
-    this.room = room;
-    this.state = show.state;
-    this.$ = (selector) => app.querySelector(selector);
-    document.title = `Studio · ${show.title}`;
-    this.$("#show-title").textContent = show.title;
-    this.errorBox = this.$("#studio-error");
-    this.goLiveButton = this.$("[data-testid=go-live]");
-    this.endButton = this.$("[data-testid=end-show]");
-    const act = (event, payload) => this.room.emit(event, payload);
-    const onError = (text) => this.error(text);
-    this.lineup = new Lineup(this.$("#lineup"), this.$("#unpin"), {
-      act, onTotals: ({ sold }) => { this.$("#total-sold").textContent = String(sold); },
-    });
-    this.orders = new OrdersTicker(this.$("[data-testid=orders]"), this.$("#orders-empty"),
-      (offerId) => this.lineup.title(offerId));
-    this.chat = new StudioChat({
-      list: this.$("[data-testid=chat-list]"), form: this.$("#chat-form"), input: this.$("#chat-input"),
-      slowSelect: this.$("#slow-mode"), act, onError,
-    });
-    this.questions = new QuestionQueue(this.$("[data-testid=question-queue]"), this.$("#questions-empty"), act);
-    this.broadcast = new Broadcast({
-      video: this.$("#preview"), cameraSelect: this.$("#camera"), micSelect: this.$("#microphone"),
-      onState: (state) => this.connectionState(state), onBitrate: (kbps) => this.bitrate(kbps), onError,
-    });
-    this.goLiveButton.addEventListener("click", () => this.goLive());
-    this.endButton.addEventListener("click", () => this.$("#end-dialog").showModal());
-    this.$("#end-dialog").addEventListener("close", () => {
-      if (this.$("#end-dialog").returnValue === "end") this.endShow();
-    });
-    this.$("#sign-out").addEventListener("click", () => logout());
-    window.addEventListener("beforeunload", (event) => {
-      if (this.broadcast.wanted) event.preventDefault(); // leaving would take the show off air
-    });
-    this.on = {
-      show: ({ show: changed }) => {
-        this.setState(changed.state);
-        this.chat.setSlowMode(changed.slow_mode_seconds);
-      },
-      card: ({ card }) => this.lineup.setCard(card),
-      stock: ({ stock }) => this.lineup.setRemaining(stock),
-      viewers: ({ count }) => { this.$("[data-testid=viewer-count]").textContent = String(count); },
-      chat: ({ message: posted }) => { this.chat.add(posted); this.questions.add(posted); },
-      chat_removed: ({ message_id: id }) => { this.chat.remove(id); this.questions.remove(id); },
-      answering: ({ message: answering }) => this.questions.setAnswering(answering),
-      staff_orders: ({ orders }) => orders.forEach((order) => this.orders.update(order)),
-      offer_counters: ({ offers }) => this.lineup.setCounters(offers),
-    };
-    this.snapshot(snapshot);
-    this.startCamera();
-  }
+// The studio once the room said who is asking is staff: a handle with `snapshot`, `roomStatus` and `on`
+// (the room's events).
+function createStudio(show, room, firstSnapshot) {
+  app.className = "studio";
+  app.replaceChildren(document.getElementById("studio-template").content.cloneNode(true));
+  const byId = (id) => document.getElementById(id);
+  document.title = `Studio · ${show.title}`;
+  byId("show-title").textContent = show.title;
+  const [errorBox, goLiveButton, endButton, endDialog] = ["studio-error", "go-live", "end-show", "end-dialog"].map(byId);
+  const [viewerCount, pill, chatInput, chatSend, slowMode] =
+    ["viewer-count", "show-state", "chat-input", "chat-send", "slow-mode"].map(byId);
+  let state = show.state;
+  const error = (text) => { errorBox.textContent = text; };
+  const act = (event, payload) => room.emit(event, payload);
+  const lineup = createLineup(byId("lineup"), byId("unpin"), {
+    act, onTotals: ({ sold }) => { byId("total-sold").textContent = String(sold); },
+  });
+  const orders = createOrdersTicker(byId("orders"), byId("orders-empty"), (offerId) => lineup.title(offerId));
+  const chat = createStudioChat({
+    list: byId("chat-list"), form: byId("chat-form"), input: chatInput, slowSelect: slowMode, act, onError: error,
+  });
+  const questions = createQuestionQueue(byId("question-queue"), byId("questions-empty"), act);
+  const broadcast = createBroadcast({
+    video: byId("preview"), cameraSelect: byId("camera"), micSelect: byId("microphone"),
+    onState: connectionState, onBitrate: bitrate, onError: error,
+  });
 
-  roomStatus(status, error) {
-    if (status === "reconnecting") this.error("Reconnecting to the show room…");
-    else if (status === "error") this.error(`The show room refused: ${error.message}`);
-    else this.error("");
-  }
-
-  async startCamera() {
-    const ready = await this.broadcast.startPreview();
-    this.$("#preview-note").hidden = ready;
-    if (!ready) this.$("#preview-note").textContent = "No camera";
-    this.updateButtons();
-  }
-
-  snapshot(snapshot) {
-    this.lineup.setOffers(snapshot.offers);
-    this.lineup.setCard(snapshot.card);
-    this.lineup.setRemaining(snapshot.stock);
-    if (snapshot.staff) {
-      this.lineup.setCounters(snapshot.staff.counters);
-      this.orders.setAll(snapshot.staff.orders);
-    }
-    this.chat.setAll(snapshot.chat);
-    this.questions.setAll(snapshot.chat);
-    this.questions.setAnswering(snapshot.answering || null);
-    this.chat.setSlowMode(snapshot.show.slow_mode_seconds);
-    this.$("[data-testid=viewer-count]").textContent = String(snapshot.viewers);
-    this.setState(snapshot.show.state);
-  }
-
-  setState(state) {
-    this.state = state;
-    const pill = this.$("[data-testid=show-state]");
-    pill.dataset.state = state;
-    pill.textContent = state;
-    this.lineup.setShowState(state);
-    if (state === "ended" && this.broadcast.wanted) this.broadcast.stop();
-    this.updateButtons();
-  }
-
-  updateButtons() {
-    const publishing = this.broadcast.wanted;
-    this.goLiveButton.disabled = this.state === "ended" || publishing || !this.broadcast.stream;
-    let label = this.state === "live" ? "Resume video" : "Go live";
+  function updateButtons() {
+    const publishing = broadcast.wanted;
+    goLiveButton.disabled = state === "ended" || publishing || !broadcast.stream;
+    let label = state === "live" ? "Resume video" : "Go live";
     if (publishing) label = "On air";
-    if (this.state === "ended") label = "Show ended";
-    this.goLiveButton.textContent = label;
-    this.endButton.disabled = this.state === "ended";
-    this.$("#chat-input").disabled = this.state === "ended";
-    this.$("[data-testid=chat-send]").disabled = this.state === "ended";
-    this.$("#slow-mode").disabled = this.state === "ended";
+    if (state === "ended") label = "Show ended";
+    goLiveButton.textContent = label;
+    endButton.disabled = state === "ended";
+    for (const control of [chatInput, chatSend, slowMode]) control.disabled = state === "ended";
   }
 
-  async goLive() {
-    this.error("");
-    this.goLiveButton.disabled = true;
-    try {
-      if (this.state === "scheduled") {
-        const show = await api("POST", `/api/shows/${encodeURIComponent(this.show.id)}/start`);
-        this.setState(show.state);
-      }
-      await this.broadcast.goLive(`/api/shows/${encodeURIComponent(this.show.id)}/whip`);
-    } catch (error) {
-      this.error(`Could not go live: ${error.message}`);
-    } finally {
-      this.updateButtons();
-    }
+  function setState(next) {
+    state = next;
+    pill.dataset.state = next;
+    pill.textContent = next;
+    lineup.setShowState(next);
+    if (next === "ended" && broadcast.wanted) broadcast.stop();
+    updateButtons();
   }
 
-  async endShow() {
-    this.endButton.disabled = true;
-    await this.broadcast.stop();
-    try {
-      const show = await api("POST", `/api/shows/${encodeURIComponent(this.show.id)}/end`);
-      this.setState(show.state);
-    } catch (error) {
-      this.error(`Could not end the show: ${error.message}`);
-      this.updateButtons();
-    }
-  }
-
-  connectionState(state) {
-    const box = this.$("[data-testid=connection-state]");
-    box.dataset.state = state;
-    box.textContent = CONNECTION_WORDS[state] || state;
-    this.$("#video-help").textContent = state === "connected"
+  function connectionState(connection) {
+    const box = byId("connection-state");
+    box.dataset.state = connection;
+    box.textContent = CONNECTION_WORDS[connection] || connection;
+    byId("video-help").textContent = connection === "connected"
       ? "Viewers see this picture now." : "Viewers see this picture once you go live.";
-    this.updateButtons();
+    updateButtons();
   }
 
-  bitrate(kbps) {
-    const box = this.$("[data-testid=bitrate]");
+  function bitrate(kbps) {
+    const box = byId("bitrate");
     box.dataset.kbps = String(kbps);
     box.textContent = `${kbps} kbit/s`;
   }
 
-  error(text) {
-    this.errorBox.textContent = text;
+  async function goLive() {
+    error("");
+    goLiveButton.disabled = true;
+    try {
+      if (state === "scheduled") {
+        const started = await api("POST", `/api/shows/${encodeURIComponent(show.id)}/start`);
+        setState(started.state);
+      }
+      await broadcast.goLive(`/api/shows/${encodeURIComponent(show.id)}/whip`);
+    } catch (caught) {
+      error(`Could not go live: ${caught.message}`);
+    } finally {
+      updateButtons();
+    }
   }
+
+  async function endShow() {
+    endButton.disabled = true;
+    await broadcast.stop();
+    try {
+      const ended = await api("POST", `/api/shows/${encodeURIComponent(show.id)}/end`);
+      setState(ended.state);
+    } catch (caught) {
+      error(`Could not end the show: ${caught.message}`);
+      updateButtons();
+    }
+  }
+
+  function snapshot(current) {
+    lineup.setOffers(current.offers);
+    lineup.setCard(current.card);
+    lineup.setRemaining(current.stock);
+    if (current.staff) {
+      lineup.setCounters(current.staff.counters);
+      orders.setAll(current.staff.orders);
+    }
+    chat.setAll(current.chat);
+    questions.setAll(current.chat);
+    questions.setAnswering(current.answering || null);
+    chat.setSlowMode(current.show.slow_mode_seconds);
+    viewerCount.textContent = String(current.viewers);
+    setState(current.show.state);
+  }
+
+  async function startCamera() {
+    const ready = await broadcast.startPreview();
+    const note = byId("preview-note");
+    note.hidden = ready;
+    if (!ready) note.textContent = "No camera";
+    updateButtons();
+  }
+
+  goLiveButton.addEventListener("click", () => goLive());
+  endButton.addEventListener("click", () => endDialog.showModal());
+  endDialog.addEventListener("close", () => {
+    if (endDialog.returnValue === "end") endShow();
+  });
+  byId("sign-out").addEventListener("click", () => logout());
+  window.addEventListener("beforeunload", (event) => {
+    if (broadcast.wanted) event.preventDefault(); // leaving would take the show off air
+  });
+  snapshot(firstSnapshot);
+  startCamera();
+
+  return {
+    snapshot,
+    roomStatus(status, problem) {
+      if (status === "reconnecting") error("Reconnecting to the show room…");
+      else if (status === "error") error(`The show room refused: ${problem.message}`);
+      else error("");
+    },
+    on: {
+      [SERVER.SHOW]: ({ show: changed }) => {
+        setState(changed.state);
+        chat.setSlowMode(changed.slow_mode_seconds);
+      },
+      [SERVER.CARD]: ({ card }) => lineup.setCard(card),
+      [SERVER.STOCK]: ({ stock }) => lineup.setRemaining(stock),
+      [SERVER.VIEWERS]: ({ count }) => { viewerCount.textContent = String(count); },
+      [SERVER.CHAT]: ({ message: posted }) => { chat.add(posted); questions.add(posted); },
+      [SERVER.CHAT_REMOVED]: ({ message_id: id }) => { chat.remove(id); questions.remove(id); },
+      [SERVER.ANSWERING]: ({ message: answering }) => questions.setAnswering(answering),
+      [SERVER.STAFF_ORDERS]: ({ orders: changed }) => changed.forEach((order) => orders.update(order)),
+      [SERVER.OFFER_COUNTERS]: ({ offers }) => lineup.setCounters(offers),
+    },
+  };
 }
 
 boot().catch((error) => {

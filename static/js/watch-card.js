@@ -1,9 +1,10 @@
 // The product card over the video and the show's lineup: prices, "Only N left" from live stock, the flash
 // deal's countdown, the rating. Everything is rendered with textContent (titles come from merchants).
 import { formatPrice } from "/static/js/api.js";
+import { el } from "/static/js/dom.js";
 import { everySecond, formatLeft } from "/static/js/watch-time.js";
 
-const $ = (root, id) => root.querySelector(`[data-testid=${id}]`);
+const $ = (root, id) => root.querySelector(`#${id}`);
 
 function remainingText(n) {
   if (n <= 0) return "Sold out";
@@ -28,45 +29,25 @@ export function createCard(root, { onChange = () => {} } = {}) {
   function renderLineup() {
     $(root, "lineup-count").textContent = offers.length ? String(offers.length) : "";
     lineup.replaceChildren(...offers.map((offer) => {
-      const item = document.createElement("li");
-      item.className = "lineup-item";
-      item.dataset.testid = "lineup-item";
-      item.dataset.offerId = offer.id;
-      if (current && current.id === offer.id) item.classList.add("on-screen");
-      const img = document.createElement("img");
-      img.alt = "";
-      if (offer.image_url) img.src = offer.image_url;
-      else img.classList.add("placeholder");
-      const text = document.createElement("div");
-      const title = document.createElement("p");
-      title.className = "title";
-      title.textContent = offer.title;
-      const price = document.createElement("p");
-      price.className = "price";
-      price.textContent = formatPrice(offer.price_cents, offer.currency);
-      const left = document.createElement("p");
-      left.className = "left";
-      left.dataset.testid = "lineup-remaining";
-      left.textContent = remainingText(remaining(offer.id));
-      text.append(title, price, left);
-      if (current && current.id === offer.id) {
-        const badge = document.createElement("p");
-        badge.className = "badge";
-        badge.textContent = "On screen now";
-        text.append(badge);
-      }
-      item.append(img, text);
-      return item;
+      const onScreen = Boolean(current && current.id === offer.id);
+      return el("li", { class: onScreen ? "lineup-item on-screen" : "lineup-item", "data-testid": "lineup-item",
+        "data-offer-id": offer.id },
+      el("img", { alt: "", src: offer.image_url || null, class: offer.image_url ? null : "placeholder" }),
+      el("div", {},
+        el("p", { class: "title", text: offer.title }),
+        el("p", { class: "price", text: formatPrice(offer.price_cents, offer.currency) }),
+        el("p", { class: "left", "data-testid": "lineup-remaining", text: remainingText(remaining(offer.id)) }),
+        onScreen ? el("p", { class: "badge", text: "On screen now" }) : null));
     }));
   }
 
   function renderRemaining() {
     if (!current) return;
     const n = remaining(current.id);
-    const el = $(card, "card-remaining");
-    el.textContent = remainingText(n);
-    el.dataset.remaining = String(n);
-    el.classList.toggle("low", n > 0 && n <= 5);
+    const left = $(card, "card-remaining");
+    left.textContent = remainingText(n);
+    left.dataset.remaining = String(n);
+    left.classList.toggle("low", n > 0 && n <= 5);
   }
 
   function dealRunning() {
@@ -75,17 +56,17 @@ export function createCard(root, { onChange = () => {} } = {}) {
 
   function startDealCountdown() {
     stopDeal();
-    const el = $(card, "deal-countdown");
+    const countdown = $(card, "deal-countdown");
     if (!current || !current.deal_ends_at) {
-      el.hidden = true;
+      countdown.hidden = true;
       return;
     }
     const ends = new Date(current.deal_ends_at);
-    el.hidden = false;
+    countdown.hidden = false;
     stopDeal = everySecond(() => {
       const left = formatLeft(ends);
-      el.textContent = left ? `Flash deal ends in ${left}` : "Deal ended";
-      el.classList.toggle("over", !left);
+      countdown.textContent = left ? `Flash deal ends in ${left}` : "Deal ended";
+      countdown.classList.toggle("over", !left);
       if (!left) {
         stopDeal();
         onChange();

@@ -3,6 +3,8 @@
 // account without payment details) and reconnects the room as that viewer.
 import { ApiError } from "/static/js/api.js";
 import { badgeChips } from "/static/js/badges.js";
+import { el } from "/static/js/dom.js";
+import { CLIENT } from "/static/js/events.js";
 
 const KEEP = 100;
 const KINDS = new Set(["heart", "fire", "clap", "laugh", "wow"]);
@@ -63,32 +65,23 @@ function askName(dialog, identity) {
 }
 
 export function createChat(root, { identity, emit }) {
-  const list = root.querySelector("[data-testid=chat-list]");
-  const form = root.querySelector("[data-testid=chat-form]");
+  const list = root.querySelector("#chat-list");
+  const form = root.querySelector("#chat-form");
   const input = form.querySelector("#chat-input");
-  const error = form.querySelector("[data-testid=chat-error]");
+  const error = form.querySelector("#chat-error");
   const layer = root.querySelector(".reactions-layer");
-  const signIn = askName(root.querySelector("dialog[data-testid=name-dialog]"), identity);
+  const signIn = askName(root.querySelector("dialog#name-dialog"), identity);
   const own = {}; // our reactions shown at once, left out of the next per-second sum that includes them
-  const highlight = root.querySelector("[data-testid=answering]");
-  const asking = form.querySelector("[data-testid=chat-question]");
+  const highlight = root.querySelector("#answering");
+  const asking = form.querySelector("#chat-question");
   let answeringId = null;
 
   function item(message) {
-    const li = document.createElement("li");
-    li.className = "chat-message";
-    li.dataset.testid = "chat-message";
-    li.dataset.messageId = message.id;
-    if (message.question) li.classList.add("question");
-    if (answeringId === message.id) li.classList.add("answering-now");
-    const name = document.createElement("b");
-    name.className = message.staff ? "name staff" : "name";
-    name.textContent = message.display_name;
-    const text = document.createElement("span");
-    text.className = "text";
-    text.textContent = message.text;
-    li.append(name, ...badgeChips(message.badges || (message.staff ? ["host"] : [])), " ", text);
-    return li;
+    const classes = ["chat-message", message.question && "question", answeringId === message.id && "answering-now"];
+    return el("li", { class: classes.filter(Boolean).join(" "), "data-testid": "chat-message", "data-message-id": message.id },
+      el("b", { class: message.staff ? "name staff" : "name", text: message.display_name }),
+      ...badgeChips(message.badges || (message.staff ? ["host"] : [])), " ",
+      el("span", { class: "text", text: message.text }));
   }
 
   function scrollDown() {
@@ -113,7 +106,7 @@ export function createChat(root, { identity, emit }) {
     }
     if (!(await signIn())) return;
     try {
-      const { message } = await emit("chat", { text, question: asking.checked });
+      const { message } = await emit(CLIENT.CHAT, { text, question: asking.checked });
       add(message);
       input.value = "";
       asking.checked = false;
@@ -132,7 +125,7 @@ export function createChat(root, { identity, emit }) {
     button.classList.add("pop");
     const kind = button.dataset.kind;
     try {
-      await emit("react", { kind });
+      await emit(CLIENT.REACT, { kind });
       own[kind] = (own[kind] || 0) + 1;
       float(kind);
     } catch (caught) {
@@ -141,19 +134,17 @@ export function createChat(root, { identity, emit }) {
   });
 
   function float(kind) {
-    const el = document.createElement("span");
-    el.className = "floating-reaction";
-    el.dataset.kind = kind;
+    const node = el("span", { class: "floating-reaction", "data-kind": kind });
     const svg = document.createElementNS(SVG, "svg");
     const use = document.createElementNS(SVG, "use");
     use.setAttribute("href", `#i-${KINDS.has(kind) ? kind : "heart"}`);
     svg.append(use);
-    el.append(svg);
-    el.style.setProperty("--x", `${Math.round(Math.random() * 60 - 30)}px`);
-    el.style.setProperty("--delay", `${Math.round(Math.random() * 600)}ms`);
-    el.addEventListener("animationend", () => el.remove());
-    setTimeout(() => el.remove(), 4000); // reduced motion: no animationend from a plain fade
-    layer.append(el);
+    node.append(svg);
+    node.style.setProperty("--x", `${Math.round(Math.random() * 60 - 30)}px`);
+    node.style.setProperty("--delay", `${Math.round(Math.random() * 600)}ms`);
+    node.addEventListener("animationend", () => node.remove());
+    setTimeout(() => node.remove(), 4000); // reduced motion: no animationend from a plain fade
+    layer.append(node);
   }
 
   return {
@@ -163,8 +154,8 @@ export function createChat(root, { identity, emit }) {
     },
     add,
     remove(id) {
-      const el = list.querySelector(`[data-message-id="${CSS.escape(id)}"]`);
-      if (el) el.remove();
+      const shown = list.querySelector(`[data-message-id="${CSS.escape(id)}"]`);
+      if (shown) shown.remove();
     },
     reactions(counts) {
       for (const [kind, n] of Object.entries(counts)) {

@@ -2,13 +2,9 @@
 // questions with their answers, read from the public API.
 import { api, ApiError } from "/static/js/api.js";
 import { badgeChips, stars } from "/static/js/badges.js";
+import { el } from "/static/js/dom.js";
 
-function line(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  node.textContent = text;
-  return node;
-}
+const line = (tag, className, text) => el(tag, { class: className || null, text });
 
 function author(person) {
   const who = line("b", "name", person.display_name);
@@ -16,8 +12,7 @@ function author(person) {
 }
 
 function reviewItem(review) {
-  const li = document.createElement("li");
-  li.dataset.testid = "sheet-review";
+  const li = el("li", { "data-testid": "sheet-review" });
   const head = line("p", "stars", `${stars(review.rating)} `);
   head.append(...author(review.author), line("span", "muted", review.verified_purchase ? " · verified purchase" : ""));
   li.append(head);
@@ -29,8 +24,7 @@ function reviewItem(review) {
 }
 
 function questionItem(question) {
-  const li = document.createElement("li");
-  li.dataset.testid = "sheet-question";
+  const li = el("li", { "data-testid": "sheet-question" });
   const head = line("p", "q", "Q: ");
   head.append(line("span", "", question.text), " ", ...author(question.author));
   li.append(head);
@@ -44,8 +38,8 @@ function questionItem(question) {
 }
 
 export function createProductSheet(root) {
-  const dialog = root.querySelector("dialog[data-testid=product-sheet]");
-  const $ = (id) => dialog.querySelector(`[data-testid=${id}]`);
+  const dialog = root.querySelector("dialog#product-sheet");
+  const $ = (id) => dialog.querySelector(`#${id}`);
   let shown = null;
   $("sheet-ask-send").addEventListener("click", async () => {
     const text = $("sheet-ask").value.trim();
@@ -63,7 +57,7 @@ export function createProductSheet(root) {
   const sheet = {
     async open(offer) {
       shown = offer;
-      $("sheet-title").textContent = offer.title;
+      $("product-sheet-title").textContent = offer.title;
       $("sheet-summary").textContent = "Loading…";
       $("sheet-reviews").replaceChildren();
       $("sheet-questions").replaceChildren();

@@ -3,9 +3,9 @@
 import { api, ApiError } from "/static/js/api.js";
 
 export function createSignIn(root, { identity }) {
-  const button = root.querySelector("[data-testid=sign-in]");
-  const mine = root.querySelector("[data-testid=my-orders-link]");
-  const dialog = root.querySelector("dialog[data-testid=signin-dialog]");
+  const button = root.querySelector("#sign-in");
+  const mine = root.querySelector("#my-orders-link");
+  const dialog = root.querySelector("dialog#signin-dialog");
   const form = dialog.querySelector("form");
   const error = dialog.querySelector(".error");
   dialog.querySelector("[value=cancel]").addEventListener("click", () => dialog.close("cancel"));

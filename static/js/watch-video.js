@@ -11,10 +11,7 @@ export function createPlayer(showId, { video, unmute, onStatus = () => {} }) {
   let starting = false;
   let attempt = 0;
   let timer = null;
-  const state = { videoFrames: 0 };
-
   const countFrames = () => {
-    state.videoFrames += 1;
     onStatus("playing");
     video.requestVideoFrameCallback(countFrames);
   };
@@ -93,5 +90,5 @@ export function createPlayer(showId, { video, unmute, onStatus = () => {} }) {
   });
   renderUnmute();
   addEventListener("pagehide", () => drop());
-  return { setWanted, state, hasPicture: () => video.readyState >= 2 && video.videoWidth > 0 };
+  return { setWanted, hasPicture: () => video.readyState >= 2 && video.videoWidth > 0 };
 }

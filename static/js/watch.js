@@ -10,9 +10,10 @@ import { createPlayer } from "/static/js/watch-video.js";
 import { createCheckout } from "/static/js/checkout.js";
 import { createProductSheet } from "/static/js/watch-product.js";
 import { createSignIn } from "/static/js/watch-signin.js";
+import { SERVER } from "/static/js/events.js";
 
 const root = document;
-const $ = (id) => root.querySelector(`[data-testid=${id}]`);
+const $ = (id) => root.getElementById(id);
 const showId = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop());
 const BADGE = { scheduled: "Upcoming", live: "LIVE", paused: "Off air", ended: "Ended" };
 const VIDEO_TEXT = { connecting: "Connecting to the video…", retrying: "Reconnecting to the video…",
@@ -31,7 +32,6 @@ const player = createPlayer(showId, {
   video: root.getElementById("player"), unmute: $("unmute"),
   onStatus: (status) => { videoStatus = status; renderScreens(); },
 });
-window.watchState = player.state;
 
 const identity = {
   user: () => user,
@@ -145,16 +145,16 @@ function connect() {
       if (status === "error") ready();
     },
     on: {
-      show: ({ show: next }) => applyShow(next),
-      card: ({ card: next }) => card.setCard(next),
-      stock: ({ stock }) => card.setStock(stock),
-      viewers: ({ count }) => setViewers(count),
-      chat: ({ message }) => chat.add(message),
-      chat_removed: ({ message_id: id }) => chat.remove(id),
-      reactions: ({ counts }) => chat.reactions(counts),
-      order: ({ order }) => { checkout.onOrder(order); orderNotice(order); },
-      answering: ({ message }) => chat.answering(message),
-      moderated: ({ action }) => chat.moderated(action),
+      [SERVER.SHOW]: ({ show: next }) => applyShow(next),
+      [SERVER.CARD]: ({ card: next }) => card.setCard(next),
+      [SERVER.STOCK]: ({ stock }) => card.setStock(stock),
+      [SERVER.VIEWERS]: ({ count }) => setViewers(count),
+      [SERVER.CHAT]: ({ message }) => chat.add(message),
+      [SERVER.CHAT_REMOVED]: ({ message_id: id }) => chat.remove(id),
+      [SERVER.REACTIONS]: ({ counts }) => chat.reactions(counts),
+      [SERVER.ORDER]: ({ order }) => { checkout.onOrder(order); orderNotice(order); },
+      [SERVER.ANSWERING]: ({ message }) => chat.answering(message),
+      [SERVER.MODERATED]: ({ action }) => chat.moderated(action),
     },
   });
   return joined;

@@ -15,6 +15,21 @@ WAIT_MS = 20000
 HAS_PICTURE = "(() => { const v = document.querySelector('video#player'); " \
               "return v.readyState >= 2 && v.videoWidth > 0; })()"
 HOST_PASSWORD = "host-password-1"  # tests.helpers.Api.host
+FRAMES = "__framesShown"  # the test's own count of the player's frames (the page keeps none for tests)
+
+
+async def count_video_frames(page: Any) -> int:
+    """The frames the watch page's video element has shown since this was first called on the page: counted
+    by the test from the element's requestVideoFrameCallback."""
+    return int(await page.evaluate(f"""() => {{
+        if (window.{FRAMES} === undefined) {{
+            const video = document.querySelector('video#player');
+            window.{FRAMES} = 0;
+            const tick = () => {{ window.{FRAMES} += 1; video.requestVideoFrameCallback(tick); }};
+            video.requestVideoFrameCallback(tick);
+        }}
+        return window.{FRAMES};
+    }}"""))
 
 
 async def sign_in(page: Any, actor: Actor, password: str) -> None:

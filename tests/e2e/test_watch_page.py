@@ -22,7 +22,7 @@ from live.auth import COOKIE_NAME
 from live.config import Settings
 from tests.conftest import free_port, make_settings
 from tests.e2e.conftest import DESKTOP, OpenPage, base_url
-from tests.e2e.flows import HAS_PICTURE, WAIT_MS, checkout, viewer_page
+from tests.e2e.flows import FRAMES, HAS_PICTURE, WAIT_MS, checkout, count_video_frames, viewer_page
 from tests.helpers import Actor, Api, eventually
 from tests.services import Services
 
@@ -128,8 +128,8 @@ async def test_upcoming_countdown_and_calendar_then_live_without_reload(
     await studio.wait_for_function("window.published || window.failure", timeout=WAIT_MS)
     await expect(page.get_by_test_id("paused")).to_be_hidden()
     await expect(page.get_by_test_id("show-state")).to_have_text("LIVE")
-    frames = await page.evaluate("window.watchState.videoFrames")
-    await page.wait_for_function(f"window.watchState.videoFrames > {frames + 10}", timeout=WAIT_MS)
+    frames = await count_video_frames(page)
+    await page.wait_for_function(f"window.{FRAMES} > {frames + 10}", timeout=WAIT_MS)
 
     await api.call("POST", f"/api/shows/{show['id']}/end", host, expect=200)
     await expect(page.get_by_test_id("ended")).to_be_visible()
@@ -373,3 +373,31 @@ async def test_embedded_player_on_another_site(
         assert [o["buyer"]["display_name"] for o in orders] == ["Nia"]
     finally:
         await runner.cleanup()
+
+
+SMALL_PHONE = {"width": 360, "height": 740}
+OVERFLOWS = """(dialog) => {
+    const width = document.documentElement.clientWidth;
+    const wide = [document.documentElement, dialog, ...dialog.querySelectorAll('*')]
+        .filter((node) => node.clientWidth > 0 && node.scrollWidth > node.clientWidth)
+        .map((node) => `${node.tagName.toLowerCase()}#${node.id} scrolls ${node.scrollWidth} > ${node.clientWidth}`);
+    const out = [...dialog.querySelectorAll('input, select, button, summary, label')]
+        .map((node) => [node, node.getBoundingClientRect()])
+        .filter(([, box]) => box.width > 0 && (box.left < 0 || box.right > width))
+        .map(([node, box]) => `${node.tagName.toLowerCase()}#${node.id} spans ${box.left}..${box.right} of ${width}`);
+    return [...wide, ...out];
+}"""
+
+
+async def test_phone_checkout_fits_a_360px_screen(api: Api, client: TestClient, open_page: OpenPage,
+                                                  shot: Any) -> None:
+    _, host, show, offer = await live_with_card(api)
+    page = await viewer_page(open_page, client, show["id"], viewport=SMALL_PHONE)
+    await push_card(api, host, show, offer)
+    await page.get_by_test_id("buy").click()
+    dialog = page.locator("dialog[data-testid=checkout]")
+    await expect(dialog).to_be_visible()
+    await page.locator("[data-testid=checkout-save-login] summary").click()  # every field on screen
+    await expect(page.locator("#checkout-password")).to_be_visible()
+    await shot(page, "checkout-360")
+    assert await dialog.evaluate(OVERFLOWS) == []
