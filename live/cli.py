@@ -24,6 +24,7 @@ from live.logs import ACCESS_LOG_FORMAT, configure_logging
 from live.redis_durability import RedisNotDurable
 from live.redis_server import EmbeddedRedisError
 from live.rediskeys import RedisKeys
+from live.web_processes import OneProcessOnly, Supervisor, default_workers, serve_worker
 
 log = logging.getLogger("live.cli")
 
@@ -74,18 +75,16 @@ async def _require_current_schema(settings: Settings) -> None:
 
 
 def _serve(settings: Settings, workers: int, reuse_port: bool, media_port: int | None) -> int:
-    from live import web_processes
-
     _install_uvloop()
-    if not reuse_port:  # a worker of `--workers N`: its parent checked
-        asyncio.run(_require_current_schema(settings))
-        log.info("serving", extra={"url": f"http://{settings.host}:{settings.port}", "workers": workers})
-        if workers > 1:
-            return web_processes.Supervisor(settings, workers).run()
-        web.run_app(create_app(settings), host=settings.host, port=settings.port,
-                    access_log_format=ACCESS_LOG_FORMAT, print=None)
+    if reuse_port:  # one worker of `--workers N`: its parent checked the schema
+        asyncio.run(serve_worker(create_app(settings), settings, media_port))
         return 0
-    asyncio.run(web_processes.serve_worker(create_app(settings), settings, media_port))
+    asyncio.run(_require_current_schema(settings))
+    log.info("serving", extra={"url": f"http://{settings.host}:{settings.port}", "workers": workers})
+    if workers > 1:
+        return Supervisor(settings, workers).run()
+    web.run_app(create_app(settings), host=settings.host, port=settings.port,
+                access_log_format=ACCESS_LOG_FORMAT, print=None)
     return 0
 
 
@@ -194,9 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level)
     try:
         if args.command == "serve":
-            from live.web_processes import default_workers
-
-            workers = args.workers or settings.web_workers or default_workers()
+            workers = args.workers or settings.web_workers or default_workers(settings)
             return _serve(settings, workers, args.reuse_port, args.media_port)
         if args.command == "worker":
             _install_uvloop()
@@ -210,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_reconcile(settings, args.show, args.all_shows))
         elif args.command == "orders":
             return asyncio.run(_dead_letters(settings, args.show, args.retry))
-    except (EmbeddedRedisError, RedisNotDurable, SchemaNotCurrent) as exc:
+    except (EmbeddedRedisError, RedisNotDurable, SchemaNotCurrent, OneProcessOnly) as exc:
         print(f"live: {exc}", file=sys.stderr)
         return 2
     return 0

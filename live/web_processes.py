@@ -31,20 +31,34 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from redis.asyncio import Redis
 
 from live.config import Settings
 from live.logs import ACCESS_LOG_FORMAT
+from live.redis_durability import require_durable
 from live.redis_server import EmbeddedRedis
 
 log = logging.getLogger("live.web_processes")
 
 POLL_SECONDS = 0.25
 STOP_TIMEOUT_SECONDS = 20.0
+REFUSED = 2  # the exit status of `live serve` that said why it will not serve (see live.cli)
 QUICK_DEATH_SECONDS = 10.0  # a worker that dies sooner after starting is in a crash loop: back off, then give up
 RESTART_BACKOFF_SECONDS = (0.1, 0.5, 1.0, 2.0, 5.0)
 
 
-def default_workers() -> int:
+class OneProcessOnly(RuntimeError):
+    """A media node at a fixed LIVE_NODE_URL holds its WebRTC sessions in one process."""
+
+
+def fixed_media_node(settings: Settings) -> bool:
+    return settings.takes_media and bool(settings.node_url)
+
+
+def default_workers(settings: Settings) -> int:
+    """One per core; one for a media node at a fixed URL (its sessions cannot be split among processes)."""
+    if fixed_media_node(settings):
+        return 1
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
@@ -110,19 +124,22 @@ class Supervisor:
     stopping: bool = False
 
     def run(self) -> int:
-        """0 after a clean stop; 1 when a worker cannot start (it died at start again and again)."""
-        env = self._shared_env()
-        self.workers = [self._worker(env, i) for i in range(self.count)]
+        """0 after a clean stop; a worker's refusal (2: it said why on stderr) or 1 when one cannot start."""
+        if fixed_media_node(self.settings):
+            raise OneProcessOnly("a media node at LIVE_NODE_URL runs as one process: use --workers 1")
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._stop)
         try:
+            env = self._shared_env()
+            self.workers = [self._worker(env, i) for i in range(self.count)]
             for worker in self.workers:
                 worker.start()
             while not self.stopping:
                 time.sleep(POLL_SECONDS)
                 self._keep_redis()
-                if not self._keep_workers():
-                    return 1
+                code = self._keep_workers()
+                if code is not None:
+                    return code
         finally:
             self._shutdown()
         return 0
@@ -138,6 +155,8 @@ class Supervisor:
             if self.embedded.owned:  # an adopted orphan may have run with other settings
                 _set_appendfsync(self.embedded, settings.redis_appendfsync)
             env["LIVE_REDIS_URL"] = self.embedded.url
+        if settings.redis_durability == "checked":  # once, here: N workers would each print the refusal
+            asyncio.run(_require_durable(env.get("LIVE_REDIS_URL") or settings.redis_url or ""))
         return env
 
     def _worker(self, env: dict[str, str], index: int) -> WebWorker:
@@ -160,20 +179,24 @@ class Supervisor:
             except Exception:
                 log.exception("embedded redis restart failed; trying again")
 
-    def _keep_workers(self) -> bool:
-        """Restart the workers that exited; False when one keeps dying at start (a port in use, a bad
-        setting), which restarting cannot mend."""
+    def _keep_workers(self) -> int | None:
+        """Restart the workers that exited; an exit status for the whole when restarting cannot mend it: a
+        worker refused to serve (a bad setting, an unsafe Redis) or keeps dying at start (a port in use)."""
         now = time.monotonic()
         for worker in self.workers:
-            if not worker.exited(now) or not worker.restart_due(now):
+            if not worker.exited(now):
+                continue
+            code = worker.process.returncode if worker.process else None
+            if code == REFUSED:
+                return REFUSED
+            if not worker.restart_due(now):
                 continue
             if worker.quick_deaths > len(RESTART_BACKOFF_SECONDS):
                 log.error("web worker keeps exiting at start; giving up", extra={"worker": worker.index})
-                return False
-            log.error("web worker exited; restarting it",
-                      extra={"worker": worker.index, "code": worker.process.returncode if worker.process else None})
+                return 1
+            log.error("web worker exited; restarting it", extra={"worker": worker.index, "code": code})
             worker.start()
-        return True
+        return None
 
     def _shutdown(self) -> None:
         for worker in self.workers:
@@ -189,6 +212,14 @@ class Supervisor:
                 worker.process.wait()
         if self.embedded is not None:
             self.embedded.stop()
+
+
+async def _require_durable(url: str) -> None:
+    client = Redis.from_url(url)
+    try:
+        await require_durable(client)
+    finally:
+        await client.aclose()
 
 
 def _set_appendfsync(embedded: EmbeddedRedis, policy: str) -> None:

@@ -18,30 +18,24 @@ import pytest
 from bench.common import free_port, wait_healthy
 from tests.conftest import delete_prefixed
 from tests.helpers import Api
+from tests.processes import RemoteClient
 from tests.realtime.conftest import Socket
 from tests.services import Services
 
 
-class RemoteClient:
-    """What ``tests.helpers.Api`` needs of a client, over a real HTTP session to a server process."""
-
-    def __init__(self, session: aiohttp.ClientSession):
-        self.session = session
-
-    def request(self, method: str, path: str, **kw: Any) -> Any:
-        return self.session.request(method, path, **kw)
-
-
-@pytest.fixture(params=["all", "web"])
+@pytest.fixture(params=[("all", 1), ("web", 1), ("all", 2)], ids=["all", "web", "all-workers2"])
 def cluster(services: Services, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[list[str], str]]:
     """Two servers on their own ports, one database, one Redis, one key prefix, in one role (``all``, or
-    ``web`` as behind a load balancer, with media on other nodes). Yields (urls, prefix)."""
+    ``web`` as behind a load balancer, with media on other nodes), each of one web process or of two
+    (``--workers 2``). Yields (urls, prefix)."""
+    role, workers = request.param
     prefix = f"t{secrets.token_hex(4)}:"
     env = {**os.environ, "LIVE_DATABASE_URL": services.database_url, "LIVE_REDIS_URL": services.redis_url,
            "LIVE_REDIS_PREFIX": prefix, "LIVE_SECRET_KEY": "cluster-secret-" + secrets.token_hex(16),
            "LIVE_LOG_LEVEL": "WARNING", "LIVE_REDIS_DURABILITY": "unsafe", "LIVE_REDIS_RECOVERY": "false"}
     ports = [free_port(), free_port()]
-    procs = [subprocess.Popen([sys.executable, "-m", "live", "serve", "--port", str(port), "--role", request.param],
+    procs = [subprocess.Popen([sys.executable, "-m", "live", "serve", "--port", str(port), "--role", role,
+                               "--workers", str(workers)],
                               env={**env, "LIVE_DATA_DIR": str(tmp_path / f"data{i}")})
              for i, port in enumerate(ports)]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
