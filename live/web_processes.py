@@ -28,6 +28,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -77,10 +78,10 @@ def media_url(public_url: str, port: int) -> str:
 
 @dataclass
 class WebWorker:
-    """One ``live serve --reuse-port`` child: its arguments and environment, and the process while it runs."""
+    """One child (``live serve --reuse-port``): its command line and environment, and the process while it runs."""
 
     index: int
-    args: list[str]
+    argv: list[str]
     env: dict[str, str]
     process: subprocess.Popen[bytes] | None = None
     quick_deaths: int = 0  # in a row, each soon after starting
@@ -88,8 +89,7 @@ class WebWorker:
     died_at: float = 0.0
 
     def start(self) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", "live", "serve", "--reuse-port", *self.args],
-                                        env=self.env)
+        self.process = subprocess.Popen(self.argv, env=self.env)
         self.started_at, self.died_at = time.monotonic(), 0.0
         log.info("web worker started", extra={"worker": self.index, "pid": self.process.pid})
 
@@ -115,10 +115,12 @@ class WebWorker:
 
 @dataclass
 class Supervisor:
-    """The parent: the embedded Redis (if any) and the web workers, kept running until told to stop."""
+    """The parent: the embedded Redis (if any) and the web workers, kept running until told to stop. A worker
+    runs ``command`` (after the interpreter) with ``--reuse-port``: ``live serve``, or the bench's server."""
 
     settings: Settings
     count: int
+    command: tuple[str, ...] = ("-m", "live", "serve")
     workers: list[WebWorker] = field(default_factory=list)
     embedded: EmbeddedRedis | None = None
     stopping: bool = False
@@ -134,8 +136,10 @@ class Supervisor:
             self.workers = [self._worker(env, i) for i in range(self.count)]
             for worker in self.workers:
                 worker.start()
-            while not self.stopping:
+            while True:
                 time.sleep(POLL_SECONDS)
+                if self.stopping:  # before looking at the workers: a Ctrl-C stops them too, not to be restarted
+                    break
                 self._keep_redis()
                 code = self._keep_workers()
                 if code is not None:
@@ -161,12 +165,12 @@ class Supervisor:
 
     def _worker(self, env: dict[str, str], index: int) -> WebWorker:
         own = {"LIVE_RUN_WORKERS": "true" if self.settings.run_workers and index == 0 else "false"}
-        args = []
+        argv = [sys.executable, *self.command, "--reuse-port"]
         if self.settings.takes_media:
             port = free_port(self.settings.host)
-            args = ["--media-port", str(port)]
+            argv += ["--media-port", str(port)]
             own["LIVE_NODE_URL"] = media_url(self.settings.public_url, port)
-        return WebWorker(index, args, {**env, **own})
+        return WebWorker(index, argv, {**env, **own})
 
     def _stop(self, signum: int, _frame: object) -> None:
         self.stopping = True
@@ -232,10 +236,12 @@ def _set_appendfsync(embedded: EmbeddedRedis, policy: str) -> None:
         client.close()
 
 
-async def serve_worker(app: web.Application, settings: Settings, media_port: int | None) -> None:
+async def serve_worker(app: web.Application, settings: Settings, media_port: int | None,
+                       access_log: bool = True) -> None:
     """One worker: the shared port (SO_REUSEPORT) and, when it takes media, its own; it stops on SIGTERM or
     SIGINT, or when its parent is gone."""
-    runner = web.AppRunner(app, access_log_format=ACCESS_LOG_FORMAT, handle_signals=False)
+    logging_options: dict[str, Any] = {"access_log_format": ACCESS_LOG_FORMAT} if access_log else {"access_log": None}
+    runner = web.AppRunner(app, handle_signals=False, **logging_options)
     await runner.setup()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
