@@ -67,3 +67,18 @@ def test_public_url_follows_the_served_port(monkeypatch: pytest.MonkeyPatch) -> 
     assert Settings().public_url == "http://localhost:8099", "`live demo` under `make run PORT=8099`"
     monkeypatch.setenv("LIVE_PUBLIC_URL", "https://shop.example")
     assert _settings(build_parser().parse_args(["serve", "--port", "8099"])).public_url == "https://shop.example"
+
+
+def test_make_run_on_another_port_prints_links_to_it(tmp_path: Path) -> None:
+    """`make run PORT=8099` hands the port to the demo (whose links it prints) and to the server."""
+    root = Path(__file__).resolve().parents[2]
+    planned = subprocess.run(["make", "-n", "run", "PORT=8099"], cwd=root, capture_output=True, text=True,
+                             check=True).stdout.splitlines()
+    assert "LIVE_PORT=8099 .venv/bin/live demo --if-empty" in planned and ".venv/bin/live serve --port 8099" in planned
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVE_")}
+    env.update(LIVE_DATA_DIR=str(tmp_path / "data"), LIVE_PORT=str(port))
+    for command in (["migrate"], ["demo", "--if-empty"]):
+        done = subprocess.run([sys.executable, "-m", "live", *command], env=env, capture_output=True, text=True,
+                              timeout=120, check=True)
+    assert f"http://localhost:{port}/watch/shw_" in done.stdout
