@@ -87,7 +87,8 @@ async def _sigkill_mid_spike(services, tmp_path: Path, workers: int) -> None:  #
     finally:
         first.kill()
 
-    second = ServerProcess(env, free_port(), workers=workers).start()  # a new process: it claims what the dead one left pending
+    # A new process: it claims what the dead one left pending.
+    second = ServerProcess(env, free_port(), workers=workers).start()
     engine = make_engine(services.database_url)
     redis = make_redis(services.redis_url)
     rk = RedisKeys(prefix)
