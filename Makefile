@@ -23,7 +23,7 @@ install-dev: $(VENV)/.installed-dev
 
 run: install
 	$(BIN)/live migrate
-	$(BIN)/live demo --if-empty
+	LIVE_PORT=$(PORT) $(BIN)/live demo --if-empty
 	$(BIN)/live serve --port $(PORT)
 
 test: install-dev

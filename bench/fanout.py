@@ -293,7 +293,7 @@ async def run_live(args: argparse.Namespace, tmp: Path) -> tuple[dict[str, float
     else:
         env.pop("LIVE_REDIS_URL", None)
     subprocess.run([sys.executable, "-m", "live", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
-    server = subprocess.Popen([sys.executable, "-m", "live", "serve", "--port", str(port)], env=env)
+    server = subprocess.Popen([sys.executable, "-m", "live", "serve", "--port", str(port), "--workers", "1"], env=env)
     try:
         await wait_healthy(base, server)
         token, show_id, offers = await setup_show(base, args.cards)

@@ -14,6 +14,7 @@ database: our tap path, the naive SQL path, and a trivial JSON handler (the ceil
 Runs against the embedded defaults (SQLite + embedded Redis) and against PostgreSQL + Redis. One JSON line per
 figure. Flags: --backend=embedded|services|both, --taps=N, --viewers=N, --stock=N, --quick,
 --topology=single|split (split: the web process without workers beside a ``live worker`` process),
+--workers=N (the bench server's web processes, as ``live serve --workers N``; the same for every target),
 --targets=ours,naive,ceiling (fewer only to iterate: the ratios need all three),
 --durability=always,everysec (Redis fsync modes to run our path under, in the same run: ``always`` is the
 durable default, ``everysec`` the non-durable mode for the cost; naive and ceiling run with the first one).
@@ -74,6 +75,7 @@ class Config:
     split: bool = False  # web process without workers + a separate ``live worker`` process
     targets: tuple[str, ...] = ("ours", "naive", "ceiling")  # fewer only to iterate (no ratios then)
     durability: tuple[str, ...] = ("always", "everysec")  # Redis appendfsync modes for our path
+    workers: int = 1  # web processes of the bench server (--workers=N), the same for every target
 
 
 
@@ -110,7 +112,7 @@ async def start_redis(workdir: Path, appendfsync: str) -> tuple[subprocess.Popen
 
 @asynccontextmanager
 async def server(backend: str, workdir: Path, extra_args: tuple[str, ...] = (), split: bool = False,
-                 appendfsync: str = "always") -> Any:
+                 appendfsync: str = "always", workers: int = 1) -> Any:
     """Migrate, then run bench/server.py as its own process (and with ``split``, the workers in another)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIVE_")}
     prefix = f"bench{secrets.token_hex(3)}:"
@@ -138,7 +140,8 @@ async def server(backend: str, workdir: Path, extra_args: tuple[str, ...] = (), 
     env["LIVE_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
     if split:
         extra_args = (*extra_args, "--no-workers")
-    proc = subprocess.Popen([sys.executable, "-m", "bench.server", "--port", str(port), *extra_args], env=env)
+    proc = subprocess.Popen([sys.executable, "-m", "bench.server", "--port", str(port), "--workers", str(workers),
+                             *extra_args], env=env)
     worker = None
     try:
         base = f"http://127.0.0.1:{port}"
@@ -246,7 +249,8 @@ async def bench_backend(cfg: Config) -> None:
 async def bench_mode(cfg: Config, appendfsync: str, targets: tuple[str, ...]
                      ) -> dict[tuple[str, str], dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="bench-orders-") as tmp:
-        async with server(cfg.backend, Path(tmp), split=cfg.split, appendfsync=appendfsync) as srv, \
+        async with server(cfg.backend, Path(tmp), split=cfg.split, appendfsync=appendfsync,
+                          workers=cfg.workers) as srv, \
                 aiohttp.ClientSession() as http:
             base, port = srv.base, srv.port
             signup = await call(http, "POST", f"{base}/api/merchants", body={
@@ -335,7 +339,7 @@ def parse(flags: list[str]) -> list[Config]:
             cfg.targets = tuple(options["targets"].split(","))
         if "durability" in options:
             cfg.durability = tuple(options["durability"].split(","))
-        for name in ("taps", "viewers", "stock"):
+        for name in ("taps", "viewers", "stock", "workers"):
             if name in options:
                 setattr(cfg, name, int(options[name]))
         configs.append(cfg)

@@ -166,7 +166,7 @@ def start_forwarding_server(data_dir: Path, options: Options) -> Server:
            "LIVE_ICE_ALLOW_LOOPBACK": "true"}
     subprocess.run([sys.executable, "-m", "live", "migrate"], cwd=ROOT, env={**os.environ, **env}, check=True,
                    capture_output=True)
-    proc = Proc([sys.executable, "-m", "live", "serve"], env, _log(options, "server"))
+    proc = Proc([sys.executable, "-m", "live", "serve", "--workers", "1"], env, _log(options, "server"))
     base = f"http://127.0.0.1:{port}"
     _wait_http(base + "/healthz")
     email = f"bench-{secrets.token_hex(4)}@example.com"

@@ -86,7 +86,7 @@ class Cluster:
         env = {**self.env, "LIVE_PORT": str(port), "LIVE_PUBLIC_URL": base, "LIVE_DATA_DIR": str(self.tmp / name),
                "LIVE_MEDIA_CAPACITY": str(capacity), "LIVE_RUN_WORKERS": str(workers).lower()}
         log = self.options.logs / f"{name}.log" if self.options.logs else None
-        proc = Proc([sys.executable, "-m", "live", "serve"], env, log)
+        proc = Proc([sys.executable, "-m", "live", "serve", "--workers", "1"], env, log)
         _wait_http(base + "/healthz")
         return proc, base
 

@@ -5,11 +5,16 @@ exist only here, so they run in the same process, on the same database, in the s
   the offer's stock plus an INSERT of the order in one transaction (with the same idempotency and per-buyer
   checks as ours).
 - ``POST /bench/ceiling``: a trivial JSON handler, the most this server can answer.
+
+``--workers N`` runs N such processes on the port, supervised as ``live serve --workers N`` does, so ours,
+naive and ceiling are measured on the same processes.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import sys
 
 from aiohttp import web
 from sqlalchemy import func, select, update
@@ -24,6 +29,7 @@ from live.config import Settings
 from live.errors import Conflict, error_middleware
 from live.ids import new_order_id
 from live.schemas.orders import OrderIn
+from live.web_processes import Supervisor, serve_worker
 
 
 async def naive_order(request: web.Request) -> web.Response:
@@ -70,10 +76,21 @@ async def ceiling(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "fields": len(data)}, status=201)
 
 
-def main() -> None:
+def bench_app(settings: Settings) -> web.Application:
+    app = create_app(settings)
+    assert error_middleware in app.middlewares
+    app.router.add_post("/bench/naive/shows/{show_id}/orders", naive_order)
+    app.router.add_post("/bench/ceiling", ceiling)
+    return app
+
+
+def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--no-workers", action="store_true", help="isolate the tap path from background work")
+    parser.add_argument("--workers", type=int, default=1, help="web processes on the port, as `live serve --workers`")
+    parser.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)  # one of --workers N
+    parser.add_argument("--media-port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     try:
         import uvloop
@@ -81,12 +98,16 @@ def main() -> None:
         uvloop.install()
     except ImportError:
         pass
-    app = create_app(Settings(port=args.port, run_workers=not args.no_workers))
-    assert error_middleware in app.middlewares
-    app.router.add_post("/bench/naive/shows/{show_id}/orders", naive_order)
-    app.router.add_post("/bench/ceiling", ceiling)
-    web.run_app(app, host="127.0.0.1", port=args.port, access_log=None, print=None)
+    if args.reuse_port:  # a worker: LIVE_RUN_WORKERS and the shared Redis come from the supervising parent
+        settings = Settings(port=args.port)
+        asyncio.run(serve_worker(bench_app(settings), settings, args.media_port, access_log=False))
+        return 0
+    settings = Settings(port=args.port, run_workers=not args.no_workers)
+    if args.workers > 1:
+        return Supervisor(settings, args.workers, ("-m", "bench.server", "--port", str(args.port))).run()
+    web.run_app(bench_app(settings), host="127.0.0.1", port=args.port, access_log=None, print=None)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -44,3 +44,15 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
     async with engine.connect() as conn:
         return await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
+
+
+async def is_current(engine: AsyncEngine) -> bool:
+    """True when the database is at the migrations' head(s): a server on an unmigrated or older schema would
+    answer every request with an error, so ``live serve`` asks this first."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    async with engine.connect() as conn:
+        current = await conn.run_sync(lambda c: set(MigrationContext.configure(c).get_current_heads()))
+    return current == heads

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from aiohttp import web
@@ -63,3 +65,16 @@ def create_app(settings: Settings | None = None) -> web.Application:
     pages.add_routes(app)
     health.add_routes(app)
     return app
+
+
+@asynccontextmanager
+async def started_app(settings: Settings) -> AsyncIterator[web.Application]:
+    """The app with its resources open but no HTTP listener and no background workers: for commands."""
+    # Commands take no orders, so they work against any Redis (reconcile must, to report a loss).
+    app = create_app(settings.model_copy(update={"run_workers": False, "redis_durability": "unsafe"}))
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        yield app
+    finally:
+        await runner.cleanup()

@@ -1,4 +1,5 @@
-"""The ``live`` command: serve, worker, migrate, demo, reconcile, orders dead-letters."""
+"""The ``live`` command: serve, worker, migrate, demo, reconcile, orders dead-letters. The entry point: with
+the tests, the only code that imports the composition root (live.app)."""
 
 from __future__ import annotations
 
@@ -7,20 +8,23 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from aiohttp import web
 from redis.asyncio import Redis
+from sqlalchemy.exc import SQLAlchemyError
 
 from db import migrate
 from db.session import make_engine
 from live import keys
+from live.app import create_app, started_app
 from live.config import Settings
 from live.logs import ACCESS_LOG_FORMAT, configure_logging
 from live.redis_durability import RedisNotDurable
 from live.redis_server import EmbeddedRedisError
 from live.rediskeys import RedisKeys
+from live.web_processes import OneProcessOnly, Supervisor, default_workers, serve_worker
 
 log = logging.getLogger("live.cli")
 
@@ -32,21 +36,6 @@ def _install_uvloop() -> None:
         uvloop.install()
     except ImportError:  # pragma: no cover - uvloop is a dependency except on Windows
         pass
-
-
-@asynccontextmanager
-async def started_app(settings: Settings) -> AsyncIterator[web.Application]:
-    """The app with its resources open but no HTTP listener and no background workers: for commands."""
-    from live.app import create_app
-
-    # Commands take no orders, so they work against any Redis (reconcile must, to report a loss).
-    app = create_app(settings.model_copy(update={"run_workers": False, "redis_durability": "unsafe"}))
-    runner = web.AppRunner(app)
-    await runner.setup()
-    try:
-        yield app
-    finally:
-        await runner.cleanup()
 
 
 async def _migrate(settings: Settings) -> None:
@@ -68,15 +57,35 @@ async def _demo(settings: Settings, if_empty: bool) -> None:
     print(demo.describe(logins, settings.public_url))
 
 
-def _serve(settings: Settings) -> None:
-    from live.app import create_app
+class SchemaNotCurrent(RuntimeError):
+    """The database is not at the migrations' head: every page would fail until it is migrated."""
 
+
+async def _require_current_schema(settings: Settings) -> None:
+    engine = make_engine(settings.resolved_database_url())
+    try:
+        current = await migrate.is_current(engine)
+    except (SQLAlchemyError, OSError):  # unreachable now: an outage the server answers 503 to, not a refusal
+        log.warning("cannot check the database schema; serving anyway", exc_info=True)
+        return
+    finally:
+        await engine.dispose()
+    if not current:
+        raise SchemaNotCurrent("the database schema is missing or out of date: run `live migrate`")
+
+
+def _serve(settings: Settings, workers: int, reuse_port: bool, media_port: int | None) -> int:
     _install_uvloop()
-    log.info("serving", extra={"url": f"http://{settings.host}:{settings.port}"})
-    web.run_app(
-        create_app(settings), host=settings.host, port=settings.port,
-        access_log_format=ACCESS_LOG_FORMAT, print=None,
-    )
+    if reuse_port:  # one worker of `--workers N`: its parent checked the schema
+        asyncio.run(serve_worker(create_app(settings), settings, media_port))
+        return 0
+    asyncio.run(_require_current_schema(settings))
+    log.info("serving", extra={"url": f"http://{settings.host}:{settings.port}", "workers": workers})
+    if workers > 1:
+        return Supervisor(settings, workers).run()
+    web.run_app(create_app(settings), host=settings.host, port=settings.port,
+                access_log_format=ACCESS_LOG_FORMAT, print=None)
+    return 0
 
 
 async def _work(settings: Settings) -> None:
@@ -84,8 +93,6 @@ async def _work(settings: Settings) -> None:
     or more beside web processes started with ``LIVE_RUN_WORKERS=false``, so a purchase spike's follow-up
     work never shares an event loop with the taps. Their events reach the web processes' sockets through
     Redis."""
-    from live.app import create_app
-
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -105,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve HTTP, socket.io and WebRTC")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, metavar="N",
+                       help="web processes on the one port (default: LIVE_WEB_WORKERS, else the number of cores)")
+    serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)  # one of --workers N
+    serve.add_argument("--media-port", type=int, help=argparse.SUPPRESS)  # that worker's own, for WebRTC
     serve.add_argument("--role", choices=["all", "web", "media"],
                        help="all (default, LIVE_ROLE): everything in one process; web: HTTP and socket.io, WebRTC "
                             "goes to media nodes; media: also takes WebRTC sessions")
@@ -147,20 +158,44 @@ async def dead_letters(redis: Redis, rk: RedisKeys, show_id: str | None, retry_i
     return 0
 
 
+async def _reconcile(settings: Settings, show_id: str | None, all_shows: bool = False) -> int:
+    """``live reconcile``: prints the table; exit status 1 if any offer does not balance. Without ``all_shows``
+    only the live shows and those ended within the lifetime of an ended show's Redis keys are checked."""
+    from live.commerce.expiry import active_shows
+    from live.commerce.reconcile import format_table, reconcile, wait_quiescent
+
+    since = None if all_shows else datetime.now(UTC) - timedelta(seconds=settings.redis_ended_show_ttl_seconds)
+    async with started_app(settings) as app, app[keys.sessionmaker_key]() as session:
+        redis, rk = app[keys.redis_key], app[keys.redis_keys_key]
+        shows = [show_id] if show_id else await active_shows(redis, rk)
+        if not await wait_quiescent(redis, rk, shows):
+            print("warning: workers are still writing; differences below may be in flight")
+        balances = await reconcile(session, redis, rk, show_id, since)
+    print(format_table(balances))
+    for balance in balances:
+        for problem in balance.problems:
+            if "orders" in problem and ":" in problem:  # the ones that name order ids, in full
+                print(f"{balance.show_id} {balance.offer_id}: {problem}")
+    bad = [b for b in balances if not b.ok]
+    print(f"{len(balances)} offers checked, {len(bad)} with differences.")
+    return 1 if bad else 0
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """The environment's settings with the command line's on top (public_url follows the served port)."""
+    given: dict[str, Any] = {name: getattr(args, name, None) for name in ("host", "port", "role")}
+    return Settings(**{name: value for name, value in given.items() if value})
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = Settings()
-    if getattr(args, "host", None):
-        settings.host = args.host
-    if getattr(args, "port", None):
-        settings.port = args.port
-    if getattr(args, "role", None):
-        settings.role = args.role
+    settings = _settings(args)
     configure_logging(settings.log_level)
     try:
         if args.command == "serve":
-            _serve(settings)
-        elif args.command == "worker":
+            workers = args.workers or settings.web_workers or default_workers(settings)
+            return _serve(settings, workers, args.reuse_port, args.media_port)
+        if args.command == "worker":
             _install_uvloop()
             asyncio.run(_work(settings))
         elif args.command == "migrate":
@@ -169,12 +204,10 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "demo":
             asyncio.run(_demo(settings, args.if_empty))
         elif args.command == "reconcile":
-            from live.commerce.reconcile import run_reconcile
-
-            return asyncio.run(run_reconcile(settings, args.show, args.all_shows))
+            return asyncio.run(_reconcile(settings, args.show, args.all_shows))
         elif args.command == "orders":
             return asyncio.run(_dead_letters(settings, args.show, args.retry))
-    except (EmbeddedRedisError, RedisNotDurable) as exc:
+    except (EmbeddedRedisError, RedisNotDurable, SchemaNotCurrent, OneProcessOnly) as exc:
         print(f"live: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -21,6 +21,15 @@ def url_origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+LOCAL_HOSTS = frozenset({"127.0.0.1", "0.0.0.0", "::", "::1", ""})  # loopback or every address
+
+
+def served_url(host: str, port: int) -> str:
+    """The URL a browser on this machine reaches a server bound to ``host:port`` at."""
+    name = "localhost" if host in LOCAL_HOSTS else host
+    return f"http://{f'[{name}]' if ':' in name else name}:{port}"
+
+
 class Settings(BaseSettings):
     """Everything the server can be told. Unset URLs mean: embedded SQLite file and embedded Redis."""
 
@@ -37,7 +46,9 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8080
-    public_url: str = "http://localhost:8080"
+    public_url: str = Field(
+        default="", description="Base of the links we print and serve; defaults to http://<host>:<port> (localhost "
+        "when the host is a loopback or wildcard address). Set it behind a proxy.")
 
     secret_key: str | None = Field(
         default=None, description="Signs tokens; generated into the data folder if unset (see live/secret_keys.py)."
@@ -53,6 +64,9 @@ class Settings(BaseSettings):
         default=None, description="Where the sandbox provider posts its webhooks; defaults to this server."
     )
 
+    web_workers: int | None = Field(
+        default=None, ge=1, description="Web processes `live serve` runs on its port (SO_REUSEPORT); default: "
+        "the number of cores.")
     run_workers: bool = Field(default=True, description="Run background workers (persistence, payments, expiry).")
 
     ice_servers: list[str] = Field(default_factory=list, description="stun:/turn: URLs offered to peers.")
@@ -125,6 +139,12 @@ class Settings(BaseSettings):
         for key in [value] if isinstance(value, str) else value or []:
             check_not_published(key)
         return value
+
+    @model_validator(mode="after")
+    def _public_url_defaults_to_served_address(self) -> Settings:
+        if not self.public_url:
+            self.public_url = served_url(self.host, self.port)
+        return self
 
     @model_validator(mode="after")
     def _limits_are_readable(self) -> Settings:

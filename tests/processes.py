@@ -3,6 +3,7 @@ processes sharing Redis."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
@@ -12,6 +13,9 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import aiohttp
 
 from tests.conftest import SUITE_LOAD_LIMITS
 from tests.services import Services
@@ -30,11 +34,13 @@ def server_env(services: Services, data_dir: Path, prefix: str, secret: str, **e
 
 @dataclass
 class ServerProcess:
-    """``python -m live serve`` on a port, started and stopped (or killed) by the test."""
+    """``python -m live serve`` on a port (``workers`` web processes on it), started and stopped (or killed,
+    with all its workers) by the test."""
 
     env: dict[str, str]
     port: int
     command: list[str] = field(default_factory=lambda: ["-m", "live", "serve"])  # after the interpreter
+    workers: int = 1
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     @property
@@ -42,9 +48,9 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
-        env = {**self.env, "LIVE_PORT": str(self.port),
+        env = {**self.env, "LIVE_PORT": str(self.port), "LIVE_WEB_WORKERS": str(self.workers),
                "LIVE_PUBLIC_URL": self.env.get("LIVE_PUBLIC_URL", f"http://127.0.0.1:{self.port}")}
-        self.process = subprocess.Popen([sys.executable, *self.command], env=env,
+        self.process = subprocess.Popen([sys.executable, *self.command], env=env, start_new_session=True,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while True:
@@ -59,10 +65,17 @@ class ServerProcess:
                 time.sleep(0.1)
 
     def kill(self) -> None:
-        """SIGKILL: no cleanup, no flush, like a crash or an OOM kill."""
+        """SIGKILL to the server and its workers: no cleanup, no flush, like a crash or an OOM kill."""
         if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(10)
+
+    def worker_pids(self) -> list[int]:
+        """The web workers' pids (children of the supervising parent), when ``workers`` > 1."""
+        assert self.process is not None
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        return [int(pid) for pid in children if b"--reuse-port" in Path(f"/proc/{pid}/cmdline").read_bytes()]
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -71,6 +84,16 @@ class ServerProcess:
                 self.process.wait(15)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+class RemoteClient:
+    """What ``tests.helpers.Api`` needs of a client, over a real HTTP session to a server process."""
+
+    def __init__(self, session: aiohttp.ClientSession):
+        self.session = session
+
+    def request(self, method: str, path: str, **kw: Any) -> Any:
+        return self.session.request(method, path, **kw)
 
 
 def new_prefix() -> str:

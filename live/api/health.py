@@ -6,6 +6,7 @@ Retry-After and what failed; neither needs a token."""
 from __future__ import annotations
 
 import asyncio
+import os
 
 from aiohttp import web
 from redis.exceptions import RedisError
@@ -42,7 +43,7 @@ async def checks(app: web.Application) -> dict[str, bool]:
 
 def _report(results: dict[str, bool]) -> web.Response:
     ok = all(results.values())
-    body = {"status": "ok" if ok else "unavailable", "checks": results}
+    body = {"status": "ok" if ok else "unavailable", "checks": results, "pid": os.getpid()}  # which worker
     return web.json_response(body, status=200 if ok else 503, headers={} if ok else {"Retry-After": "1"})
 
 

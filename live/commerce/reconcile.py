@@ -12,7 +12,7 @@ import asyncio
 import json
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from redis.asyncio import Redis
 from sqlalchemy import func, select
@@ -20,9 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Offer, Order, Show
 from live.commerce import stock
-from live.commerce.expiry import active_shows
 from live.commerce.orders import PAID, RESERVED
-from live.config import Settings
 from live.rediskeys import RedisKeys
 
 
@@ -150,26 +148,3 @@ def format_table(balances: list[OfferBalance]) -> str:
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows)
-
-
-async def run_reconcile(settings: Settings, show_id: str | None, all_shows: bool = False) -> int:
-    """The CLI: prints the table; exit status 1 if any offer does not balance. Without ``all_shows`` only the
-    live shows and those ended within the lifetime of an ended show's Redis keys are checked."""
-    from live import keys
-    from live.cli import started_app
-
-    since = None if all_shows else datetime.now(UTC) - timedelta(seconds=settings.redis_ended_show_ttl_seconds)
-    async with started_app(settings) as app, app[keys.sessionmaker_key]() as session:
-        redis, rk = app[keys.redis_key], app[keys.redis_keys_key]
-        shows = [show_id] if show_id else await active_shows(redis, rk)
-        if not await wait_quiescent(redis, rk, shows):
-            print("warning: workers are still writing; differences below may be in flight")
-        balances = await reconcile(session, redis, rk, show_id, since)
-    print(format_table(balances))
-    for balance in balances:
-        for problem in balance.problems:
-            if "orders" in problem and ":" in problem:  # the ones that name order ids, in full
-                print(f"{balance.show_id} {balance.offer_id}: {problem}")
-    bad = [b for b in balances if not b.ok]
-    print(f"{len(balances)} offers checked, {len(bad)} with differences.")
-    return 1 if bad else 0

@@ -12,7 +12,8 @@ import pytest
 
 from tests.cluster.conftest import OwnCluster
 from tests.helpers import Api
-from tests.realtime.test_two_processes import RemoteClient, two_servers, what_goes_through_one_reaches_the_other
+from tests.processes import RemoteClient
+from tests.realtime.test_two_processes import two_servers, what_goes_through_one_reaches_the_other
 
 
 @pytest.fixture

@@ -47,10 +47,20 @@ async def _setup(http: aiohttp.ClientSession, base: str) -> tuple[str, str, list
 
 
 async def test_sigkill_mid_spike_loses_no_acknowledged_order(services, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    await _sigkill_mid_spike(services, tmp_path, workers=1)
+
+
+async def test_sigkill_mid_spike_loses_no_acknowledged_order_with_two_workers(  # type: ignore[no-untyped-def]
+        services, tmp_path: Path) -> None:
+    """The same with ``--workers 2``: the taps spread over two web processes, all of them killed at once."""
+    await _sigkill_mid_spike(services, tmp_path, workers=2)
+
+
+async def _sigkill_mid_spike(services, tmp_path: Path, workers: int) -> None:  # type: ignore[no-untyped-def]
     prefix, secret = new_prefix(), "crash-test-secret-" + secrets.token_hex(16)
     # Async payments take longer than the test, so orders stay 'reserved' and the count is about the spike.
     env = server_env(services, tmp_path / "data", prefix, secret, LIVE_PAYMENT_ASYNC_DELAY_SECONDS="120")
-    first = ServerProcess(env, free_port()).start()
+    first = ServerProcess(env, free_port(), workers=workers).start()
     acknowledged: dict[str, int] = {}
     try:
         async with aiohttp.ClientSession() as http:
@@ -77,7 +87,8 @@ async def test_sigkill_mid_spike_loses_no_acknowledged_order(services, tmp_path:
     finally:
         first.kill()
 
-    second = ServerProcess(env, free_port()).start()  # a new process: it claims what the dead one left pending
+    # A new process: it claims what the dead one left pending.
+    second = ServerProcess(env, free_port(), workers=workers).start()
     engine = make_engine(services.database_url)
     redis = make_redis(services.redis_url)
     rk = RedisKeys(prefix)

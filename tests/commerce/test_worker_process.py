@@ -18,9 +18,8 @@ from live.redis_clients import make_redis
 from live.rediskeys import RedisKeys
 from tests.conftest import delete_prefixed, free_port
 from tests.helpers import Api, eventually
-from tests.processes import ServerProcess, new_prefix, server_env
+from tests.processes import RemoteClient, ServerProcess, new_prefix, server_env
 from tests.realtime.conftest import Socket
-from tests.realtime.test_two_processes import RemoteClient
 from tests.services import Services
 
 

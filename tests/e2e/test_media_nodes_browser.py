@@ -19,8 +19,7 @@ from tests.conftest import delete_prefixed
 from tests.e2e.conftest import PHONE, OpenPage
 from tests.e2e.flows import HAS_PICTURE, WAIT_MS
 from tests.helpers import Api
-from tests.processes import ServerProcess, new_prefix, server_env
-from tests.realtime.test_two_processes import RemoteClient
+from tests.processes import RemoteClient, ServerProcess, new_prefix, server_env
 from tests.services import Services
 from tests.streams.conftest import PublisherProcess, eventually
 

@@ -26,8 +26,7 @@ from bench import peers
 from bench.common import free_port
 from tests.conftest import delete_prefixed
 from tests.helpers import Api
-from tests.processes import ServerProcess, new_prefix, server_env
-from tests.realtime.test_two_processes import RemoteClient
+from tests.processes import RemoteClient, ServerProcess, new_prefix, server_env
 from tests.services import Services
 from tests.streams.conftest import PublisherProcess, eventually
 

@@ -19,32 +19,24 @@ import pytest
 from bench.common import free_port, wait_healthy
 from tests.conftest import delete_prefixed
 from tests.helpers import Api
+from tests.processes import RemoteClient
 from tests.realtime.conftest import Socket
 from tests.services import Services
 
 
-class RemoteClient:
-    """What ``tests.helpers.Api`` needs of a client, over a real HTTP session to a server process."""
-
-    def __init__(self, session: aiohttp.ClientSession):
-        self.session = session
-
-    def request(self, method: str, path: str, **kw: Any) -> Any:
-        return self.session.request(method, path, **kw)
-
-
 @contextlib.contextmanager
-def two_servers(redis_url: str, database_url: str, tmp_path: Path, role: str,
+def two_servers(redis_url: str, database_url: str, tmp_path: Path, role: str, workers: int = 1,
                 **env_extra: str) -> Iterator[tuple[list[str], str]]:
-    """Two servers on their own ports, one database, one Redis, one key prefix, in one role. Yields (urls,
-    prefix)."""
+    """Two servers on their own ports, one database, one Redis, one key prefix, in one role, each of one web
+    process or of several (``--workers``). Yields (urls, prefix)."""
     prefix = f"t{secrets.token_hex(4)}:"
     env = {**os.environ, "LIVE_DATABASE_URL": database_url, "LIVE_REDIS_URL": redis_url,
            "LIVE_REDIS_PREFIX": prefix, "LIVE_SECRET_KEY": "cluster-secret-" + secrets.token_hex(16),
            "LIVE_LOG_LEVEL": "WARNING", "LIVE_REDIS_DURABILITY": "unsafe", "LIVE_REDIS_RECOVERY": "false",
            **env_extra}
     ports = [free_port(), free_port()]
-    procs = [subprocess.Popen([sys.executable, "-m", "live", "serve", "--port", str(port), "--role", role],
+    procs = [subprocess.Popen([sys.executable, "-m", "live", "serve", "--port", str(port), "--role", role,
+                              "--workers", str(workers)],
                               env={**env, "LIVE_DATA_DIR": str(tmp_path / f"data{i}")})
              for i, port in enumerate(ports)]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
@@ -62,11 +54,12 @@ def two_servers(redis_url: str, database_url: str, tmp_path: Path, role: str,
                 proc.kill()
 
 
-@pytest.fixture(params=["all", "web"])
+@pytest.fixture(params=[("all", 1), ("web", 1), ("all", 2)], ids=["all", "web", "all-workers2"])
 def cluster(services: Services, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[list[str], str]]:
     """Two servers sharing the suite's services, in one role (``all``, or ``web`` as behind a load balancer,
-    with media on other nodes). Yields (urls, prefix)."""
-    with two_servers(services.redis_url, services.database_url, tmp_path, request.param) as (urls, prefix):
+    with media on other nodes), each of one web process or of two (``--workers 2``). Yields (urls, prefix)."""
+    role, workers = request.param
+    with two_servers(services.redis_url, services.database_url, tmp_path, role, workers) as (urls, prefix):
         try:
             yield urls, prefix
         finally:

@@ -43,6 +43,9 @@ def test_roles_and_replicas() -> None:
     assert svc["web"]["environment"]["LIVE_RUN_WORKERS"] == "false"
     assert svc["worker"]["command"] == ["live", "worker"] and svc["worker"]["environment"]["LIVE_RUN_WORKERS"] == "true"
     assert svc["migrate"]["command"] == ["live", "migrate"] and svc["migrate"]["restart"] == "no"
+    workers = re.sub(r"\$\{[A-Z_0-9]+:-([^}]*)\}", r"\1", svc["web"]["environment"]["LIVE_WEB_WORKERS"])
+    assert int(workers) >= 2, "each web replica runs several web processes on its port"
+    assert all("LIVE_WEB_WORKERS" not in svc[name]["environment"] for name in MEDIA), "a media node is one process"
     for name in ("web", "worker", *MEDIA):
         assert svc[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     shared = {"LIVE_SECRET_KEY", "LIVE_DATABASE_URL", "LIVE_REDIS_URL"}

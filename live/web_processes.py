@@ -1,0 +1,265 @@
+"""``live serve --workers N``: N web processes on one port, started and supervised by a parent process.
+
+One Python process answers on one core; a deal drop needs every core. The kernel spreads new connections
+over N listeners bound to the same port (SO_REUSEPORT), so no proxy is needed in front of them. Each worker
+is a full web process (``live serve`` with ``--reuse-port``) sharing Redis and the database; the background
+workers (persistence, capture, expiry) run in worker 0 only, or in none when ``LIVE_RUN_WORKERS=false``
+puts them in ``live worker``.
+
+The parent starts the embedded Redis once, for all of them, and restarts it when it dies (the workers are
+told its socket as ``LIVE_REDIS_URL``): it owns the server because it outlives every worker. It restarts a
+worker that dies, forwards SIGTERM/SIGINT to all of them for a clean shutdown, and otherwise does nothing,
+so it is the last one standing. A worker whose parent vanished (SIGKILL) stops by itself.
+
+A WebRTC session lives in the process that took it, so a worker that takes media also listens on a port of
+its own and announces that as its media node URL: the placement of WHIP/WHEP calls (live.placement)
+redirects each call to the worker that holds its session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from redis.asyncio import Redis
+
+from live.config import Settings
+from live.logs import ACCESS_LOG_FORMAT
+from live.redis_durability import require_durable
+from live.redis_server import EmbeddedRedis
+
+log = logging.getLogger("live.web_processes")
+
+POLL_SECONDS = 0.25
+STOP_TIMEOUT_SECONDS = 20.0
+REFUSED = 2  # the exit status of `live serve` that said why it will not serve (see live.cli)
+QUICK_DEATH_SECONDS = 10.0  # a worker that dies sooner after starting is in a crash loop: back off, then give up
+RESTART_BACKOFF_SECONDS = (0.1, 0.5, 1.0, 2.0, 5.0)
+
+
+class OneProcessOnly(RuntimeError):
+    """A media node at a fixed LIVE_NODE_URL holds its WebRTC sessions in one process."""
+
+
+def fixed_media_node(settings: Settings) -> bool:
+    return settings.takes_media and bool(settings.node_url)
+
+
+def default_workers(settings: Settings) -> int:
+    """One per core; one for a media node at a fixed URL (its sessions cannot be split among processes)."""
+    if fixed_media_node(settings):
+        return 1
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def media_url(public_url: str, port: int) -> str:
+    """The public URL's scheme and host on a worker's own port."""
+    parts = urlsplit(public_url)
+    host = f"[{parts.hostname}]" if parts.hostname and ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}:{port}"
+
+
+@dataclass
+class WebWorker:
+    """One child (``live serve --reuse-port``): its command line and environment, and the process while it runs."""
+
+    index: int
+    argv: list[str]
+    env: dict[str, str]
+    process: subprocess.Popen[bytes] | None = None
+    quick_deaths: int = 0  # in a row, each soon after starting
+    started_at: float = 0.0
+    died_at: float = 0.0
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(self.argv, env=self.env)
+        self.started_at, self.died_at = time.monotonic(), 0.0
+        log.info("web worker started", extra={"worker": self.index, "pid": self.process.pid})
+
+    def exited(self, now: float) -> bool:
+        """Whether it is gone; the first time it is seen gone, counts a death soon after starting."""
+        if self.process is None or self.process.poll() is None:
+            return False
+        if not self.died_at:
+            self.died_at = now
+            self.quick_deaths = self.quick_deaths + 1 if now - self.started_at < QUICK_DEATH_SECONDS else 0
+        return True
+
+    def restart_due(self, now: float) -> bool:
+        """At once after a worker that lived a while; after a growing backoff in a crash loop."""
+        if not self.quick_deaths:
+            return True
+        return now - self.died_at >= RESTART_BACKOFF_SECONDS[min(self.quick_deaths, len(RESTART_BACKOFF_SECONDS)) - 1]
+
+    def signal(self, signum: int) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signum)
+
+
+@dataclass
+class Supervisor:
+    """The parent: the embedded Redis (if any) and the web workers, kept running until told to stop. A worker
+    runs ``command`` (after the interpreter) with ``--reuse-port``: ``live serve``, or the bench's server."""
+
+    settings: Settings
+    count: int
+    command: tuple[str, ...] = ("-m", "live", "serve")
+    workers: list[WebWorker] = field(default_factory=list)
+    embedded: EmbeddedRedis | None = None
+    stopping: bool = False
+
+    def run(self) -> int:
+        """0 after a clean stop; a worker's refusal (2: it said why on stderr) or 1 when one cannot start."""
+        if fixed_media_node(self.settings):
+            raise OneProcessOnly("a media node at LIVE_NODE_URL runs as one process: use --workers 1")
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._stop)
+        try:
+            env = self._shared_env()
+            self.workers = [self._worker(env, i) for i in range(self.count)]
+            for worker in self.workers:
+                worker.start()
+            while True:
+                time.sleep(POLL_SECONDS)
+                if self.stopping:  # before looking at the workers: a Ctrl-C stops them too, not to be restarted
+                    break
+                self._keep_redis()
+                code = self._keep_workers()
+                if code is not None:
+                    return code
+        finally:
+            self._shutdown()
+        return 0
+
+    def _shared_env(self) -> dict[str, str]:
+        settings = self.settings
+        env = {**os.environ, "LIVE_HOST": settings.host, "LIVE_PORT": str(settings.port),
+               "LIVE_PUBLIC_URL": settings.public_url, "LIVE_ROLE": settings.role,
+               "LIVE_SECRET_KEY": settings.resolved_secret_key()}  # one key, not N racing to create it
+        if not settings.redis_url:
+            self.embedded = EmbeddedRedis(settings.data_dir, settings.redis_appendfsync)
+            self.embedded.start()
+            if self.embedded.owned:  # an adopted orphan may have run with other settings
+                _set_appendfsync(self.embedded, settings.redis_appendfsync)
+            env["LIVE_REDIS_URL"] = self.embedded.url
+        if settings.redis_durability == "checked":  # once, here: N workers would each print the refusal
+            asyncio.run(_require_durable(env.get("LIVE_REDIS_URL") or settings.redis_url or ""))
+        return env
+
+    def _worker(self, env: dict[str, str], index: int) -> WebWorker:
+        own = {"LIVE_RUN_WORKERS": "true" if self.settings.run_workers and index == 0 else "false"}
+        argv = [sys.executable, *self.command, "--reuse-port"]
+        if self.settings.takes_media:
+            port = free_port(self.settings.host)
+            argv += ["--media-port", str(port)]
+            own["LIVE_NODE_URL"] = media_url(self.settings.public_url, port)
+        return WebWorker(index, argv, {**env, **own})
+
+    def _stop(self, signum: int, _frame: object) -> None:
+        self.stopping = True
+
+    def _keep_redis(self) -> None:
+        if self.embedded is not None and self.embedded.died():
+            log.error("embedded redis died; restarting it", extra={"socket": str(self.embedded.socket_path)})
+            try:
+                self.embedded.start()
+            except Exception:
+                log.exception("embedded redis restart failed; trying again")
+
+    def _keep_workers(self) -> int | None:
+        """Restart the workers that exited; an exit status for the whole when restarting cannot mend it: a
+        worker refused to serve (a bad setting, an unsafe Redis) or keeps dying at start (a port in use)."""
+        now = time.monotonic()
+        for worker in self.workers:
+            if not worker.exited(now):
+                continue
+            code = worker.process.returncode if worker.process else None
+            if code == REFUSED:
+                return REFUSED
+            if not worker.restart_due(now):
+                continue
+            if worker.quick_deaths > len(RESTART_BACKOFF_SECONDS):
+                log.error("web worker keeps exiting at start; giving up", extra={"worker": worker.index})
+                return 1
+            log.error("web worker exited; restarting it", extra={"worker": worker.index, "code": code})
+            worker.start()
+        return None
+
+    def _shutdown(self) -> None:
+        for worker in self.workers:
+            worker.signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+        for worker in self.workers:
+            if worker.process is None:
+                continue
+            try:
+                worker.process.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                worker.process.kill()
+                worker.process.wait()
+        if self.embedded is not None:
+            self.embedded.stop()
+
+
+async def _require_durable(url: str) -> None:
+    client = Redis.from_url(url)
+    try:
+        await require_durable(client)
+    finally:
+        await client.aclose()
+
+
+def _set_appendfsync(embedded: EmbeddedRedis, policy: str) -> None:
+    import redis
+
+    client = redis.Redis(unix_socket_path=str(embedded.socket_path))
+    try:
+        client.config_set("appendfsync", policy)
+    finally:
+        client.close()
+
+
+async def serve_worker(app: web.Application, settings: Settings, media_port: int | None,
+                       access_log: bool = True) -> None:
+    """One worker: the shared port (SO_REUSEPORT) and, when it takes media, its own; it stops on SIGTERM or
+    SIGINT, or when its parent is gone."""
+    logging_options: dict[str, Any] = {"access_log_format": ACCESS_LOG_FORMAT} if access_log else {"access_log": None}
+    runner = web.AppRunner(app, handle_signals=False, **logging_options)
+    await runner.setup()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    orphaned = asyncio.create_task(_parent_gone(os.getppid(), stop.set), name="parent-watch")
+    try:
+        await web.TCPSite(runner, settings.host, settings.port, reuse_port=True).start()
+        if media_port is not None:
+            await web.TCPSite(runner, settings.host, media_port).start()
+        await stop.wait()
+    finally:
+        orphaned.cancel()
+        await runner.cleanup()
+
+
+async def _parent_gone(parent: int, then: Callable[[], None]) -> None:
+    while os.getppid() == parent:
+        await asyncio.sleep(POLL_SECONDS * 2)
+    log.error("parent process gone; stopping")
+    then()
