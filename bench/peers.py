@@ -4,10 +4,10 @@ number (a barcode a viewer can read back after decoding), and viewers that eithe
 
 Run as processes: ``python -m bench.peers publish BASE_URL SHOW_ID TOKEN [--size 640x480 --texture]`` prints a
 JSON line when published, then one a second with the frames sent and keyframe requests received;
-``python -m bench.peers watch BASE_URL SHOW_ID --count N`` runs N counting viewers and prints their frame counts
-twice a second until SIGTERM. Those viewers count from RTP headers alone (``RtpCounter``): the bench's viewers
-share the machine's cores with the servers they measure, and aiortc's receive path (parsing, NACKs, jitter
-buffer, reassembly) cost them more than the server's forwarding.
+``python -m bench.peers watch BASE_URL SHOW_ID --count N [--counter rtp|reassembled]`` runs N counting viewers
+and prints their frame counts twice a second until SIGTERM. By default they count from RTP headers alone
+(``RtpCounter``): the bench's viewers share the machine's cores with the servers they measure, and aiortc's
+receive path (parsing, NACKs, jitter buffer, reassembly: ``--counter reassembled``) costs them more.
 """
 
 from __future__ import annotations
@@ -271,9 +271,12 @@ async def _watch_forever(args: argparse.Namespace) -> None:
         for _ in range(args.count):
             for attempt in range(5):
                 try:
-                    viewer, counter = await count_packets(session, args.base, args.show)
+                    if args.counter == "rtp":
+                        viewer, counter = await count_packets(session, args.base, args.show)
+                        counters.append(counter)
+                    else:
+                        viewer = await watch(session, args.base, args.show, decode=False)
                     viewers.append(viewer)
-                    counters.append(counter)
                     break
                 except (RuntimeError, aiohttp.ClientError):
                     if attempt == 4:
@@ -307,6 +310,8 @@ def main(argv: list[str]) -> int:
     view.add_argument("base")
     view.add_argument("show")
     view.add_argument("--count", type=int, default=1)
+    view.add_argument("--counter", choices=("rtp", "reassembled"), default="rtp",
+                      help="count frames from RTP headers, or as aiortc's receive path reassembles them")
     args = parser.parse_args(argv)
     try:
         asyncio.run(_publish_forever(args) if args.command == "publish" else _watch_forever(args))

@@ -3,10 +3,10 @@ MediaRelay, which re-encodes for every viewer (bench/naive.py), measured in the 
 
 Every party is its own process: the server (``python -m live serve``, embedded Redis and SQLite in a temporary
 folder), one publisher (an aiortc peer sending a synthetic 640x480 30 fps VP8 stream of moving noise, plus Opus
-audio), and viewer processes of up to ``--per-process`` aiortc viewers each that count encoded frames without
-decoding them, at a lower priority (nice 10) so that they cannot starve the server they measure. For each
-number of viewers N: warm up, then read the server process's CPU time (psutil) and every viewer's frame count
-over a window. One JSON line per figure:
+audio), and viewer processes of up to ``--per-process`` aiortc viewers each that count complete frames from RTP
+headers (bench.peers.RtpCounter: no reassembly, no decoding), at a lower priority (nice 10) so that they cannot
+starve the server they measure. For each number of viewers N: warm up, then read the server process's CPU
+time (psutil) and every viewer's frame count over a window. One JSON line per figure:
 
 - per N: server CPU (% of one core), CPU per viewer over the publisher-only baseline, frames received per
   viewer per second, the delivered ratio (viewer fps / publisher fps), and the machine's load (the viewers
