@@ -13,7 +13,9 @@ so it is the last one standing. A worker whose parent vanished (SIGKILL) stops b
 
 A WebRTC session lives in the process that took it, so a worker that takes media also listens on a port of
 its own and announces that as its media node URL: the placement of WHIP/WHEP calls (live.placement)
-redirects each call to the worker that holds its session.
+redirects each call to the worker that holds its session. socket.io's long-polling has no such redirect:
+a polling session needs all its requests on one process, so it works on websockets (the pages' first
+choice) or with ``--workers 1``.
 """
 
 from __future__ import annotations
