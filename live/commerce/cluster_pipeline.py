@@ -16,6 +16,7 @@ to a dead connection is a 503 and the buyer's retry carries the same Idempotency
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, cast
 
@@ -49,7 +50,7 @@ class ClusterPipelinedConnection:
         self.nodes: dict[str, PipelinedConnection] = {}  # "host:port" -> its pipelined connection
         self.owners: list[str | None] = [None] * SLOTS
         self._refreshing: asyncio.Task[None] | None = None
-        self.redirections = 0  # MOVED and ASK followed (tests read it)
+        self.redirections: Counter[str] = Counter()  # MOVED, ASK, TRYAGAIN... followed, by kind
 
     @property
     def ready(self) -> Any:
@@ -156,18 +157,16 @@ class ClusterPipelinedConnection:
     async def _follow(self, error: str, command: Command, outer: asyncio.Future[Any], hops: int,
                       deadline: float) -> None:
         kind, *rest = error.split()
+        self.redirections[kind] += 1
         try:
             if kind == "MOVED":
-                self.redirections += 1
                 await self.refresh()
                 target = self.owners[int(rest[0])] or rest[1]
                 self._write(target, [command], [self._relay(command, outer, hops + 1, deadline)])
             elif kind == "ASK":
-                self.redirections += 1
                 asking = asyncio.get_running_loop().create_future()
                 self._write(rest[1], [["ASKING"], command], [asking, self._relay(command, outer, hops + 1, deadline)])
             else:  # TRYAGAIN (keys split by a migration), or CLUSTERDOWN while a failover settles
-                self.redirections += 1
                 if asyncio.get_running_loop().time() + TRYAGAIN_PAUSE > deadline:
                     raise RedisTimeoutError(f"slot still moving between Redis Cluster masters ({kind})")
                 await asyncio.sleep(TRYAGAIN_PAUSE)

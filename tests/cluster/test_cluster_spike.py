@@ -69,7 +69,9 @@ async def test_spike_on_a_cluster_with_the_show_slot_resharded_loses_nothing(  #
         shoppers = [spike.buyer(b, rng.random() * SPREAD_SECONDS, 0.25, rng) for b in buyers]
         await asyncio.gather(reshard(), *shoppers)
         assert await asyncio.to_thread(own_cluster.owner, slot) == target
-        assert script_connection_of(client).redirections > 0, "taps during the move must have been redirected"
+        followed = script_connection_of(client).redirections
+        assert followed["MOVED"] > 0, f"taps after the move must have been redirected to the new owner: {followed}"
+        assert followed["ASK"] + followed["TRYAGAIN"] > 0, f"taps must have come during the move: {followed}"
         rows = await settled(client, spike)
         left = await stock.remaining(client.app[keys.redis_key], client.app[keys.redis_keys_key], spike.show_id)
         problems = check(spike.history, stock={spike.offer_id: STOCK}, limit=1, sql_orders=rows, remaining=left)
