@@ -1,7 +1,7 @@
 """The order spike against a real three-master Redis Cluster, with the show's slot moved to another master in
 the middle of it (CLUSTER SETSLOT IMPORTING/MIGRATING, MIGRATE key by key, SETSLOT NODE): taps keep being
 answered (the pipelined tap connection follows ASK, TRYAGAIN and MOVED), nothing acknowledged is lost, no
-key makes two orders, nothing is oversold, the workers persist everything."""
+key makes two orders, nothing is oversold, the workers persist everything, ``live reconcile`` agrees."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from tests.cluster.conftest import OwnCluster
 from tests.conftest import running_client
 from tests.faults.history import check
 from tests.faults.spike import live_spike, readable_by_buyers
-from tests.faults.test_redis_crash import durable_settings, settled, true
+from tests.faults.test_redis_crash import durable_settings, reconcile_cli, settled, true
 from tests.helpers import Api, eventually
 from tests.services import Services
 
@@ -78,3 +78,5 @@ async def test_spike_on_a_cluster_with_the_show_slot_resharded_loses_nothing(  #
         problems += await readable_by_buyers(spike)
         assert not problems, "\n".join(problems[:20])
         assert len(spike.acked) == STOCK, "every unit sold once the buyers' retries were answered"
+        result = await asyncio.to_thread(reconcile_cli, settings, spike.show_id)
+        assert result.returncode == 0, result.stdout + result.stderr
