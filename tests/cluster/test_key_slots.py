@@ -1,12 +1,16 @@
 """Every key of one show hashes to one Redis Cluster slot (the scripts and MULTIs of a show rely on it), with
-or without a deployment prefix, and different shows spread over the slots."""
+or without a deployment prefix, and different shows spread over the slots; a cluster is named by a node's URL."""
 
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 
+import pytest
+from pydantic import ValidationError
 from redis.crc import key_slot
 
+from live.config import Settings
 from live.rediskeys import RedisKeys, ShowKeys
 
 
@@ -39,3 +43,8 @@ def test_every_key_of_a_show_is_on_the_show_slot() -> None:
 def test_shows_spread_over_slots() -> None:
     slots = {key_slot(RedisKeys().show(f"shw_{i}").stream.encode()) for i in range(100)}
     assert len(slots) > 90
+
+
+def test_a_cluster_needs_the_url_of_a_node(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="LIVE_REDIS_URL"):
+        Settings(data_dir=tmp_path, redis_url=None, redis_cluster=True)
