@@ -6,10 +6,12 @@ once."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.crc import key_slot
+from redis.exceptions import RedisError
 
 from live.commerce.cluster_pipeline import ClusterPipelinedConnection
 from live.commerce.pipeline import Command
@@ -63,3 +65,39 @@ async def test_scripts_follow_their_slot_through_a_migration(own_cluster: OwnClu
         connection.close()
         for node in nodes.values():
             await node.aclose()
+
+
+async def test_scripts_reach_the_replica_promoted_after_a_master_dies(tmp_path: Path) -> None:
+    """The dead master's connection fails (503 meanwhile); the slot map is reloaded from a live node and the
+    script runs on the promoted replica."""
+    cluster = OwnCluster(tmp_path / "cluster", replicas=1)
+    connection = ClusterPipelinedConnection(f"redis://127.0.0.1:{cluster.ports[1]}/0", timeout=2.0)
+    try:
+        await asyncio.to_thread(cluster.start)
+        slot = key_slot(b"failing")
+        await wait_until_ok(connection, 1)  # replication is asynchronous: wait until the replica has it
+        master = await asyncio.to_thread(cluster.owner, slot)
+        await asyncio.sleep(0.5)
+        await asyncio.to_thread(cluster.kill9, master)
+        failures = await wait_until_ok(connection, 2)
+        assert failures > 0, "the dead master's callers must have been told"
+        promoted = await asyncio.to_thread(cluster.owner, slot)
+        assert promoted != master and connection.owners[slot] == f"127.0.0.1:{promoted}"
+    finally:
+        connection.close()
+        await asyncio.to_thread(cluster.stop)
+
+
+async def wait_until_ok(connection: ClusterPipelinedConnection, expected: int, timeout: float = 30.0) -> int:
+    """Run INCR on the key until it answers (``expected``); returns how many attempts failed first."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    failures = 0
+    while True:
+        try:
+            value = (await run(connection, [["EVAL", INCR, 1, "{failing}:n"]]))[0]
+            assert value == expected, value
+            return failures
+        except RedisError:
+            failures += 1
+            assert asyncio.get_running_loop().time() < deadline, "the promoted replica never answered"
+            await asyncio.sleep(0.2)
