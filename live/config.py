@@ -156,6 +156,12 @@ class Settings(BaseSettings):
                     raise ValueError(f"{name}: write it as N/period, e.g. 30/minute or 5/10seconds") from exc
         return self
 
+    @model_validator(mode="after")
+    def _cluster_has_a_node(self) -> Settings:
+        if self.redis_cluster and not self.redis_url:  # the embedded Redis is one server, never a cluster
+            raise ValueError("LIVE_REDIS_CLUSTER=true needs LIVE_REDIS_URL: the URL of one of its masters")
+        return self
+
     @property
     def public_origin(self) -> str:
         """``scheme://host[:port]`` of ``public_url``: what our pages send as their Origin."""

@@ -47,7 +47,7 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     if not url:
         embedded = EmbeddedRedis(settings.data_dir, settings.redis_appendfsync)
         url = await asyncio.to_thread(embedded.start)
-    client = open_redis(url, settings.redis_cluster and embedded is None, timeout=settings.redis_timeout_seconds)
+    client = open_redis(url, settings.redis_cluster, timeout=settings.redis_timeout_seconds)
     supervisor = None
     try:
         await client.ping()

@@ -53,6 +53,7 @@ async def config_of_masters(redis: Redis, pattern: str) -> dict[str, dict[str, s
     must answer for itself, such as its persistence settings."""
     if not isinstance(redis, RedisCluster):
         return {"redis": dict(await redis.config_get(pattern))}  # type: ignore[arg-type]  # decoded replies
+    await redis.initialize()  # the node list is empty until the client's first command
     return {node.name: await redis.config_get(pattern, target_nodes=node) for node in redis.get_primaries()}
 
 

@@ -10,12 +10,14 @@ Redirections (the slot map comes from CLUSTER SLOTS):
   is sent there once, right after ``ASKING`` (the map does not change).
 - ``TRYAGAIN``: a multi-key script whose keys are split by a migration under way; resent shortly.
 A redirection or TRYAGAIN means Redis did not run the script, so a resend never runs it twice; a reply lost
-to a dead connection is a 503 and the buyer's retry carries the same Idempotency-Key.
+to a dead connection is a 503 and the buyer's retry carries the same Idempotency-Key. A master that cannot
+be reached makes the map reload from any node of the last map (replicas too), so a promoted replica is found.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, cast
 
@@ -48,8 +50,9 @@ class ClusterPipelinedConnection:
         self.on_connect = on_connect
         self.nodes: dict[str, PipelinedConnection] = {}  # "host:port" -> its pipelined connection
         self.owners: list[str | None] = [None] * SLOTS
+        self.known: list[str] = []  # every node (replicas too) of the last map: where to ask for the next one
         self._refreshing: asyncio.Task[None] | None = None
-        self.redirections = 0  # MOVED and ASK followed (tests read it)
+        self.redirections: Counter[str] = Counter()  # MOVED, ASK, TRYAGAIN... followed, by kind
 
     @property
     def ready(self) -> Any:
@@ -68,7 +71,7 @@ class ClusterPipelinedConnection:
         await asyncio.shield(self._refreshing)
 
     async def _load_slots(self) -> None:
-        seeds = [self._node(None)] + [node for name, node in self.nodes.items() if name != self._seed_name]
+        seeds = [self._node(None)] + [self._node(name) for name in self.known if name != self._seed_name]
         failure: Exception = RedisConnectionError("no cluster node answered CLUSTER SLOTS")
         for connection in seeds:
             try:
@@ -80,10 +83,12 @@ class ClusterPipelinedConnection:
                 failure = exc
                 continue
             owners: list[str | None] = [None] * SLOTS
-            for low, high, master, *_replicas in ranges:
-                name = f"{master[0] or '127.0.0.1'}:{master[1]}"
-                owners[low:high + 1] = [name] * (high - low + 1)
-            self.owners = owners
+            known: list[str] = []
+            for low, high, *nodes in ranges:
+                names = [f"{node[0] or '127.0.0.1'}:{node[1]}" for node in nodes]
+                owners[low:high + 1] = [names[0]] * (high - low + 1)
+                known += names
+            self.owners, self.known = owners, list(dict.fromkeys(known))
             return
         raise failure
 
@@ -156,18 +161,16 @@ class ClusterPipelinedConnection:
     async def _follow(self, error: str, command: Command, outer: asyncio.Future[Any], hops: int,
                       deadline: float) -> None:
         kind, *rest = error.split()
+        self.redirections[kind] += 1
         try:
             if kind == "MOVED":
-                self.redirections += 1
                 await self.refresh()
                 target = self.owners[int(rest[0])] or rest[1]
                 self._write(target, [command], [self._relay(command, outer, hops + 1, deadline)])
             elif kind == "ASK":
-                self.redirections += 1
                 asking = asyncio.get_running_loop().create_future()
                 self._write(rest[1], [["ASKING"], command], [asking, self._relay(command, outer, hops + 1, deadline)])
             else:  # TRYAGAIN (keys split by a migration), or CLUSTERDOWN while a failover settles
-                self.redirections += 1
                 if asyncio.get_running_loop().time() + TRYAGAIN_PAUSE > deadline:
                     raise RedisTimeoutError(f"slot still moving between Redis Cluster masters ({kind})")
                 await asyncio.sleep(TRYAGAIN_PAUSE)
@@ -192,11 +195,16 @@ class ClusterPipelinedConnection:
             protocol: _Protocol = await asyncio.wait_for(asyncio.shield(connection.open()), self.timeout)
         except Exception as exc:
             failure = exc if isinstance(exc, RedisError) else RedisConnectionError(f"cannot reach Redis: {exc}")
+            self._refresh_soon()  # a master that died may have been replaced by a promoted replica
             for future in futures:
                 if not future.done():
                     future.set_exception(failure)
             return
         connection.submit(protocol, commands, futures)
+
+    def _refresh_soon(self) -> None:
+        task = asyncio.ensure_future(self.refresh())
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())  # retried on the next failure
 
     def close(self) -> None:
         for connection in self.nodes.values():

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from live.redis_clients import is_cluster
 from live.rediskeys import RedisKeys
 
 MAX_ERROR_LENGTH = 2000
@@ -49,17 +50,20 @@ class DeadLetter:
 async def bury(redis: Redis, rk: RedisKeys, *, group: str, stream: str, entry_id: str, fields: dict[str, str],
                show_ids: list[str], error: str, deliveries: int) -> str:
     """Record the entry as dead, then acknowledge and delete it from its stream (in one MULTI, so it is
-    never both pending and dead, nor neither)."""
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.xadd(rk.dead_letters, {
-            "group": group, "stream": stream, "entry_id": entry_id, "fields": json.dumps(fields),
+    never both pending and dead, nor neither). On a Redis Cluster the dead letters' stream is on another slot
+    than the show's: it is recorded first, so a crash in between leaves it both (buried twice), never neither."""
+    dead = {"group": group, "stream": stream, "entry_id": entry_id, "fields": json.dumps(fields),
             "show_ids": " ".join(show_ids), "error": error[:MAX_ERROR_LENGTH], "deliveries": str(deliveries),
-            "failed_ms": str(int(time.time() * 1000)),
-        })
+            "failed_ms": str(int(time.time() * 1000))}
+    cluster = is_cluster(redis)
+    dead_id = await redis.xadd(rk.dead_letters, dead) if cluster else None  # type: ignore[arg-type]
+    async with redis.pipeline(transaction=True) as pipe:
+        if not cluster:
+            pipe.xadd(rk.dead_letters, dead)  # type: ignore[arg-type]
         pipe.xack(stream, group, entry_id)
         pipe.xdel(stream, entry_id)
-        dead_id, *_ = await pipe.execute()
-    return str(dead_id)
+        replies = await pipe.execute()
+    return str(dead_id if cluster else replies[0])
 
 
 async def list_dead(redis: Redis, rk: RedisKeys, show_id: str | None = None, limit: int = 1000) -> list[DeadLetter]:
@@ -80,10 +84,16 @@ async def retry(redis: Redis, rk: RedisKeys, dead_id: str) -> DeadLetter | None:
     if not entries:
         return None
     dead = DeadLetter.from_entry(str(entries[0][0]), entries[0][1])
-    async with redis.pipeline(transaction=True) as pipe:
+    # One MULTI on one server; on a Redis Cluster the keys are on three slots: the entry goes back first, so a
+    # crash in between leaves it both back and dead (handled twice, idempotently by order id), never neither.
+    cluster = is_cluster(redis)
+    async with redis.pipeline(transaction=not cluster) as pipe:
         if dead.show_ids:
             pipe.sadd(rk.active_shows, *dead.show_ids)
         pipe.xadd(dead.stream, dead.fields)  # type: ignore[arg-type]
-        pipe.xdel(rk.dead_letters, dead.id)
+        if not cluster:
+            pipe.xdel(rk.dead_letters, dead.id)
         await pipe.execute()
+    if cluster:
+        await redis.xdel(rk.dead_letters, dead.id)
     return dead

@@ -42,11 +42,12 @@ def cluster_ports(count: int) -> list[int]:
 
 
 class OwnCluster:
-    """Three masters, no replicas; ``cli`` runs redis-cli against it."""
+    """Three masters (and ``replicas`` replicas of each); ``cli`` runs redis-cli against it."""
 
-    def __init__(self, root: Path, masters: int = 3):
+    def __init__(self, root: Path, masters: int = 3, replicas: int = 0):
         self.root = root
-        self.ports = cluster_ports(masters)
+        self.replicas = replicas
+        self.ports = cluster_ports(masters * (1 + replicas))
         self.processes: list[subprocess.Popen[bytes]] = []
         self.binary = redis_binary()
         cli = shutil.which("redis-cli") or str(Path(self.binary).with_name("redis-cli"))
@@ -69,10 +70,14 @@ class OwnCluster:
         for port in self.ports:
             self._wait(lambda p=port: self.cli(p, "PING").strip() == "PONG", "a node to answer")
         nodes = [f"127.0.0.1:{port}" for port in self.ports]
-        subprocess.run([self.cli_binary, "--cluster", "create", *nodes, "--cluster-yes"], check=True,
+        subprocess.run([self.cli_binary, "--cluster", "create", *nodes, "--cluster-replicas", str(self.replicas),
+                        "--cluster-yes"], check=True,
                        capture_output=True, timeout=START_TIMEOUT)
         self._wait(lambda: all("cluster_state:ok" in self.cli(p, "CLUSTER", "INFO") for p in self.ports),
                    "the cluster to be ok")
+        if self.replicas:  # a replica that never synced cannot be promoted
+            self._wait(lambda: sum(self.cli(p, "INFO", "replication").count("state=online") for p in self.ports)
+                       == len(self.ports) - len(self.ports) // (1 + self.replicas), "the replicas to sync")
 
     def cli(self, port: int, *args: str) -> str:
         done = subprocess.run([self.cli_binary, "-p", str(port), *args], capture_output=True, text=True,
@@ -81,10 +86,13 @@ class OwnCluster:
 
     def owner(self, slot: int) -> int:
         """The port of the master that owns ``slot``."""
-        for port in self.ports:
+        for port in self.live_ports():
             if self._owns(port, slot):
                 return port
         raise AssertionError(f"no master owns slot {slot}")
+
+    def live_ports(self) -> list[int]:
+        return [port for port, process in zip(self.ports, self.processes, strict=True) if process.poll() is None]
 
     def _owns(self, port: int, slot: int) -> bool:
         myself = self.cli(port, "CLUSTER", "MYID").strip()
@@ -97,8 +105,10 @@ class OwnCluster:
                         return True
         return False
 
-    def node_id(self, port: int) -> str:
-        return self.cli(port, "CLUSTER", "MYID").strip()
+    def kill9(self, port: int) -> None:
+        process = self.processes[self.ports.index(port)]
+        process.kill()
+        process.wait(10)
 
     def _wait(self, ready: object, what: str) -> None:
         deadline = time.monotonic() + START_TIMEOUT
@@ -110,7 +120,7 @@ class OwnCluster:
     def stop(self) -> None:
         for process in self.processes:
             if process.poll() is None:
-                process.terminate()
+                process.terminate()  # a node already killed by the test is skipped
         for process in self.processes:
             try:
                 process.wait(10)

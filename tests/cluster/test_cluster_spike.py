@@ -1,7 +1,7 @@
 """The order spike against a real three-master Redis Cluster, with the show's slot moved to another master in
 the middle of it (CLUSTER SETSLOT IMPORTING/MIGRATING, MIGRATE key by key, SETSLOT NODE): taps keep being
 answered (the pipelined tap connection follows ASK, TRYAGAIN and MOVED), nothing acknowledged is lost, no
-key makes two orders, nothing is oversold, the workers persist everything."""
+key makes two orders, nothing is oversold, the workers persist everything, ``live reconcile`` agrees."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from tests.cluster.conftest import OwnCluster
 from tests.conftest import running_client
 from tests.faults.history import check
 from tests.faults.spike import live_spike, readable_by_buyers
-from tests.faults.test_redis_crash import durable_settings, settled, true
+from tests.faults.test_redis_crash import durable_settings, reconcile_cli, settled, true
 from tests.helpers import Api, eventually
 from tests.services import Services
 
@@ -69,10 +69,14 @@ async def test_spike_on_a_cluster_with_the_show_slot_resharded_loses_nothing(  #
         shoppers = [spike.buyer(b, rng.random() * SPREAD_SECONDS, 0.25, rng) for b in buyers]
         await asyncio.gather(reshard(), *shoppers)
         assert await asyncio.to_thread(own_cluster.owner, slot) == target
-        assert script_connection_of(client).redirections > 0, "taps during the move must have been redirected"
+        followed = script_connection_of(client).redirections
+        assert followed["MOVED"] > 0, f"taps after the move must have been redirected to the new owner: {followed}"
+        assert followed["ASK"] + followed["TRYAGAIN"] > 0, f"taps must have come during the move: {followed}"
         rows = await settled(client, spike)
         left = await stock.remaining(client.app[keys.redis_key], client.app[keys.redis_keys_key], spike.show_id)
         problems = check(spike.history, stock={spike.offer_id: STOCK}, limit=1, sql_orders=rows, remaining=left)
         problems += await readable_by_buyers(spike)
         assert not problems, "\n".join(problems[:20])
         assert len(spike.acked) == STOCK, "every unit sold once the buyers' retries were answered"
+        result = await asyncio.to_thread(reconcile_cli, settings, spike.show_id)
+        assert result.returncode == 0, result.stdout + result.stderr

@@ -48,7 +48,7 @@ def reconcile_cli(settings: Settings, show_id: str) -> subprocess.CompletedProce
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIVE_")}
     env.update(LIVE_DATABASE_URL=settings.resolved_database_url(), LIVE_REDIS_URL=settings.redis_url or "",
                LIVE_REDIS_PREFIX=settings.redis_prefix, LIVE_SECRET_KEY=settings.secret_key or "",
-               LIVE_DATA_DIR=str(settings.data_dir))
+               LIVE_DATA_DIR=str(settings.data_dir), LIVE_REDIS_CLUSTER=str(settings.redis_cluster).lower())
     return subprocess.run([sys.executable, "-m", "live", "reconcile", "--show", show_id], env=env,
                           capture_output=True, text=True, timeout=120)
 
