@@ -8,10 +8,6 @@ import secrets
 from collections.abc import AsyncIterator
 
 from aiohttp import web
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from db.models import Show
 from db.session import make_engine, make_sessionmaker
@@ -23,6 +19,7 @@ from live.media_bans import watch_bans
 from live.media_events import ShowEvents
 from live.media_nodes import Heartbeat, Node, NodeDirectory
 from live.placement import Placement, ThisNode
+from live.redis_clients import make_redis
 from live.redis_durability import require_durable
 from live.redis_server import EmbeddedRedis, EmbeddedRedisError
 from live.signals import BroadcastState
@@ -31,18 +28,6 @@ from streams.registry import MediaRegistry
 from streams.settings import MediaSettings
 
 log = logging.getLogger("live.contexts")
-
-
-def make_redis(url: str, max_connections: int = 64, timeout: float = 5.0) -> Redis:
-    """A client whose pool blocks instead of opening a connection per concurrent caller; every call (and the
-    wait for a pooled connection) is bounded by ``timeout``. A pooled connection that a Redis restart closed
-    fails once on its next use: that call is retried on a fresh connection (twice at most, never on a
-    timeout, so the bound holds)."""
-    pool = BlockingConnectionPool.from_url(
-        url, max_connections=max_connections, timeout=timeout, socket_timeout=timeout,
-        socket_connect_timeout=timeout, decode_responses=True,
-        retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 2), retry_on_error=[RedisConnectionError])
-    return Redis(connection_pool=pool)
 
 
 async def database_ctx(app: web.Application) -> AsyncIterator[None]:

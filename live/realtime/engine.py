@@ -41,7 +41,7 @@ from engineio import packet as eio_packet
 from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from live.background import stop_tasks
-from live.contexts import make_redis
+from live.redis_clients import make_redis
 
 log = logging.getLogger("live.realtime")
 ENGINEIO_MESSAGE = "4"
@@ -224,10 +224,6 @@ def local_rooms(manager: socketio.AsyncManager, namespace: str, prefix: str) -> 
     rooms = manager.rooms.get(namespace, {})
     return {name: len(members) for name, members in rooms.items()
             if isinstance(name, str) and name.startswith(prefix) and members}
-
-
-def room_size(manager: socketio.AsyncManager, namespace: str, room: str) -> int:
-    return len(room_members(manager, namespace, room))
 
 
 def room_members(manager: socketio.AsyncManager, namespace: str, room: str) -> Collection[str]:

@@ -11,8 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Offer, Show
 from live import shows
 from live.auth import Principal
-from live.realtime import cards, chat, moderation
-from live.realtime import protocol as p
+from live.realtime import cards, chat, moderation, protocol
 from live.realtime.cards import CardState
 from live.realtime.room import Room, announce_show
 from live.schemas.room import Card, CardIn, ChatSettingsOut, ModerationIn, ModerationOut
@@ -99,7 +98,7 @@ async def moderate(room: Room, principal: Principal, show_id: str, data: Moderat
     if data.action == "ban":
         # Out of the room in every process: socket.io's manager forwards a leave for a socket it does not have.
         for sid in await room.redis.smembers(sk.sockets_of(data.user_id)):
-            await room.sio.leave_room(sid, p.show_room(show_id), namespace=p.NAMESPACE)
+            await room.sio.leave_room(sid, protocol.show_room(show_id), namespace=protocol.NAMESPACE)
         await room.redis.delete(sk.sockets_of(data.user_id))
         await room.redis.zrem(sk.audience, data.user_id)  # out of the viewer count now; video: live.media_bans
     await room.broadcaster.moderated(data.user_id, show_id, data.action)

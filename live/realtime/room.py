@@ -20,8 +20,7 @@ from live.auth import Principal, TokenService
 from live.community.badges import BadgeBook
 from live.errors import Forbidden
 from live.limits import Limiter
-from live.realtime import cards, chat, engine, presence, staff
-from live.realtime import protocol as p
+from live.realtime import cards, chat, engine, presence, protocol, staff
 from live.realtime.broadcaster import Broadcaster
 from live.realtime.chat import BlockedWords
 from live.realtime.lineup import Lineup, LineupCache
@@ -61,8 +60,8 @@ class Room:
 
     def in_show(self, member: Member, show_id: str) -> bool:
         """The socket is in the show's room (a ban from any process takes it out)."""
-        return member.show_id == show_id and engine.in_room(self.sio.manager, p.NAMESPACE, member.sid,
-                                                            p.show_room(show_id))
+        return member.show_id == show_id and engine.in_room(self.sio.manager, protocol.NAMESPACE, member.sid,
+                                                            protocol.show_room(show_id))
 
 
 def is_staff(principal: Principal | None, show: Show) -> bool:
@@ -72,9 +71,9 @@ def is_staff(principal: Principal | None, show: Show) -> bool:
 def audience_here(manager: socketio.AsyncManager, members: Members, show_id: str) -> set[str]:
     """The viewers this process has in the show's room (each once, whatever their sockets), its own host's
     and merchant's sockets left out (a staff socket counts nowhere while it enters or leaves the two rooms)."""
-    staff_sids = set(engine.room_members(manager, p.NAMESPACE, staff.staff_room(show_id)))
+    staff_sids = set(engine.room_members(manager, protocol.NAMESPACE, protocol.staff_room(show_id)))
     visitors = set()
-    for sid in engine.room_members(manager, p.NAMESPACE, p.show_room(show_id)):
+    for sid in engine.room_members(manager, protocol.NAMESPACE, protocol.show_room(show_id)):
         member = members.find(sid)
         if member is not None and sid not in staff_sids:
             visitors.add(member.visitor_id)
@@ -101,7 +100,7 @@ async def connect(room: Room, sid: str, environ: Mapping[str, Any], auth: Any) -
         await room.limiter.hit("sockets_per_visitor", member.visitor_id, message="too many connections")
     room.members.add(member)
     if member.user_id:
-        await room.sio.enter_room(sid, p.user_room(member.user_id), namespace=p.NAMESPACE)
+        await room.sio.enter_room(sid, protocol.user_room(member.user_id), namespace=protocol.NAMESPACE)
     return member
 
 
@@ -126,7 +125,7 @@ async def leave(room: Room, member: Member) -> None:
     show_id, member.show_id = member.show_id, None
     if show_id is None:
         return
-    await room.sio.leave_room(member.sid, p.show_room(show_id), namespace=p.NAMESPACE)
+    await room.sio.leave_room(member.sid, protocol.show_room(show_id), namespace=protocol.NAMESPACE)
     await staff.leave(room, member.sid, show_id)
     await _left_audience(room, member, show_id)
     if member.user_id:
@@ -159,7 +158,7 @@ async def join(room: Room, member: Member, show_id: str, device_id: str | None =
     if staff_member:  # first: never counted as audience; and no order change falls before the counters below
         owner = member.principal is not None and member.principal.owns_merchant(lineup.show.merchant_id)
         await staff.enter_room(room, member.sid, show_id, None if owner else user_id)
-    await room.sio.enter_room(member.sid, p.show_room(show_id), namespace=p.NAMESPACE)
+    await room.sio.enter_room(member.sid, protocol.show_room(show_id), namespace=protocol.NAMESPACE)
     member.show_id = show_id
     now_ms = int(datetime.now(UTC).timestamp() * 1000)
     async with room.redis.pipeline(transaction=False) as pipe:

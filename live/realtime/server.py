@@ -14,9 +14,7 @@ from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from live import keys
 from live.config import Settings, url_origin
-from live.realtime import engine, ratings
-from live.realtime import protocol as p
-from live.realtime import room as room_fns
+from live.realtime import engine, protocol, ratings
 from live.realtime.broadcaster import Broadcaster, server_emits
 from live.realtime.chat import BlockedWords
 from live.realtime.lineup import LineupCache
@@ -25,7 +23,7 @@ from live.realtime.members import Members, own_origin
 from live.realtime.namespace import ShowNamespace
 from live.realtime.presence import ViewerStats
 from live.realtime.reactions import ReactionCounter
-from live.realtime.room import Room
+from live.realtime.room import Room, audience_here, on_broadcast_changed, on_order_changed, on_show_changed
 from live.realtime.ticker import RoomTicker
 from live.redis_server import EmbeddedRedis
 
@@ -61,9 +59,9 @@ def install(app: web.Application, settings: Settings) -> None:
 
 def _local_shows(sio: socketio.AsyncServer, members: Members) -> dict[str, set[str]]:
     """The shows with sockets here (the ticker serves them all, staff included) and their audience here."""
-    rooms = engine.local_rooms(sio.manager, p.NAMESPACE, p.SHOW_ROOM_PREFIX)
-    return {show_id: room_fns.audience_here(sio.manager, members, show_id)
-            for show_id in (name.removeprefix(p.SHOW_ROOM_PREFIX) for name in rooms)}
+    rooms = engine.local_rooms(sio.manager, protocol.NAMESPACE, protocol.SHOW_ROOM_PREFIX)
+    return {show_id: audience_here(sio.manager, members, show_id)
+            for show_id in (name.removeprefix(protocol.SHOW_ROOM_PREFIX) for name in rooms)}
 
 
 async def realtime_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -79,9 +77,9 @@ async def realtime_ctx(app: web.Application) -> AsyncIterator[None]:
                 app[keys.limiter_key], frozenset({app[keys.settings_key].public_origin}))
     app[keys.room_key] = room
     sio.register_namespace(ShowNamespace(room))
-    app[keys.show_changed_key].subscribe(lambda show: room_fns.on_show_changed(room, show))
-    app[keys.broadcast_changed_key].subscribe(lambda state: room_fns.on_broadcast_changed(room, state))
-    app[keys.order_changed_key].subscribe(lambda order: room_fns.on_order_changed(room, order))
+    app[keys.show_changed_key].subscribe(lambda show: on_show_changed(room, show))
+    app[keys.broadcast_changed_key].subscribe(lambda state: on_broadcast_changed(room, state))
+    app[keys.order_changed_key].subscribe(lambda order: on_order_changed(room, order))
     app[keys.review_changed_key].subscribe(lambda product_id: ratings.on_review_changed(room, product_id))
     ticker.start()
     watch = None

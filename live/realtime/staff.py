@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from db.models import Order, User
 from live.commerce.orders import PAID, RESERVED
 from live.commerce.queries import record_from_row
-from live.realtime import protocol as p
+from live.realtime import protocol
 from live.schemas.staff import SalesOut
 
 if TYPE_CHECKING:
@@ -31,14 +31,9 @@ if TYPE_CHECKING:
     from live.realtime.room import Room
 
 log = logging.getLogger("live.realtime")
-STAFF_ORDERS, OFFER_COUNTERS = "staff_orders", "offer_counters"
 RECENT_ORDERS = 20
 NAMES_CACHED = 10_000
 RECOUNT_EVERY = 0.25  # seconds between recounts (SQL aggregates) while orders keep coming
-
-
-def staff_room(show_id: str) -> str:
-    return f"staff:{show_id}"
 
 
 async def read_counters(room: Room, show_id: str, allocated: Mapping[str, int] | None = None
@@ -103,11 +98,9 @@ class StaffFeed:
             while orders := self.pending.pop(show_id, None):
                 names = await self.buyer_names(room, {str(o["buyer_id"]) for o in orders})
                 views = [{**order, "buyer_name": names.get(str(order["buyer_id"]))} for order in orders]
-                await room.broadcaster.everywhere(STAFF_ORDERS, {"show_id": show_id, "orders": views},
-                                                  staff_room(show_id))
+                await room.broadcaster.staff_orders(show_id, views)
                 counters = await read_counters(room, show_id)
-                await room.broadcaster.everywhere(OFFER_COUNTERS, {"show_id": show_id, "offers": counters},
-                                                  staff_room(show_id))
+                await room.broadcaster.offer_counters(show_id, counters)
                 if show_id in self.pending:  # a sale is running: recount at most every RECOUNT_EVERY
                     await asyncio.sleep(RECOUNT_EVERY)
         except Exception:
@@ -132,7 +125,7 @@ async def overview(room: Room, lineup: Lineup) -> SalesOut:
 async def enter_room(room: Room, sid: str, show_id: str, host_id: str | None = None) -> None:
     """A staff socket joined; it reads the overview after this, so no order falls between the two. A host's
     socket (not the merchant's: it owns the show for good) is noted, so that it leaves if the host is changed."""
-    await room.sio.enter_room(sid, staff_room(show_id), namespace=p.NAMESPACE)
+    await room.sio.enter_room(sid, protocol.staff_room(show_id), namespace=protocol.NAMESPACE)
     if host_id is not None:
         key = room.rk.show(show_id).staff_hosts
         async with room.redis.pipeline(transaction=False) as pipe:
@@ -142,7 +135,7 @@ async def enter_room(room: Room, sid: str, show_id: str, host_id: str | None = N
 
 
 async def leave(room: Room, sid: str, show_id: str) -> None:
-    await room.sio.leave_room(sid, staff_room(show_id), namespace=p.NAMESPACE)
+    await room.sio.leave_room(sid, protocol.staff_room(show_id), namespace=protocol.NAMESPACE)
     await room.redis.hdel(room.rk.show(show_id).staff_hosts, sid)
 
 
@@ -152,7 +145,7 @@ async def drop_former_hosts(room: Room, show_id: str, host_id: str) -> None:
     entries: dict[str, str] = await room.redis.hgetall(key)  # type: ignore[assignment]
     former = [sid for sid, user_id in entries.items() if user_id != host_id]
     for sid in former:
-        await room.sio.leave_room(sid, staff_room(show_id), namespace=p.NAMESPACE)
+        await room.sio.leave_room(sid, protocol.staff_room(show_id), namespace=protocol.NAMESPACE)
     if former:
         await room.redis.hdel(key, *former)
 
