@@ -85,6 +85,11 @@ class LineupCache:
                 self._entries[show_id] = entry
             return entry
 
+    async def current(self, show_id: str) -> Lineup:
+        """The lineup at the show's revision now (raises NotFound)."""
+        rev: str | None = await self.redis.hget(self.rk.show(show_id).room, "rev")  # type: ignore[assignment]
+        return await self.get(show_id, rev)
+
     def forget(self, show_id: str) -> None:
         self._entries.pop(show_id, None)
         self._locks.pop(show_id, None)

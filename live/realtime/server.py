@@ -15,15 +15,20 @@ from socketio.async_pubsub_manager import AsyncPubSubManager
 from live import keys
 from live.config import Settings, url_origin
 from live.realtime import engine, protocol, ratings
+from live.realtime.announce import ShowAnnouncer
+from live.realtime.audience import Audience
 from live.realtime.broadcaster import Broadcaster, server_emits
 from live.realtime.chat import BlockedWords
+from live.realtime.chat_questions import ChatQuestions
+from live.realtime.host import HostActions
 from live.realtime.lineup import LineupCache
 from live.realtime.listener import ListenerWatch
 from live.realtime.members import Members, own_origin
-from live.realtime.namespace import ShowNamespace
+from live.realtime.namespace import RoomEvents, ShowNamespace
 from live.realtime.presence import ViewerStats
 from live.realtime.reactions import ReactionCounter
-from live.realtime.room import Room, audience_here, on_broadcast_changed, on_order_changed, on_show_changed
+from live.realtime.room import RoomDoor, audience_here, on_broadcast_changed, on_order_changed, on_show_changed
+from live.realtime.staff import StaffFeed
 from live.realtime.ticker import RoomTicker
 from live.redis_server import EmbeddedRedis
 
@@ -65,6 +70,7 @@ def _local_shows(sio: socketio.AsyncServer, members: Members) -> dict[str, set[s
 
 
 async def realtime_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Builds the room's parts once, each with what it uses, and hands the HTTP handlers theirs (app keys)."""
     sio = app[keys.sio_key]
     redis, rk, sessionmaker = app[keys.redis_key], app[keys.redis_keys_key], app[keys.sessionmaker_key]
     broadcaster = Broadcaster(*server_emits(sio))
@@ -72,15 +78,24 @@ async def realtime_ctx(app: web.Application) -> AsyncIterator[None]:
     members = Members()
     ticker = RoomTicker(redis, rk, lambda: _local_shows(sio, members), broadcaster, counter,
                         ViewerStats(sessionmaker, redis, rk))
-    room = Room(sessionmaker, redis, rk, app[keys.tokens_key], sio, broadcaster, members,
-                LineupCache(sessionmaker, redis, rk), BlockedWords(sessionmaker), counter, ticker,
-                app[keys.limiter_key], frozenset({app[keys.settings_key].public_origin}))
-    app[keys.room_key] = room
-    sio.register_namespace(ShowNamespace(room))
-    app[keys.show_changed_key].subscribe(lambda show: on_show_changed(room, show))
-    app[keys.broadcast_changed_key].subscribe(lambda state: on_broadcast_changed(room, state))
-    app[keys.order_changed_key].subscribe(lambda order: on_order_changed(room, order))
-    app[keys.review_changed_key].subscribe(lambda product_id: ratings.on_review_changed(room, product_id))
+    lineups = LineupCache(sessionmaker, redis, rk)
+    blocked = BlockedWords(sessionmaker)
+    staff = StaffFeed(sessionmaker, redis, rk, sio, broadcaster)
+    announcer = ShowAnnouncer(redis, rk, lineups, broadcaster)
+    host = HostActions(sessionmaker, redis, rk, sio, broadcaster, announcer)
+    questions = ChatQuestions(sessionmaker, redis, rk, broadcaster)
+    audience = Audience(sessionmaker, redis, rk, sio.manager, lineups, blocked, counter, broadcaster, questions)
+    door = RoomDoor(redis, rk, sio, members, app[keys.tokens_key], app[keys.limiter_key],
+                    frozenset({app[keys.settings_key].public_origin}), lineups, ticker, staff)
+    app[keys.broadcaster_key], app[keys.host_actions_key], app[keys.audience_key] = broadcaster, host, audience
+    app[keys.chat_questions_key], app[keys.blocked_words_key] = questions, blocked
+    app[keys.staff_feed_key], app[keys.lineups_key] = staff, lineups
+    sio.register_namespace(ShowNamespace(door, RoomEvents(door, audience, host, questions)))
+    app[keys.show_changed_key].subscribe(lambda show: on_show_changed(staff, announcer, show))
+    app[keys.broadcast_changed_key].subscribe(lambda state: on_broadcast_changed(redis, rk, announcer, state))
+    app[keys.order_changed_key].subscribe(lambda order: on_order_changed(broadcaster, staff, order))
+    app[keys.review_changed_key].subscribe(
+        lambda product_id: ratings.on_review_changed(sessionmaker, redis, rk, broadcaster, product_id))
     ticker.start()
     watch = None
     if isinstance(sio.manager, AsyncPubSubManager):
@@ -91,7 +106,7 @@ async def realtime_ctx(app: web.Application) -> AsyncIterator[None]:
     if watch is not None:
         await watch.stop()
     await close(sio, ticker)
-    await room.staff.close()
+    await staff.close()
 
 
 async def close(sio: socketio.AsyncServer, ticker: RoomTicker) -> None:
