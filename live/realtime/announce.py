@@ -23,13 +23,13 @@ def room_show(lineup: Lineup, room_hash: Mapping[str, str]) -> RoomShow:
 
 
 class ShowAnnouncer:
-    def __init__(self, redis: Redis, rk: RedisKeys, lineups: LineupCache, broadcaster: Broadcaster):
-        self.redis, self.rk, self.lineups, self.broadcaster = redis, rk, lineups, broadcaster
+    def __init__(self, redis: Redis, redis_keys: RedisKeys, lineups: LineupCache, broadcaster: Broadcaster):
+        self.redis, self.redis_keys, self.lineups, self.broadcaster = redis, redis_keys, lineups, broadcaster
 
     async def announce(self, show_id: str) -> None:
         """Send the show as it is now (after a change): the room's revision is bumped so every process
         reloads."""
-        show_keys = self.rk.show(show_id)
+        show_keys = self.redis_keys.show(show_id)
         await cards.bump_rev(self.redis, show_keys)
         room_hash: dict[str, str] = await self.redis.hgetall(show_keys.room)  # type: ignore[assignment]
         show = room_show(await self.lineups.get(show_id, room_hash.get("rev")), room_hash)

@@ -31,34 +31,33 @@ def in_show(manager: socketio.AsyncManager, member: Member, show_id: str) -> boo
                                                         protocol.show_room(show_id))
 
 
-def require_joined(manager: socketio.AsyncManager, member: Member, show_id: str) -> Principal:
-    principal = member.signed_in()
-    if not in_show(manager, member, show_id):
-        raise Conflict("join the show first", code="not_joined")
-    return principal
-
-
 class Audience:
     """Built once per process with what viewers' chat and reactions touch."""
 
-    def __init__(self, sessionmaker: Sessionmaker, redis: Redis, rk: RedisKeys, manager: socketio.AsyncManager,
+    def __init__(self, sessionmaker: Sessionmaker, redis: Redis, redis_keys: RedisKeys, manager: socketio.AsyncManager,
                  lineups: LineupCache, blocked: BlockedWords, counter: ReactionCounter, broadcaster: Broadcaster,
                  questions: ChatQuestions):
-        self.sessionmaker, self.redis, self.rk, self.manager = sessionmaker, redis, rk, manager
+        self.sessionmaker, self.redis, self.redis_keys, self.manager = sessionmaker, redis, redis_keys, manager
         self.lineups, self.blocked, self.counter = lineups, blocked, counter
         self.broadcaster, self.questions = broadcaster, questions
         self.badges = BadgeBook(sessionmaker)
+
+    def require_joined(self, member: Member, show_id: str) -> Principal:
+        principal = member.signed_in()
+        if not in_show(self.manager, member, show_id):
+            raise Conflict("join the show first", code="not_joined")
+        return principal
 
     async def post_chat(self, principal: Principal, show_id: str, text: str, question: bool = False
                         ) -> ChatMessageOut:
         """Refused, in this order: show over, banned, muted, blocked words, too soon (slow mode). The host and
         the merchant are never muted or slowed down, but the merchant's blocked words apply to everyone. A
         question is also kept as a question about the product on the card (live.community.questions)."""
-        sk = self.rk.show(show_id)
+        show_keys = self.redis_keys.show(show_id)
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hget(sk.room, "rev")
-            pipe.sismember(sk.banned, principal.user_id)
-            pipe.sismember(sk.muted, principal.user_id)
+            pipe.hget(show_keys.room, "rev")
+            pipe.sismember(show_keys.banned, principal.user_id)
+            pipe.sismember(show_keys.muted, principal.user_id)
             rev, banned, muted = await pipe.execute()
         lineup = await self.lineups.get(show_id, rev)
         show = lineup.show
@@ -72,19 +71,19 @@ class Audience:
         chat.check_words(text, await self.blocked.of(show.merchant_id))
         if not staff:
             interval = max(chat.MIN_INTERVAL_SECONDS, show.slow_mode_seconds)
-            await chat.take_turn(self.redis, sk, principal.user_id, interval)
+            await chat.take_turn(self.redis, show_keys, principal.user_id, interval)
         place = badges.Place(show.merchant_id, show.id, show.host_id)
         their_badges = await self.badges.of(place, principal.user_id)
         async with self.sessionmaker() as session:
-            message = await chat.store(session, self.redis, sk, show_id, principal.user_id, principal.display_name,
-                                       text, staff, question, their_badges)
+            message = await chat.store(session, self.redis, show_keys, show_id, principal.user_id,
+                                       principal.display_name, text, staff, question, their_badges)
         if question:
             await self.questions.keep(principal, lineup, message.id, text)
         await self.broadcaster.chat(message)
         return message
 
     def react(self, member: Member, show_id: str, kind: str) -> None:
-        require_joined(self.manager, member, show_id)
+        self.require_joined(member, show_id)
         now = time.time()
         if not reactions.allow(member.reaction_times, now):
             raise DomainError("too many reactions, slow down", code="rate_limited", status=429)

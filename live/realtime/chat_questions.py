@@ -21,11 +21,11 @@ from live.schemas.community import AnsweringOut
 
 
 class ChatQuestions:
-    def __init__(self, sessionmaker: Sessionmaker, redis: Redis, rk: RedisKeys, broadcaster: Broadcaster):
-        self.sessionmaker, self.redis, self.rk, self.broadcaster = sessionmaker, redis, rk, broadcaster
+    def __init__(self, sessionmaker: Sessionmaker, redis: Redis, redis_keys: RedisKeys, broadcaster: Broadcaster):
+        self.sessionmaker, self.redis, self.redis_keys, self.broadcaster = sessionmaker, redis, redis_keys, broadcaster
 
     async def keep(self, principal: Principal, lineup: Lineup, message_id: str, text: str) -> None:
-        card = await self.redis.hget(self.rk.show(lineup.show.id).room, "card")
+        card = await self.redis.hget(self.redis_keys.show(lineup.show.id).room, "card")
         state = cards.CardState.from_json(card)  # type: ignore[arg-type]
         offer = lineup.offer(state.offer_id) if state else None
         async with self.sessionmaker() as session:
@@ -36,15 +36,15 @@ class ChatQuestions:
         """The host marks a chat message "answering now" (None clears it); every viewer gets ``answering``."""
         async with self.sessionmaker() as session:
             await staff_show(session, principal, show_id)
-        sk = self.rk.show(show_id)
+        show_keys = self.redis_keys.show(show_id)
         message = None
         if message_id is not None:
-            tail = chat.decode_tail(await self.redis.lrange(sk.chat, 0, chat.TAIL - 1))  # type: ignore[arg-type]
+            tail = chat.decode_tail(await self.redis.lrange(show_keys.chat, 0, chat.TAIL - 1))  # type: ignore[arg-type]
             message = next((m for m in tail if m.get("id") == message_id), None)
             if message is None:
                 raise NotFound("no such message among the show's recent chat")
-            await self.redis.hset(sk.room, "answering", json.dumps(message))
+            await self.redis.hset(show_keys.room, "answering", json.dumps(message))
         else:
-            await self.redis.hdel(sk.room, "answering")
+            await self.redis.hdel(show_keys.room, "answering")
         await self.broadcaster.answering(show_id, message)
         return AnsweringOut(show_id=show_id, message=message)

@@ -3,7 +3,7 @@ pinned by tests/realtime/test_engine.py (written against python-socketio 5.18 an
 
 Why: python-socketio's room emit encodes the packet once but then creates one asyncio task per recipient,
 and each task puts the packet on the socket's queue, which wakes the socket's writer task, which writes the
-frame: two task steps per recipient. At 2,000 viewers that is 70+ ms of event-loop time per card.
+frame: two task steps per recipient, so the event loop's cost of one card grows with every viewer.
 
 What this does instead: the websocket driver below is engine.io's aiohttp driver with two changes. It turns
 off per-message deflate (a fan-out would otherwise compress the same JSON once per socket), and it records

@@ -28,9 +28,9 @@ async def staff_show(session: AsyncSession, principal: Principal, show_id: str) 
     return show
 
 
-async def render_card(redis: Redis, rk: RedisKeys, session: AsyncSession, show: Show, offer: Offer,
+async def render_card(redis: Redis, redis_keys: RedisKeys, session: AsyncSession, show: Show, offer: Offer,
                       state: CardState) -> Card:
-    remaining = await shows.remaining_by_offer(redis, rk, show, [offer])
+    remaining = await shows.remaining_by_offer(redis, redis_keys, show, [offer])
     (view,) = await shows.offer_views(session, [offer], remaining)
     return cards.render(view, state, show.state, remaining[offer.id], datetime.now(UTC))
 
@@ -39,9 +39,9 @@ class HostActions:
     """Built once per process with what the host's actions touch: SQL, the show's Redis keys, the socket
     rooms (a ban takes the viewer out) and the broadcaster."""
 
-    def __init__(self, sessionmaker: Sessionmaker, redis: Redis, rk: RedisKeys, sio: socketio.AsyncServer,
+    def __init__(self, sessionmaker: Sessionmaker, redis: Redis, redis_keys: RedisKeys, sio: socketio.AsyncServer,
                  broadcaster: Broadcaster, announcer: ShowAnnouncer):
-        self.sessionmaker, self.redis, self.rk, self.sio = sessionmaker, redis, rk, sio
+        self.sessionmaker, self.redis, self.redis_keys, self.sio = sessionmaker, redis, redis_keys, sio
         self.broadcaster, self.announcer = broadcaster, announcer
 
     async def push_card(self, principal: Principal, show_id: str, data: CardIn) -> Card:
@@ -50,17 +50,17 @@ class HostActions:
             cards.require_live(show)
             offer = await shows.get_offer(session, show, data.offer_id)
             if data.deal_ends_at is not None:
-                await cards.open_deal(session, self.redis, self.rk, show, offer, data.deal_ends_at)
+                await cards.open_deal(session, self.redis, self.redis_keys, show, offer, data.deal_ends_at)
             state = CardState(offer.id, data.pinned, datetime.now(UTC))
-            card = await render_card(self.redis, self.rk, session, show, offer, state)
-        await cards.save_state(self.redis, self.rk.show(show_id), state)
+            card = await render_card(self.redis, self.redis_keys, session, show, offer, state)
+        await cards.save_state(self.redis, self.redis_keys.show(show_id), state)
         await self.broadcaster.card(show_id, card)
         return card
 
     async def unpin_card(self, principal: Principal, show_id: str) -> None:
         async with self.sessionmaker() as session:
             await staff_show(session, principal, show_id)
-        await cards.save_state(self.redis, self.rk.show(show_id), None)
+        await cards.save_state(self.redis, self.redis_keys.show(show_id), None)
         await self.broadcaster.card(show_id, None)
 
     async def start_deal(self, principal: Principal, show_id: str, offer_id: str, seconds: int) -> Card:
@@ -70,17 +70,17 @@ class HostActions:
 
     async def end_deal(self, principal: Principal, show_id: str, offer_id: str) -> Card:
         """Close the offer's sale window now; if its card is up, viewers see the deal is over."""
-        sk = self.rk.show(show_id)
+        show_keys = self.redis_keys.show(show_id)
         async with self.sessionmaker() as session:
             show = await staff_show(session, principal, show_id)
             cards.require_live(show)
             offer = await shows.get_offer(session, show, offer_id)
-            await cards.close_deal(session, self.redis, self.rk, show, offer)
-            current = CardState.from_json(await self.redis.hget(sk.room, "card"))  # type: ignore[arg-type]
+            await cards.close_deal(session, self.redis, self.redis_keys, show, offer)
+            current = CardState.from_json(await self.redis.hget(show_keys.room, "card"))  # type: ignore[arg-type]
             showing = current is not None and current.offer_id == offer.id
             state = current if current is not None and showing else CardState(offer.id, False, datetime.now(UTC))
-            card = await render_card(self.redis, self.rk, session, show, offer, state)
-        await cards.bump_rev(self.redis, sk)
+            card = await render_card(self.redis, self.redis_keys, session, show, offer, state)
+        await cards.bump_rev(self.redis, show_keys)
         if showing:
             await self.broadcaster.card(show_id, card)
         return card
@@ -96,19 +96,22 @@ class HostActions:
     async def delete_message(self, principal: Principal, show_id: str, message_id: str) -> None:
         async with self.sessionmaker() as session:
             await staff_show(session, principal, show_id)
-            await chat.remove(session, self.redis, self.rk.show(show_id), show_id, message_id, principal.user_id)
+            show_keys = self.redis_keys.show(show_id)
+            await chat.remove(session, self.redis, show_keys, show_id, message_id, principal.user_id)
         await self.broadcaster.chat_removed(show_id, message_id)
 
     async def moderate(self, principal: Principal, show_id: str, data: ModerationIn) -> ModerationOut:
-        sk = self.rk.show(show_id)
+        show_keys = self.redis_keys.show(show_id)
         async with self.sessionmaker() as session:
             show = await staff_show(session, principal, show_id)
-            result = await moderation.apply(session, self.redis, sk, show, data.user_id, data.action, principal.user_id)
+            result = await moderation.apply(session, self.redis, show_keys, show, data.user_id, data.action,
+                                            principal.user_id)
         if data.action == "ban":
             # Out of the room in every process: socket.io's manager forwards a leave for a socket it does not have.
-            for sid in await self.redis.smembers(sk.sockets_of(data.user_id)):
+            for sid in await self.redis.smembers(show_keys.sockets_of(data.user_id)):
                 await self.sio.leave_room(sid, protocol.show_room(show_id), namespace=protocol.NAMESPACE)
-            await self.redis.delete(sk.sockets_of(data.user_id))
-            await self.redis.zrem(sk.audience, data.user_id)  # out of the viewer count now; video: live.media_bans
+            await self.redis.delete(show_keys.sockets_of(data.user_id))
+            # Out of the viewer count now; their video: live.media_bans.
+            await self.redis.zrem(show_keys.audience, data.user_id)
         await self.broadcaster.moderated(data.user_id, show_id, data.action)
         return result

@@ -1,4 +1,4 @@
-"""Socket event handlers: each parses its payload, finds who is asking, calls one room function and shapes
+"""Socket event handlers: each parses its payload, finds who is asking, calls one room part's method and shapes
 the acknowledgement. A refused or malformed event gets ``{"error": {"code", "message"}}`` and changes
 nothing; no event raises into socket.io."""
 
@@ -14,7 +14,7 @@ from db.outage import is_outage
 from live.errors import DomainError, database_unavailable
 from live.reach.attribution import source_labels
 from live.realtime import protocol
-from live.realtime.audience import Audience, require_joined
+from live.realtime.audience import Audience
 from live.realtime.chat_questions import ChatQuestions
 from live.realtime.host import HostActions
 from live.realtime.members import Member
@@ -49,7 +49,7 @@ class RoomEvents:
 
     async def chat(self, member: Member, data: Any) -> dict[str, Any]:
         body = protocol.parse(protocol.SocketChatIn, data)
-        principal = require_joined(self.audience.manager, member, body.show_id)
+        principal = self.audience.require_joined(member, body.show_id)
         message = await self.audience.post_chat(principal, body.show_id, body.text, body.question)
         return {"message": message.model_dump(mode="json")}
 

@@ -49,11 +49,11 @@ class RoomDoor:
     """Sockets in and out of this process's show rooms: each step keeps the room, the audience count, the
     staff room and the per-user socket sets in Redis in step."""
 
-    def __init__(self, redis: Redis, rk: RedisKeys, sio: socketio.AsyncServer, members: Members,
+    def __init__(self, redis: Redis, redis_keys: RedisKeys, sio: socketio.AsyncServer, members: Members,
                  tokens: TokenService, limiter: Limiter, public_origins: frozenset[str], lineups: LineupCache,
                  ticker: RoomTicker, staff: StaffFeed):
         """``public_origins``: LIVE_PUBLIC_URL's, our pages behind a proxy."""
-        self.redis, self.rk, self.sio, self.members = redis, rk, sio, members
+        self.redis, self.redis_keys, self.sio, self.members = redis, redis_keys, sio, members
         self.tokens, self.limiter, self.public_origins = tokens, limiter, public_origins
         self.lineups, self.ticker, self.staff = lineups, ticker, staff
 
@@ -78,14 +78,14 @@ class RoomDoor:
         member = self.members.remove(sid)
         if member is not None and member.show_id:
             await self._left_audience(member, member.show_id)
-            await self.redis.hdel(self.rk.show(member.show_id).staff_hosts, sid)
+            await self.redis.hdel(self.redis_keys.show(member.show_id).staff_hosts, sid)
             if member.user_id:
-                await self.redis.srem(self.rk.show(member.show_id).sockets_of(member.user_id), sid)
+                await self.redis.srem(self.redis_keys.show(member.show_id).sockets_of(member.user_id), sid)
 
     async def _left_audience(self, member: Member, show_id: str) -> None:
         """The visitor's last socket here left: out of the count now (a socket elsewhere puts them back)."""
         if self.members.unwatch(show_id, member.visitor_id):
-            await self.redis.zrem(self.rk.show(show_id).audience, member.visitor_id)
+            await self.redis.zrem(self.redis_keys.show(show_id).audience, member.visitor_id)
 
     async def leave(self, member: Member) -> None:
         show_id, member.show_id = member.show_id, None
@@ -95,7 +95,7 @@ class RoomDoor:
         await self.staff.leave(member.sid, show_id)
         await self._left_audience(member, show_id)
         if member.user_id:
-            await self.redis.srem(self.rk.show(show_id).sockets_of(member.user_id), member.sid)
+            await self.redis.srem(self.redis_keys.show(show_id).sockets_of(member.user_id), member.sid)
 
     async def join(self, member: Member, show_id: str, device_id: str | None = None,
                    sources: Sequence[str] = ()) -> dict[str, Any]:
@@ -107,11 +107,11 @@ class RoomDoor:
             await self.limiter.hit("joins_per_visitor", member.visitor_id, message="too many joins: slow down")
         else:
             await self.limiter.hit("joins_per_address", member.address, message="too many joins from here")
-        sk = self.rk.show(show_id)
+        show_keys = self.redis_keys.show(show_id)
         user_id = member.user_id
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hget(sk.room, "rev")
-            pipe.sismember(sk.banned, user_id or "")
+            pipe.hget(show_keys.room, "rev")
+            pipe.sismember(show_keys.banned, user_id or "")
             rev, banned = await pipe.execute()
         if banned:
             raise Forbidden("the host banned you from this show", code="banned")
@@ -128,25 +128,25 @@ class RoomDoor:
         member.show_id = show_id
         now_ms = int(datetime.now(UTC).timestamp() * 1000)
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hgetall(sk.room)
-            pipe.lrange(sk.chat, 0, chat.TAIL - 1)
-            pipe.hgetall(sk.stock)
-            pipe.sismember(sk.muted, user_id or "")
+            pipe.hgetall(show_keys.room)
+            pipe.lrange(show_keys.chat, 0, chat.TAIL - 1)
+            pipe.hgetall(show_keys.stock)
+            pipe.sismember(show_keys.muted, user_id or "")
             if staff_member:  # the host and merchant are not the audience
-                pipe.zcount(sk.audience, now_ms, "+inf")
+                pipe.zcount(show_keys.audience, now_ms, "+inf")
             else:
                 if not rejoin:
                     self.members.watch(show_id, member.visitor_id)
-                presence.queue_arrival(pipe, sk, member.visitor_id, now_ms)
-                pipe.pfadd(sk.uniques, member.visitor_id)
+                presence.queue_arrival(pipe, show_keys, member.visitor_id, now_ms)
+                pipe.pfadd(show_keys.uniques, member.visitor_id)
             viewers_at = len(pipe) - (1 if staff_member else 2)
             if not staff_member:
                 for label in sources:  # viewer counts by source (live.reach.reports)
-                    pipe.sadd(sk.sources, label)
-                    pipe.pfadd(sk.source_uniques(label), member.visitor_id)
+                    pipe.sadd(show_keys.sources, label)
+                    pipe.pfadd(show_keys.source_uniques(label), member.visitor_id)
             if user_id:
-                pipe.sadd(sk.sockets_of(user_id), member.sid)
-                pipe.expire(sk.sockets_of(user_id), SOCKETS_OF_TTL)
+                pipe.sadd(show_keys.sockets_of(user_id), member.sid)
+                pipe.expire(show_keys.sockets_of(user_id), SOCKETS_OF_TTL)
             results = await pipe.execute()
         room_hash, tail, counters, muted = results[:4]
         if room_hash.get("rev") != lineup.rev:
@@ -193,8 +193,9 @@ async def on_show_changed(staff: StaffFeed, announcer: ShowAnnouncer, show: Show
     await announcer.announce(show.id)
 
 
-async def on_broadcast_changed(redis: Redis, rk: RedisKeys, announcer: ShowAnnouncer, state: BroadcastState) -> None:
-    await redis.hset(rk.show(state.show_id).room, "paused", "0" if state.on_air else "1")
+async def on_broadcast_changed(redis: Redis, redis_keys: RedisKeys, announcer: ShowAnnouncer,
+                               state: BroadcastState) -> None:
+    await redis.hset(redis_keys.show(state.show_id).room, "paused", "0" if state.on_air else "1")
     await announcer.announce(state.show_id)
 
 

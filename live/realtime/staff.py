@@ -4,10 +4,11 @@ orders. Viewers must never receive these (other buyers' names and the sale's pac
 
 ``remaining`` is the offer's stock counter in Redis (the one the tap script decrements, live). ``sold`` and
 ``reserved`` are the paid and reserved units in SQL, one GROUP BY on the show's index: no Redis counter of
-them exists, and summing the show's orders hash in Python costs ~150 ms per 10,000 orders, while the order
+them exists, and summing the show's orders hash in Python grows with the show's orders, while the order
 events that trigger a recount are sent after their SQL commit, so SQL already has them. A burst of orders is
 coalesced into one ``staff_orders`` event (every change since the last, oldest first) and one recount per
-show, at most four a second (``StaffFeed``): one event per order cost a sale's spike p99 five times over."""
+show, at most four a second (``StaffFeed``): an event and a recount per order would load the loop most
+exactly when a sale spikes."""
 
 from __future__ import annotations
 
@@ -38,11 +39,11 @@ RECOUNT_EVERY = 0.25  # seconds between recounts (SQL aggregates) while orders k
 STAFF_HOSTS_TTL = 24 * 3600
 
 
-async def read_counters(sessionmaker: Sessionmaker, redis: Redis, rk: RedisKeys, show_id: str,
+async def read_counters(sessionmaker: Sessionmaker, redis: Redis, redis_keys: RedisKeys, show_id: str,
                         allocated: Mapping[str, int] | None = None) -> dict[str, dict[str, int]]:
     """offer_id -> {sold, reserved, remaining}. ``allocated`` (offer_id -> units) lists the lineup's offers
     with what stands in for a missing stock counter: the allocated stock before the sale opens, else 0."""
-    stock: dict[str, str] = await redis.hgetall(rk.show(show_id).stock)  # type: ignore[assignment]
+    stock: dict[str, str] = await redis.hgetall(redis_keys.show(show_id).stock)  # type: ignore[assignment]
     async with sessionmaker() as session:
         units = await session.execute(
             select(Order.offer_id, Order.status, func.sum(Order.quantity))
@@ -75,9 +76,9 @@ class StaffFeed:
     not wait for SQL or a recount, so a task per show sends what piled up: one name query, the orders, then
     one recount."""
 
-    def __init__(self, sessionmaker: Sessionmaker, redis: Redis, rk: RedisKeys, sio: socketio.AsyncServer,
+    def __init__(self, sessionmaker: Sessionmaker, redis: Redis, redis_keys: RedisKeys, sio: socketio.AsyncServer,
                  broadcaster: Broadcaster):
-        self.sessionmaker, self.redis, self.rk = sessionmaker, redis, rk
+        self.sessionmaker, self.redis, self.redis_keys = sessionmaker, redis, redis_keys
         self.sio, self.broadcaster = sio, broadcaster
         self.names: dict[str, str] = {}
         self.pending: dict[str, list[Mapping[str, Any]]] = {}
@@ -106,7 +107,7 @@ class StaffFeed:
                 names = await self.buyer_names({str(o["buyer_id"]) for o in orders})
                 views = [{**order, "buyer_name": names.get(str(order["buyer_id"]))} for order in orders]
                 await self.broadcaster.staff_orders(show_id, views)
-                counters = await read_counters(self.sessionmaker, self.redis, self.rk, show_id)
+                counters = await read_counters(self.sessionmaker, self.redis, self.redis_keys, show_id)
                 await self.broadcaster.offer_counters(show_id, counters)
                 if show_id in self.pending:  # a sale is running: recount at most every RECOUNT_EVERY
                     await asyncio.sleep(RECOUNT_EVERY)
@@ -125,7 +126,7 @@ class StaffFeed:
         """The counters of every offer in the lineup and the newest orders with their buyers' names."""
         scheduled = lineup.show.state == "scheduled"
         allocated = {o.id: o.stock if scheduled else 0 for o in lineup.offers}
-        counters = await read_counters(self.sessionmaker, self.redis, self.rk, lineup.show.id, allocated)
+        counters = await read_counters(self.sessionmaker, self.redis, self.redis_keys, lineup.show.id, allocated)
         recent = await read_recent(self.sessionmaker, lineup.show.id)
         return SalesOut.model_validate({"counters": counters, "orders": recent})
 
@@ -135,7 +136,7 @@ class StaffFeed:
         changed."""
         await self.sio.enter_room(sid, protocol.staff_room(show_id), namespace=protocol.NAMESPACE)
         if host_id is not None:
-            key = self.rk.show(show_id).staff_hosts
+            key = self.redis_keys.show(show_id).staff_hosts
             async with self.redis.pipeline(transaction=False) as pipe:
                 pipe.hset(key, sid, host_id)
                 pipe.expire(key, STAFF_HOSTS_TTL)
@@ -143,11 +144,11 @@ class StaffFeed:
 
     async def leave(self, sid: str, show_id: str) -> None:
         await self.sio.leave_room(sid, protocol.staff_room(show_id), namespace=protocol.NAMESPACE)
-        await self.redis.hdel(self.rk.show(show_id).staff_hosts, sid)
+        await self.redis.hdel(self.redis_keys.show(show_id).staff_hosts, sid)
 
     async def drop_former_hosts(self, show_id: str, host_id: str) -> None:
         """The show has another host now: the former host's sockets leave its staff room, in every process."""
-        key = self.rk.show(show_id).staff_hosts
+        key = self.redis_keys.show(show_id).staff_hosts
         entries: dict[str, str] = await self.redis.hgetall(key)  # type: ignore[assignment]
         former = [sid for sid, user_id in entries.items() if user_id != host_id]
         for sid in former:

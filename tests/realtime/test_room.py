@@ -266,9 +266,9 @@ async def test_order_events_go_to_the_buyer_only(api: Api, sockets: SocketFactor
     assert other_socket.events["order"] == []
 
     # A process without sockets (a worker) emits through a write-only manager: it reaches the buyer too.
-    settings, rk = client.app[keys.settings_key], client.app[keys.redis_keys_key]
+    settings, redis_keys = client.app[keys.settings_key], client.app[keys.redis_keys_key]
     paid = {**order, "status": "expired", "failure_code": "payment_timeout"}
-    manager = RoomRedisManager(settings.redis_url or "", channel=rk.socketio_channel, write_only=True)
+    manager = RoomRedisManager(settings.redis_url or "", channel=redis_keys.socketio_channel, write_only=True)
 
     async def everywhere(event: str, data: Any, room: str) -> None:
         await manager.emit(event, data, namespace=protocol.NAMESPACE, room=room)
