@@ -33,9 +33,8 @@ from live.api import (
 from live.auth import TokenService
 from live.commerce.workers import commerce_ctx
 from live.config import Settings
-from live.contexts import database_ctx, limits_ctx, media_ctx, redis_ctx
+from live.contexts import database_ctx, install_realtime, limits_ctx, media_ctx, redis_ctx
 from live.errors import error_middleware
-from live.realtime import server as realtime
 from live.rediskeys import RedisKeys
 from live.signals import BroadcastState, Signal
 
@@ -54,7 +53,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[keys.order_changed_key] = Signal[dict[str, Any]]("order_changed")
     app[keys.review_changed_key] = Signal[str]("review_changed")
     app.cleanup_ctx.extend([database_ctx, redis_ctx, limits_ctx, commerce_ctx, media_ctx])
-    realtime.install(app, settings)  # its cleanup context runs after (and closes before) the ones above
+    install_realtime(app, settings)  # its cleanup context runs after (and closes before) the ones above
     endpoints = routing.install(
         app, [accounts.router, products.router, shows.router, orders.router, room.router, media.router,
               results.router, affiliates.router, reach.router, reviews.router, questions.router,

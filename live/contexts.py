@@ -8,6 +8,7 @@ import secrets
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from db.models import Show
 from db.session import make_engine, make_sessionmaker
@@ -19,6 +20,23 @@ from live.media_bans import watch_bans
 from live.media_events import ShowEvents
 from live.media_nodes import Heartbeat, Node, NodeDirectory
 from live.placement import Placement, ThisNode
+from live.realtime import ratings, room
+from live.realtime.announce import ShowAnnouncer
+from live.realtime.audience import Audience
+from live.realtime.broadcaster import Broadcaster, server_emits
+from live.realtime.chat import BlockedWords
+from live.realtime.chat_questions import ChatQuestions
+from live.realtime.host import HostActions
+from live.realtime.lineup import LineupCache
+from live.realtime.listener import ListenerWatch
+from live.realtime.members import Members
+from live.realtime.namespace import RoomEvents, ShowNamespace
+from live.realtime.presence import ViewerStats
+from live.realtime.reactions import ReactionCounter
+from live.realtime.room import RoomDoor
+from live.realtime.server import close_server, local_shows, make_server
+from live.realtime.staff import StaffFeed
+from live.realtime.ticker import RoomTicker
 from live.redis_clients import open_redis
 from live.redis_durability import require_durable
 from live.redis_server import EmbeddedRedis, EmbeddedRedisError
@@ -150,3 +168,54 @@ async def media_ctx(app: web.Application) -> AsyncIterator[None]:
             await heartbeat.stop()
         await events.stop()
         await registry.close()
+
+
+def install_realtime(app: web.Application, settings: Settings) -> None:
+    """The socket.io server is attached with the app (its routes must exist before the app starts); its room
+    is built once the database and Redis are open (``realtime_ctx``, after them), and closed before them."""
+    sio = make_server(settings, app[keys.redis_keys_key].socketio_channel)
+    sio.attach(app, socketio_path="socket.io")
+    app[keys.sio_key] = sio
+    app.cleanup_ctx.append(realtime_ctx)
+
+
+async def realtime_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Builds the room's parts once, each with what it uses, and hands the HTTP handlers theirs (app keys)."""
+    sio = app[keys.sio_key]
+    redis, redis_keys, sessionmaker = app[keys.redis_key], app[keys.redis_keys_key], app[keys.sessionmaker_key]
+    broadcaster = Broadcaster(*server_emits(sio))
+    counter = ReactionCounter()
+    members = Members()
+    ticker = RoomTicker(redis, redis_keys, lambda: local_shows(sio, members), broadcaster, counter,
+                        ViewerStats(sessionmaker, redis, redis_keys))
+    lineups = LineupCache(sessionmaker, redis, redis_keys)
+    blocked = BlockedWords(sessionmaker)
+    staff = StaffFeed(sessionmaker, redis, redis_keys, sio, broadcaster)
+    announcer = ShowAnnouncer(redis, redis_keys, lineups, broadcaster)
+    host = HostActions(sessionmaker, redis, redis_keys, sio, broadcaster, announcer)
+    questions = ChatQuestions(sessionmaker, redis, redis_keys, broadcaster)
+    audience = Audience(sessionmaker, redis, redis_keys, sio.manager, lineups, blocked, counter, broadcaster,
+                        questions)
+    door = RoomDoor(redis, redis_keys, sio, members, app[keys.tokens_key], app[keys.limiter_key],
+                    frozenset({app[keys.settings_key].public_origin}), lineups, ticker, staff)
+    app[keys.broadcaster_key], app[keys.host_actions_key], app[keys.audience_key] = broadcaster, host, audience
+    app[keys.chat_questions_key], app[keys.blocked_words_key] = questions, blocked
+    app[keys.staff_feed_key], app[keys.lineups_key] = staff, lineups
+    sio.register_namespace(ShowNamespace(door, RoomEvents(door, audience, host, questions)))
+    app[keys.show_changed_key].subscribe(lambda show: room.on_show_changed(staff, announcer, show))
+    app[keys.broadcast_changed_key].subscribe(
+        lambda state: room.on_broadcast_changed(redis, redis_keys, announcer, state))
+    app[keys.order_changed_key].subscribe(lambda order: room.on_order_changed(broadcaster, staff, order))
+    app[keys.review_changed_key].subscribe(
+        lambda product_id: ratings.on_review_changed(sessionmaker, redis, redis_keys, broadcaster, product_id))
+    ticker.start()
+    watch = None
+    if isinstance(sio.manager, AsyncPubSubManager):
+        watch = ListenerWatch(sio, sio.manager, redis, redis_keys.socketio_channel)
+        app[keys.sio_listener_key] = watch
+        watch.start()
+    yield
+    if watch is not None:
+        await watch.stop()
+    await close_server(sio, ticker)
+    await staff.close()

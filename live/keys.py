@@ -20,8 +20,14 @@ if TYPE_CHECKING:
     from live.commerce.payments import PaymentService
     from live.limits import Limiter
     from live.placement import ThisNode
+    from live.realtime.audience import Audience
+    from live.realtime.broadcaster import Broadcaster
+    from live.realtime.chat import BlockedWords
+    from live.realtime.chat_questions import ChatQuestions
+    from live.realtime.host import HostActions
+    from live.realtime.lineup import LineupCache
     from live.realtime.listener import ListenerWatch
-    from live.realtime.room import Room
+    from live.realtime.staff import StaffFeed
     from live.rediskeys import RedisKeys
     from streams.registry import MediaRegistry
     from streams.settings import MediaSettings
@@ -43,7 +49,13 @@ order_changed_key = web.AppKey("order_changed", Signal[dict[str, Any]])  # comme
 review_changed_key = web.AppKey("review_changed", Signal[str])  # community: a product's reviews changed (its id)
 # The show room (live.realtime): the socket.io server, and the room's state that HTTP handlers act on.
 sio_key = web.AppKey("sio", socketio.AsyncServer)
-room_key: web.AppKey[Room] = web.AppKey("room")
+broadcaster_key: web.AppKey[Broadcaster] = web.AppKey("broadcaster")  # events to the show's sockets
+host_actions_key: web.AppKey[HostActions] = web.AppKey("host_actions")
+audience_key: web.AppKey[Audience] = web.AppKey("audience")  # viewers' chat and reactions
+chat_questions_key: web.AppKey[ChatQuestions] = web.AppKey("chat_questions")
+blocked_words_key: web.AppKey[BlockedWords] = web.AppKey("blocked_words")
+staff_feed_key: web.AppKey[StaffFeed] = web.AppKey("staff_feed")
+lineups_key: web.AppKey[LineupCache] = web.AppKey("lineups")
 limiter_key: web.AppKey[Limiter] = web.AppKey("limiter")  # abuse limits (live.limits)
 # Beyond one process: this node's id, placement and media tickets (live.placement).
 this_node_key: web.AppKey[ThisNode] = web.AppKey("this_node")

@@ -31,7 +31,7 @@ async def _tell_buyer(call: Call[Any, Any], issue: IssueOut) -> None:
     if order is not None:
         body = {**record_from_row(order).public(), "refunded_cents": order.refunded_cents,
                 "issue": {"id": issue.id, "state": issue.state, "refund_cents": issue.refund_cents}}
-        await call.app[keys.room_key].broadcaster.order(body)
+        await call.app[keys.broadcaster_key].order(body)
 
 
 async def _after_merchant_move(call: Call[Any, Any], issue: OrderIssue) -> IssueOut:

@@ -8,7 +8,6 @@ from live import keys
 from live.api.routing import PUBLIC, ApiRouter, Call
 from live.auth import Role
 from live.community import questions, reviews
-from live.realtime import chat_questions
 from live.schemas.community import (
     AnswerIn,
     AnsweringIn,
@@ -76,5 +75,5 @@ async def my_questions(call: Call[None, None]) -> QuestionList:
              "null clears it): every viewer sees it highlighted", roles=STAFF, body=AnsweringIn,
              response=AnsweringOut, errors=(404,))
 async def answering(call: Call[AnsweringIn, None]) -> AnsweringOut:
-    return await chat_questions.set_answering(call.app[keys.room_key], call.user, call.path("show_id"),
+    return await call.app[keys.chat_questions_key].set_answering(call.user, call.path("show_id"),
                                               call.body.message_id)

@@ -54,20 +54,20 @@ def render(offer: OfferOut, state: CardState, show_state: str, remaining: int, n
     )
 
 
-async def save_state(redis: Redis, sk: ShowKeys, state: CardState | None) -> None:
+async def save_state(redis: Redis, show_keys: ShowKeys, state: CardState | None) -> None:
     """Set (or clear) the current card and bump the room's revision in one round trip."""
     async with redis.pipeline(transaction=True) as pipe:
         if state is None:
-            pipe.hdel(sk.room, "card")
+            pipe.hdel(show_keys.room, "card")
         else:
-            pipe.hset(sk.room, "card", state.to_json())
-        pipe.hincrby(sk.room, "rev", 1)
+            pipe.hset(show_keys.room, "card", state.to_json())
+        pipe.hincrby(show_keys.room, "rev", 1)
         await pipe.execute()
 
 
-async def bump_rev(redis: Redis, sk: ShowKeys) -> None:
+async def bump_rev(redis: Redis, show_keys: ShowKeys) -> None:
     """Something a join snapshot caches changed: every process reloads it on the next join."""
-    await redis.hincrby(sk.room, "rev", 1)
+    await redis.hincrby(show_keys.room, "rev", 1)
 
 
 def require_live(show: Show) -> None:

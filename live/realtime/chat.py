@@ -23,9 +23,9 @@ TAIL = 50
 MIN_INTERVAL_SECONDS = 1  # without slow mode a user may still post only one message a second
 
 
-async def take_turn(redis: Redis, sk: ShowKeys, user_id: str, interval_seconds: int) -> None:
+async def take_turn(redis: Redis, show_keys: ShowKeys, user_id: str, interval_seconds: int) -> None:
     """Rate limit: one message per interval per user and show, across processes (SET NX with a TTL)."""
-    key = sk.chat_slow(user_id)
+    key = show_keys.chat_slow(user_id)
     if await redis.set(key, 1, nx=True, px=interval_seconds * 1000):
         return
     wait_ms = max(int(await redis.pttl(key)), 1)
@@ -34,7 +34,7 @@ async def take_turn(redis: Redis, sk: ShowKeys, user_id: str, interval_seconds: 
 
 
 async def store(
-    session: AsyncSession, redis: Redis, sk: ShowKeys, show_id: str, user_id: str, display_name: str, text: str,
+    session: AsyncSession, redis: Redis, show_keys: ShowKeys, show_id: str, user_id: str, display_name: str, text: str,
     staff: bool, question: bool = False, badges: list[str] | None = None,
 ) -> ChatMessageOut:
     message = ChatMessage(id=new_id("msg"), show_id=show_id, user_id=user_id, display_name=display_name,
@@ -44,8 +44,8 @@ async def store(
     out = ChatMessageOut(id=message.id, show_id=show_id, user_id=user_id, display_name=display_name, text=text,
                          staff=staff, created_at=message.created_at, question=question, badges=badges or [])
     async with redis.pipeline(transaction=True) as pipe:
-        pipe.lpush(sk.chat, out.model_dump_json())
-        pipe.ltrim(sk.chat, 0, TAIL - 1)
+        pipe.lpush(show_keys.chat, out.model_dump_json())
+        pipe.ltrim(show_keys.chat, 0, TAIL - 1)
         await pipe.execute()
     return out
 
@@ -55,7 +55,7 @@ def decode_tail(raw: list[str]) -> list[dict[str, object]]:
     return [json.loads(item) for item in reversed(raw)]
 
 
-async def remove(session: AsyncSession, redis: Redis, sk: ShowKeys, show_id: str, message_id: str,
+async def remove(session: AsyncSession, redis: Redis, show_keys: ShowKeys, show_id: str, message_id: str,
                  by_user_id: str) -> None:
     result = await session.execute(
         update(ChatMessage)
@@ -65,9 +65,9 @@ async def remove(session: AsyncSession, redis: Redis, sk: ShowKeys, show_id: str
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise NotFound("no such message in this show")
     await session.commit()
-    for raw in await redis.lrange(sk.chat, 0, TAIL - 1):
+    for raw in await redis.lrange(show_keys.chat, 0, TAIL - 1):
         if json.loads(raw).get("id") == message_id:
-            await redis.lrem(sk.chat, 0, str(raw))
+            await redis.lrem(show_keys.chat, 0, str(raw))
 
 
 class BlockedWords:

@@ -3,7 +3,7 @@ pinned by tests/realtime/test_engine.py (written against python-socketio 5.18 an
 
 Why: python-socketio's room emit encodes the packet once but then creates one asyncio task per recipient,
 and each task puts the packet on the socket's queue, which wakes the socket's writer task, which writes the
-frame: two task steps per recipient. At 2,000 viewers that is 70+ ms of event-loop time per card.
+frame: two task steps per recipient, so the event loop's cost of one card grows with every viewer.
 
 What this does instead: the websocket driver below is engine.io's aiohttp driver with two changes. It turns
 off per-message deflate (a fan-out would otherwise compress the same JSON once per socket), and it records
@@ -224,10 +224,6 @@ def local_rooms(manager: socketio.AsyncManager, namespace: str, prefix: str) -> 
     rooms = manager.rooms.get(namespace, {})
     return {name: len(members) for name, members in rooms.items()
             if isinstance(name, str) and name.startswith(prefix) and members}
-
-
-def room_size(manager: socketio.AsyncManager, namespace: str, room: str) -> int:
-    return len(room_members(manager, namespace, room))
 
 
 def room_members(manager: socketio.AsyncManager, namespace: str, room: str) -> Collection[str]:

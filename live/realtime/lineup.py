@@ -35,10 +35,10 @@ class Lineup:
         return next((o for o in self.offers if o.id == offer_id), None)
 
 
-async def load_lineup(sessionmaker: Sessionmaker, redis: Redis, rk: RedisKeys, show_id: str, rev: str | None
+async def load_lineup(sessionmaker: Sessionmaker, redis: Redis, redis_keys: RedisKeys, show_id: str, rev: str | None
                       ) -> Lineup:
     """From SQL (saved as the show's last good copy), or from that copy while the database is away."""
-    sk = rk.show(show_id)
+    show_keys = redis_keys.show(show_id)
     try:
         async with sessionmaker() as session:
             show = await shows.get_show(session, show_id)
@@ -47,18 +47,18 @@ async def load_lineup(sessionmaker: Sessionmaker, redis: Redis, rk: RedisKeys, s
             views = await shows.offer_views(session, offers, {})
             session.expunge(show)
     except Exception as exc:  # an outage (anything else is re-raised as it was)
-        copy = await showcopy.load_or_unavailable(redis, sk, exc)
+        copy = await showcopy.load_or_unavailable(redis, show_keys, exc)
         return Lineup(copy.as_show(), copy.host, copy.offers, rev, time.monotonic())
-    await showcopy.save(redis, sk, showcopy.ShowCopy(**dict(summary), offers=views,
+    await showcopy.save(redis, show_keys, showcopy.ShowCopy(**dict(summary), offers=views,
                                                      slow_mode_seconds=show.slow_mode_seconds))
     return Lineup(show, summary.host, views, rev, time.monotonic())
 
 
 class LineupCache:
-    def __init__(self, sessionmaker: Sessionmaker, redis: Redis, rk: RedisKeys, ttl: float = 2.0):
+    def __init__(self, sessionmaker: Sessionmaker, redis: Redis, redis_keys: RedisKeys, ttl: float = 2.0):
         self.sessionmaker = sessionmaker
         self.redis = redis
-        self.rk = rk
+        self.redis_keys = redis_keys
         self.ttl = ttl
         self._entries: dict[str, Lineup] = {}
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -78,12 +78,17 @@ class LineupCache:
             entry = self._fresh(show_id, rev)
             if entry is None:
                 try:
-                    entry = await load_lineup(self.sessionmaker, self.redis, self.rk, show_id, rev)
+                    entry = await load_lineup(self.sessionmaker, self.redis, self.redis_keys, show_id, rev)
                 except NotFound:
                     self.forget(show_id)  # unknown ids must not grow the cache
                     raise
                 self._entries[show_id] = entry
             return entry
+
+    async def current(self, show_id: str) -> Lineup:
+        """The lineup at the show's revision now (raises NotFound)."""
+        rev: str | None = await self.redis.hget(self.redis_keys.show(show_id).room, "rev")  # type: ignore[assignment]
+        return await self.get(show_id, rev)
 
     def forget(self, show_id: str) -> None:
         self._entries.pop(show_id, None)

@@ -17,11 +17,11 @@ from live.schemas.room import ModerationAction, ModerationOut
 _KIND = {"mute": "mute", "unmute": "mute", "ban": "ban", "unban": "ban"}
 
 
-async def status(redis: Redis, sk: ShowKeys, user_id: str) -> tuple[bool, bool]:
+async def status(redis: Redis, show_keys: ShowKeys, user_id: str) -> tuple[bool, bool]:
     """(muted, banned)."""
     async with redis.pipeline(transaction=False) as pipe:
-        pipe.sismember(sk.muted, user_id)
-        pipe.sismember(sk.banned, user_id)
+        pipe.sismember(show_keys.muted, user_id)
+        pipe.sismember(show_keys.banned, user_id)
         muted, banned = await pipe.execute()
     return bool(muted), bool(banned)
 
@@ -33,12 +33,12 @@ async def _check_target(session: AsyncSession, show: Show, user_id: str) -> None
 
 
 async def apply(
-    session: AsyncSession, redis: Redis, sk: ShowKeys, show: Show, user_id: str, action: ModerationAction,
+    session: AsyncSession, redis: Redis, show_keys: ShowKeys, show: Show, user_id: str, action: ModerationAction,
     by_user_id: str,
 ) -> ModerationOut:
     await _check_target(session, show, user_id)
     kind = _KIND[action]
-    key = sk.muted if kind == "mute" else sk.banned
+    key = show_keys.muted if kind == "mute" else show_keys.banned
     if action in ("mute", "ban"):
         exists = await session.scalar(select(ShowModeration.kind).where(
             ShowModeration.show_id == show.id, ShowModeration.user_id == user_id, ShowModeration.kind == kind))
@@ -54,5 +54,5 @@ async def apply(
             ShowModeration.show_id == show.id, ShowModeration.user_id == user_id, ShowModeration.kind == kind))
         await session.commit()
         await redis.srem(key, user_id)
-    muted, banned = await status(redis, sk, user_id)
+    muted, banned = await status(redis, show_keys, user_id)
     return ModerationOut(show_id=show.id, user_id=user_id, muted=muted, banned=banned)

@@ -30,19 +30,19 @@ PRESENCE_TTL_MS = 5000
 WRITE_EVERY = 5.0
 
 
-def queue_arrival(pipe: Redis, sk: ShowKeys, visitor_id: str, now_ms: int) -> None:
+def queue_arrival(pipe: Redis, show_keys: ShowKeys, visitor_id: str, now_ms: int) -> None:
     """A viewer joined here: in the audience at once (the next refresh keeps them), then the count."""
-    pipe.zadd(sk.audience, {visitor_id: now_ms + PRESENCE_TTL_MS}, gt=True)  # GT adds new members too
-    pipe.zcount(sk.audience, now_ms, "+inf")
+    pipe.zadd(show_keys.audience, {visitor_id: now_ms + PRESENCE_TTL_MS}, gt=True)  # GT adds new members too
+    pipe.zcount(show_keys.audience, now_ms, "+inf")
 
 
-def queue_report(pipe: Redis, sk: ShowKeys, visitors: Collection[str], now_ms: int) -> None:
+def queue_report(pipe: Redis, show_keys: ShowKeys, visitors: Collection[str], now_ms: int) -> None:
     """Refresh this process's viewers, drop the expired ones (a process that stopped refreshing), count."""
     if visitors:
         expires = now_ms + PRESENCE_TTL_MS
-        pipe.zadd(sk.audience, dict.fromkeys(visitors, expires), gt=True)
-    pipe.zremrangebyscore(sk.audience, "-inf", now_ms)
-    pipe.zcard(sk.audience)
+        pipe.zadd(show_keys.audience, dict.fromkeys(visitors, expires), gt=True)
+    pipe.zremrangebyscore(show_keys.audience, "-inf", now_ms)
+    pipe.zcard(show_keys.audience)
 
 
 async def upsert_max(session: AsyncSession, model: Any, keys: dict[str, Any], maxima: dict[str, int],
@@ -67,10 +67,10 @@ class _Seen:
 
 
 class ViewerStats:
-    def __init__(self, sessionmaker: Sessionmaker, redis: Redis, rk: RedisKeys):
+    def __init__(self, sessionmaker: Sessionmaker, redis: Redis, redis_keys: RedisKeys):
         self.sessionmaker = sessionmaker
         self.redis = redis
-        self.rk = rk
+        self.redis_keys = redis_keys
         self._seen: dict[str, _Seen] = {}
 
     async def observe(self, show_id: str, viewers: int, now: datetime | None = None) -> None:
@@ -92,7 +92,7 @@ class ViewerStats:
         seen = self._seen.get(show_id)
         if seen is None or seen.minute is None:
             return
-        uniques = int(await self.redis.pfcount(self.rk.show(show_id).uniques))
+        uniques = int(await self.redis.pfcount(self.redis_keys.show(show_id).uniques))
         async with self.sessionmaker() as session:
             now = datetime.now(UTC)
             await upsert_max(session, ShowStats, {"show_id": show_id},

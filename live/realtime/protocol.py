@@ -23,12 +23,24 @@ SHOW, CARD, STOCK, CHAT, CHAT_REMOVED, REACTIONS, VIEWERS, ORDER, MODERATED = (
 
 
 ANSWERING = "answering"  # community: the chat question the host is answering now
+# Server -> the show's staff only (the staff room): live.realtime.staff.
+STAFF_ORDERS, OFFER_COUNTERS = "staff_orders", "offer_counters"
+
+# Client -> server events (``chat`` and ``answering`` are named as the events the room sends back).
+JOIN, LEAVE, REACT, SLOW_MODE = "join", "leave", "react", "slow_mode"
+PUSH_CARD, UNPIN_CARD, START_DEAL, END_DEAL = "push_card", "unpin_card", "start_deal", "end_deal"
+DELETE_MESSAGE, MODERATE = "delete_message", "moderate"
 
 SHOW_ROOM_PREFIX = "show:"
 
 
 def show_room(show_id: str) -> str:
     return SHOW_ROOM_PREFIX + show_id
+
+
+def staff_room(show_id: str) -> str:
+    """Only the show's host and merchant sockets enter this room (they join it with the show's)."""
+    return f"staff:{show_id}"
 
 
 def user_room(user_id: str) -> str:

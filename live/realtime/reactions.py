@@ -46,11 +46,11 @@ class ReactionCounter:
         return dict(self._pending.pop(show_id, {}))
 
 
-def queue_flush(pipe: Redis, sk: ShowKeys, pending: dict[int, Counter[str]]) -> None:
+def queue_flush(pipe: Redis, show_keys: ShowKeys, pending: dict[int, Counter[str]]) -> None:
     for second, counts in pending.items():
         for kind, n in counts.items():
-            pipe.hincrby(sk.reactions(second), kind, n)
-        pipe.expire(sk.reactions(second), BUCKET_TTL)
+            pipe.hincrby(show_keys.reactions(second), kind, n)
+        pipe.expire(show_keys.reactions(second), BUCKET_TTL)
 
 
 def totals(raw: dict[str, str]) -> dict[str, int]:

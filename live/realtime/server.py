@@ -1,35 +1,22 @@
-"""The socket.io server on the aiohttp app: created with the app (its routes must exist before the app
-starts), given its room once the database and Redis are open, and closed before them."""
+"""The socket.io server of the show room: how it is made (who may connect, which manager carries emits) and
+closed. The composition root (live/contexts.py) attaches it to the app and builds the room's parts."""
 
 from __future__ import annotations
 
 import contextlib
-import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import socketio
-from aiohttp import web
 from socketio.async_pubsub_manager import AsyncPubSubManager
 
-from live import keys
 from live.config import Settings, url_origin
-from live.realtime import engine, ratings
-from live.realtime import protocol as p
-from live.realtime import room as room_fns
-from live.realtime.broadcaster import Broadcaster, server_emits
-from live.realtime.chat import BlockedWords
-from live.realtime.lineup import LineupCache
-from live.realtime.listener import ListenerWatch
+from live.realtime import engine, protocol
 from live.realtime.members import Members, own_origin
-from live.realtime.namespace import ShowNamespace
-from live.realtime.presence import ViewerStats
-from live.realtime.reactions import ReactionCounter
-from live.realtime.room import Room
+from live.realtime.room import audience_here
 from live.realtime.ticker import RoomTicker
 from live.redis_server import EmbeddedRedis
 
-log = logging.getLogger("live.realtime")
 MAX_EVENT_BYTES = 64 * 1024
 
 
@@ -44,59 +31,28 @@ def origin_policy(settings: Settings) -> Any:
     return allow
 
 
-def install(app: web.Application, settings: Settings) -> None:
-    rk = app[keys.redis_keys_key]
+def make_server(settings: Settings, channel: str) -> socketio.AsyncServer:
+    """The server, over a Redis manager on ``channel`` (``RedisKeys.socketio_channel``: it carries the
+    deployment's prefix). Made with the app, because its routes must exist before the app starts."""
     redis_url = settings.redis_url or EmbeddedRedis(settings.data_dir).url
     fast = settings.socketio_fast_broadcast
-    manager = (engine.RoomRedisManager if fast else socketio.AsyncRedisManager)(redis_url, channel=rk.socketio_channel)
-    sio = (engine.RoomServer if fast else socketio.AsyncServer)(
+    manager_class = engine.RoomRedisManager if fast else socketio.AsyncRedisManager
+    manager = manager_class(redis_url, channel=channel)
+    return (engine.RoomServer if fast else socketio.AsyncServer)(
         async_mode="aiohttp", client_manager=manager, cors_allowed_origins=origin_policy(settings),
         transports=["polling", "websocket"], max_http_buffer_size=MAX_EVENT_BYTES, logger=False,
         engineio_logger=False,
     )
-    sio.attach(app, socketio_path="socket.io")
-    app[keys.sio_key] = sio
-    app.cleanup_ctx.append(realtime_ctx)
 
 
-def _local_shows(sio: socketio.AsyncServer, members: Members) -> dict[str, set[str]]:
+def local_shows(sio: socketio.AsyncServer, members: Members) -> dict[str, set[str]]:
     """The shows with sockets here (the ticker serves them all, staff included) and their audience here."""
-    rooms = engine.local_rooms(sio.manager, p.NAMESPACE, p.SHOW_ROOM_PREFIX)
-    return {show_id: room_fns.audience_here(sio.manager, members, show_id)
-            for show_id in (name.removeprefix(p.SHOW_ROOM_PREFIX) for name in rooms)}
+    rooms = engine.local_rooms(sio.manager, protocol.NAMESPACE, protocol.SHOW_ROOM_PREFIX)
+    return {show_id: audience_here(sio.manager, members, show_id)
+            for show_id in (name.removeprefix(protocol.SHOW_ROOM_PREFIX) for name in rooms)}
 
 
-async def realtime_ctx(app: web.Application) -> AsyncIterator[None]:
-    sio = app[keys.sio_key]
-    redis, rk, sessionmaker = app[keys.redis_key], app[keys.redis_keys_key], app[keys.sessionmaker_key]
-    broadcaster = Broadcaster(*server_emits(sio))
-    counter = ReactionCounter()
-    members = Members()
-    ticker = RoomTicker(redis, rk, lambda: _local_shows(sio, members), broadcaster, counter,
-                        ViewerStats(sessionmaker, redis, rk))
-    room = Room(sessionmaker, redis, rk, app[keys.tokens_key], sio, broadcaster, members,
-                LineupCache(sessionmaker, redis, rk), BlockedWords(sessionmaker), counter, ticker,
-                app[keys.limiter_key], frozenset({app[keys.settings_key].public_origin}))
-    app[keys.room_key] = room
-    sio.register_namespace(ShowNamespace(room))
-    app[keys.show_changed_key].subscribe(lambda show: room_fns.on_show_changed(room, show))
-    app[keys.broadcast_changed_key].subscribe(lambda state: room_fns.on_broadcast_changed(room, state))
-    app[keys.order_changed_key].subscribe(lambda order: room_fns.on_order_changed(room, order))
-    app[keys.review_changed_key].subscribe(lambda product_id: ratings.on_review_changed(room, product_id))
-    ticker.start()
-    watch = None
-    if isinstance(sio.manager, AsyncPubSubManager):
-        watch = ListenerWatch(sio, sio.manager, redis, rk.socketio_channel)
-        app[keys.sio_listener_key] = watch
-        watch.start()
-    yield
-    if watch is not None:
-        await watch.stop()
-    await close(sio, ticker)
-    await room.staff.close()
-
-
-async def close(sio: socketio.AsyncServer, ticker: RoomTicker) -> None:
+async def close_server(sio: socketio.AsyncServer, ticker: RoomTicker) -> None:
     """Close every socket (their disconnects leave the rooms and the viewer count), then the background work."""
     with contextlib.suppress(Exception):
         await sio.eio.disconnect()

@@ -40,11 +40,11 @@ class _ShowClock:
 
 
 class RoomTicker:
-    def __init__(self, redis: Redis, rk: RedisKeys, local_shows: Callable[[], Mapping[str, Collection[str]]],
+    def __init__(self, redis: Redis, redis_keys: RedisKeys, local_shows: Callable[[], Mapping[str, Collection[str]]],
                  broadcaster: Broadcaster, counter: ReactionCounter, stats: ViewerStats,
                  interval: float = INTERVAL):
         """``local_shows`` says which viewers this process has in each show's room (staff left out)."""
-        self.redis, self.rk, self.local_shows, self.broadcaster = redis, rk, local_shows, broadcaster
+        self.redis, self.redis_keys, self.local_shows, self.broadcaster = redis, redis_keys, local_shows, broadcaster
         self.counter, self.stats, self.interval = counter, stats, interval
         self._clocks: dict[str, _ShowClock] = {}
         self._task: asyncio.Task[None] | None = None
@@ -96,18 +96,18 @@ class RoomTicker:
         clock = self._clocks.setdefault(show_id, _ShowClock())
         clock.ticks += 1
         slow = clock.ticks % SLOW_EVERY == 1
-        sk = self.rk.show(show_id)
+        show_keys = self.redis_keys.show(show_id)
         now = time.time()
         due = reactions.due_second(now)
         read_reactions = due > clock.reactions_second
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hgetall(sk.stock)
-            reactions.queue_flush(pipe, sk, self.counter.take(show_id))
+            pipe.hgetall(show_keys.stock)
+            reactions.queue_flush(pipe, show_keys, self.counter.take(show_id))
             reactions_at = len(pipe)
             if read_reactions:
-                pipe.hgetall(sk.reactions(due))
+                pipe.hgetall(show_keys.reactions(due))
             if slow:
-                presence.queue_report(pipe, sk, here, int(now * 1000))
+                presence.queue_report(pipe, show_keys, here, int(now * 1000))
             results = await pipe.execute()
         await self._send_stock(show_id, clock, results[0])
         if read_reactions:

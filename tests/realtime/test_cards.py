@@ -15,8 +15,8 @@ from tests.realtime.conftest import SocketFactory
 
 
 async def _terms(client: TestClient, show_id: str, offer_id: str) -> dict[str, str]:
-    rk = client.app[keys.redis_keys_key]
-    return dict(await client.app[keys.redis_key].hgetall(rk.show(show_id).offer(offer_id)))
+    redis_keys = client.app[keys.redis_keys_key]
+    return dict(await client.app[keys.redis_key].hgetall(redis_keys.show(show_id).offer(offer_id)))
 
 
 async def test_a_card_carries_what_the_viewer_needs(api: Api, sockets: SocketFactory, client: TestClient) -> None:

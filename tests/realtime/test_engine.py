@@ -14,8 +14,7 @@ from socketio import AsyncManager
 from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from live import keys
-from live.realtime import engine
-from live.realtime import protocol as p
+from live.realtime import engine, protocol
 from tests.helpers import Api
 from tests.realtime.conftest import Socket, SocketFactory
 
@@ -48,10 +47,10 @@ async def test_an_idle_websocket_is_written_directly(api: Api, sockets: SocketFa
     await asyncio.sleep(0.05)  # let the join acknowledgement leave the socket's queue
     assert await direct.deliver([eio_sid], '2["probe",{"n":1}]') == (1, 0)
     assert await s.wait_for("probe") == {"n": 1}
-    rooms = engine.local_rooms(sio.manager, p.NAMESPACE, p.SHOW_ROOM_PREFIX)
-    assert rooms == {p.show_room(show["id"]): 1}
-    assert engine.room_size(sio.manager, p.NAMESPACE, p.show_room(show["id"])) == 1
-    assert engine.in_room(sio.manager, p.NAMESPACE, s.sio.get_sid(), p.show_room(show["id"]))
+    rooms = engine.local_rooms(sio.manager, protocol.NAMESPACE, protocol.SHOW_ROOM_PREFIX)
+    assert rooms == {protocol.show_room(show["id"]): 1}
+    assert len(engine.room_members(sio.manager, protocol.NAMESPACE, protocol.show_room(show["id"]))) == 1
+    assert engine.in_room(sio.manager, protocol.NAMESPACE, s.sio.get_sid(), protocol.show_room(show["id"]))
 
 
 async def test_a_busy_socket_gets_the_packet_on_its_queue_in_order(api: Api, sockets: SocketFactory,

@@ -15,7 +15,9 @@ from sqlalchemy import select
 from db.models import Offer
 from live import keys
 from live.auth import Principal, TokenService
-from live.realtime.broadcaster import write_only_broadcaster
+from live.realtime import protocol
+from live.realtime.broadcaster import Broadcaster
+from live.realtime.engine import RoomRedisManager, close_pubsub_manager
 from live.signals import BroadcastState
 from tests.helpers import Api
 from tests.realtime.conftest import Socket, SocketFactory
@@ -264,10 +266,17 @@ async def test_order_events_go_to_the_buyer_only(api: Api, sockets: SocketFactor
     assert other_socket.events["order"] == []
 
     # A process without sockets (a worker) emits through a write-only manager: it reaches the buyer too.
-    settings, rk = client.app[keys.settings_key], client.app[keys.redis_keys_key]
+    settings, redis_keys = client.app[keys.settings_key], client.app[keys.redis_keys_key]
     paid = {**order, "status": "expired", "failure_code": "payment_timeout"}
-    async with write_only_broadcaster(settings.redis_url or "", rk.socketio_channel) as worker:
-        await worker.order(paid)
+    manager = RoomRedisManager(settings.redis_url or "", channel=redis_keys.socketio_channel, write_only=True)
+
+    async def everywhere(event: str, data: Any, room: str) -> None:
+        await manager.emit(event, data, namespace=protocol.NAMESPACE, room=room)
+
+    try:
+        await Broadcaster(everywhere).order(paid)
+    finally:
+        await close_pubsub_manager(manager)
     assert (await buyer_socket.wait_for("order", lambda e: e["order"]["status"] == "expired"))["order"] == paid
 
 

@@ -121,8 +121,8 @@ async def test_an_expired_reservation_returns_the_unit(api: Api, sockets: Socket
     order_id = body["order"]["id"]
     await studio.wait_for("offer_counters", counters_are(offer["id"], sold=0, reserved=1, remaining=2))
     # Its reservation's time is up now (instead of in 10 minutes): the sweeper expires it.
-    rk = client.app[keys.redis_keys_key]
-    await client.app[keys.redis_key].zadd(rk.show(show["id"]).deadlines, {order_id: 0})
+    redis_keys = client.app[keys.redis_keys_key]
+    await client.app[keys.redis_key].zadd(redis_keys.show(show["id"]).deadlines, {order_id: 0})
     expired = await wait_order(studio, order_id, "expired", timeout=10)
     assert expired["order"]["buyer_name"] == "Slow"
     await studio.wait_for("offer_counters", counters_are(offer["id"], sold=0, reserved=0, remaining=3))

@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from live.errors import DomainError
-from live.realtime import cards, chat, reactions
-from live.realtime import protocol as p
+from live.realtime import cards, chat, protocol, reactions
 from live.schemas.shows import OfferOut
 
 
@@ -39,16 +38,18 @@ def test_reactions_are_read_once_the_second_is_complete() -> None:
 
 
 def test_payloads_are_validated_like_http_bodies() -> None:
-    assert p.parse(p.ShowRef, {"show_id": "shw_0a"}).show_id == "shw_0a"
+    assert protocol.parse(protocol.ShowRef, {"show_id": "shw_0a"}).show_id == "shw_0a"
     for bad in [None, "x", [1], {"show_id": 1}, {"show_id": "shw_0a", "more": 1}, {"show_id": "SHW"}]:
         with pytest.raises(DomainError) as err:
-            p.parse(p.ShowRef, bad)
+            protocol.parse(protocol.ShowRef, bad)
         assert err.value.code == "validation_error" and err.value.status == 422
     ends = datetime(2030, 1, 1, tzinfo=UTC)
-    card = p.parse(p.SocketCardIn, {"show_id": "shw_0a", "offer_id": "off_0b", "deal_ends_at": ends.isoformat()})
+    card = protocol.parse(protocol.SocketCardIn,
+                          {"show_id": "shw_0a", "offer_id": "off_0b", "deal_ends_at": ends.isoformat()})
     assert card.deal_ends_at == ends and card.pinned is False
     with pytest.raises(DomainError):
-        p.parse(p.SocketCardIn, {"show_id": "shw_0a", "offer_id": "off_0b", "deal_ends_at": "2030-01-01T00:00:00"})
+        protocol.parse(protocol.SocketCardIn,
+                       {"show_id": "shw_0a", "offer_id": "off_0b", "deal_ends_at": "2030-01-01T00:00:00"})
 
 
 def test_a_card_is_on_sale_inside_its_window_of_a_live_show() -> None:
