@@ -322,8 +322,13 @@ async def check(srv: BenchServer, show_id: str, offer_id: str, stock: int, resul
     return oversold, len(acknowledged - {order_id for order_id, _ in rows})
 
 
+def parse_flags(flags: list[str]) -> dict[str, str]:
+    """``--name=value`` as name: value, a bare ``--name`` as name: '1'."""
+    return {name: value if sep else "1" for name, sep, value in (f.lstrip("-").partition("=") for f in flags)}
+
+
 def parse(flags: list[str]) -> list[Config]:
-    options = dict(f.lstrip("-").split("=", 1) if "=" in f else (f.lstrip("-"), "1") for f in flags)
+    options = parse_flags(flags)
     backends = {"both": ["embedded", "services"]}.get(options.get("backend", "both"), [options.get("backend", "")])
     configs = []
     for backend in backends:
