@@ -2,7 +2,7 @@
 
 Starts the order benchmark's server (bench/server.py, the real app), loads our tap path and the ceiling
 handler with back-to-back taps, and for each prints one JSON line: CPU seconds per request of the server
-process, of its Redis (the embedded one is its child) and of this client, and the share of the server's
+process, of its Redis and of this client, and the share of the server's
 sampled CPU by part of the path. Each target is run twice: once bare for the CPU figures, once under
 py-spy (sampling, ``--nonblocking`` so the server is not paused) for the breakdown, since a sampler costs
 the server something of its own.
@@ -119,7 +119,7 @@ async def profile(backend: str, options: dict[str, str]) -> None:
             owner, owner_id = signup["token"], signup["user"]["id"]
             tokens = [(await call(http, "POST", f"{srv.base}/api/viewers", body={
                 "display_name": f"p{i}", "payment_method": "pm_card_visa"}))["token"] for i in range(64)]
-            meter = CpuMeter(srv.pid)
+            meter = CpuMeter(srv.pid, srv.redis_pid)
             for target in targets:
                 figures: dict[str, Any] = {}
                 for sampling in (False, True):
