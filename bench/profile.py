@@ -5,10 +5,12 @@ handler with back-to-back taps, and for each prints one JSON line: CPU seconds p
 process, of its Redis and of this client, and the share of the server's
 sampled CPU by part of the path. Each target is run twice: once bare for the CPU figures, once under
 py-spy (sampling, ``--nonblocking`` so the server is not paused) for the breakdown, since a sampler costs
-the server something of its own.
+the server something of its own. For our path the CPU is also counted until the workers have drained the
+load (``..._with_workers``: persisting, publishing and capturing each order), and the drain is sampled too.
 
 Flags: --backend=embedded|services, --requests=N, --connections=N, --appendfsync=always|everysec,
---targets=ceiling,ours, --rate=HZ (py-spy samples per second), --stacks=DIR (keep py-spy's raw stacks).
+--targets=ceiling,ours, --rate=HZ (py-spy samples per second), --stacks=DIR (keep py-spy's raw stacks),
+--isolate (the server without its background workers: the tap path alone).
 """
 
 from __future__ import annotations
@@ -72,12 +74,30 @@ def classify(stack: str) -> str:
     return OTHER
 
 
-def breakdown(raw: str) -> dict[str, float]:
+# While the workers drain a load: which of them spends the CPU (the first marker found in a stack).
+WORKER_PARTS = [
+    ("socket.io publish of each order", ("RoomRedisManager", "_publish (")),
+    ("SQL (SQLAlchemy, driver, SQLite's threads)", ("sqlalchemy/", "greenlet", "aiosqlite", "asyncpg")),
+    ("persister (stream reads, acks)", ("OrderPersister", "StreamConsumer")),
+    ("payment capture", ("PaymentCapturer", "PaymentService")),
+    ("reservation sweeper", ("run_sweeper",)),
+    ("staff feed", ("StaffFeed",)),
+]
+
+
+def worker_part(stack: str) -> str:
+    for part, markers in WORKER_PARTS:
+        if any(marker in stack for marker in markers):
+            return part
+    return OTHER
+
+
+def breakdown(raw: str, part: Callable[[str], str] = classify) -> dict[str, float]:
     counts: Counter[str] = Counter()
     for line in raw.splitlines():
         stack, _, count = line.rpartition(" ")
         if stack and count.isdigit():
-            counts[classify(stack)] += int(count)
+            counts[part(stack)] += int(count)
     total = sum(counts.values()) or 1
     return {category: round(n / total, 3) for category, n in counts.most_common()}
 
@@ -89,7 +109,7 @@ async def sampled(pid: int, rate: int, load: Any) -> tuple[str, Any]:
         spy = subprocess.Popen([py_spy, "record", "--pid", str(pid), "--rate", str(rate), "--nonblocking",
                                 "--format", "raw", "--output", out.name], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
-        await asyncio.sleep(1.0)  # py-spy attaches
+        await asyncio.sleep(0.5)  # py-spy attaches
         try:
             result = await load
         finally:
@@ -112,7 +132,9 @@ async def profile(backend: str, options: dict[str, str]) -> None:
     targets = options.get("targets", "ceiling,ours").split(",")
     rate = int(options.get("rate", 500))
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
-        async with server(backend, Path(tmp), appendfsync=options.get("appendfsync", "always")) as srv, \
+        isolated = "isolate" in options  # the tap path alone: no background workers in the server
+        async with server(backend, Path(tmp), ("--no-workers",) if isolated else (),
+                          appendfsync=options.get("appendfsync", "always")) as srv, \
                 aiohttp.ClientSession() as http:
             signup = await call(http, "POST", f"{srv.base}/api/merchants", body={
                 "name": "Profile", "email": f"profile-{os.getpid()}@example.com", "password": "bench-pass-1"})
@@ -131,6 +153,9 @@ async def profile(backend: str, options: dict[str, str]) -> None:
                     if sampling:
                         raw, (results, _) = await sampled(srv.pid, rate, load)
                         figures["breakdown"] = breakdown(raw)
+                        if not isolated and target == "ours":
+                            drain, _ = await sampled(srv.pid, rate, drained(srv, show_id))
+                            figures["drain_breakdown"] = breakdown(drain, worker_part)
                         if "stacks" in options:  # keep py-spy's stacks to read them whole
                             Path(options["stacks"]).mkdir(parents=True, exist_ok=True)
                             (Path(options["stacks"]) / f"{backend}-{target}.txt").write_text(raw)
@@ -140,10 +165,12 @@ async def profile(backend: str, options: dict[str, str]) -> None:
                         figures.update(meter.per_request(len(results)))
                         figures["requests_per_s"] = round(len(results) / elapsed, 1)
                         figures["statuses"] = dict(Counter(str(r.status) for r in results))
-                        await drained(srv, show_id)  # the persister's share of each tap, too
-                        figures["server_cpu_ms_per_request_with_workers"] = meter.per_request(
-                            len(results))["server_cpu_ms_per_request"]
-                    await drained(srv, show_id)  # so no pass is charged for the one before
+                        if not isolated:
+                            await drained(srv, show_id)  # the persister's share of each tap, too
+                            figures["server_cpu_ms_per_request_with_workers"] = meter.per_request(
+                                len(results))["server_cpu_ms_per_request"]
+                    if not isolated:
+                        await drained(srv, show_id)  # so no pass is charged for the one before
                 print(json.dumps({"bench": "profile", "backend": backend, "target": target,
                                   "requests": cfg.throughput_requests, **figures}), flush=True)
 

@@ -52,7 +52,12 @@ def idempotency_key(request: web.Request) -> str:
              extra_responses={200: "A repeat of an earlier tap (same Idempotency-Key): the original order"},
              headers=(IDEMPOTENCY_KEY,), creates=Created("order_id", "/order/id"))
 async def create_order(call: Call[OrderIn, None]) -> web.Response:
-    """No SQL here: one batched Lua call decides and records; the workers do the rest."""
+    """No SQL here: one batched Lua call decides and records; the workers do the rest.
+
+    Read on in this order: the desk (``OrderDesk.reserve`` in live/commerce/orders.py, built once per app by
+    ``build_order_desk`` in live/commerce/workers.py), the script runner (``BatchedScript`` in
+    live/commerce/scripts.py, over the pipelined connection of pipeline.py), then live/commerce/lua/reserve.lua.
+    """
     key = idempotency_key(call.request)
     if not call.user.has_payment_method:
         raise Conflict("save a payment method first (PATCH /api/viewers/me)", code="payment_method_required")

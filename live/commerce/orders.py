@@ -97,9 +97,9 @@ class Reservation:
 
 
 class OrderDesk:
-    """Every order state change, each one batched EVALSHA (scripts.BatchedScript, then
-    pipeline.py, then lua/<name>.lua): the tap path's reservation,
-    and the payment outcomes (paid, or released after a declined payment)."""
+    """Every order state change, each one batched EVALSHA (scripts.BatchedScript, then pipeline.py, then
+    lua/<name>.lua): the tap path's reservation, and the payment outcomes (paid, or released after a declined
+    payment). One per app, built by ``build_order_desk`` (workers.py) on the app's pipelined connection."""
 
     def __init__(self, redis: Redis, rk: RedisKeys, reservation_ttl_seconds: int, scripts: PipelinedConnection,
                  tap_pace: tuple[int, int] = (0, 0)):
