@@ -47,6 +47,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.common import free_port, stop_process, wait_healthy
+from bench.cpu import CpuMeter
 from bench.loadgen import Buyer, Result, build_request, percentile, run
 from db.models import Order
 from db.session import make_engine
@@ -87,6 +88,7 @@ class BenchServer:
     database_url: str
     redis_url: str
     prefix: str
+    redis_pid: int | None = None  # a redis-server of the bench's own (the embedded one is the server's child)
 
 
 async def start_redis(workdir: Path, appendfsync: str) -> tuple[subprocess.Popen[bytes], str]:
@@ -150,7 +152,8 @@ async def server(backend: str, workdir: Path, extra_args: tuple[str, ...] = (), 
             worker = subprocess.Popen([sys.executable, "-m", "live", "worker"], env=env)
         database_url = env.get("LIVE_DATABASE_URL") or f"sqlite+aiosqlite:///{workdir / 'data' / 'live.db'}"
         redis_url = env.get("LIVE_REDIS_URL") or f"unix://{(workdir / 'data' / 'redis.sock').resolve()}"
-        yield BenchServer(base, port, proc.pid, database_url, redis_url, prefix)
+        yield BenchServer(base, port, proc.pid, database_url, redis_url, prefix,
+                          redis_server.pid if redis_server is not None else None)
     finally:
         if worker is not None:
             stop_process(worker)
@@ -213,8 +216,16 @@ def throughput_buyers(path: str, body: Any, tokens: list[str], cfg: Config) -> l
     ]
 
 
+async def measured_run(meter: CpuMeter, port: int, buyers: list[Buyer]
+                       ) -> tuple[list[Result], float, dict[str, float]]:
+    """``run`` plus the CPU per request that the server, its embedded Redis and this client spent on it."""
+    meter.start()
+    results, elapsed = await run("127.0.0.1", port, buyers)
+    return results, elapsed, meter.per_request(len(results))
+
+
 def summarize(target: str, workload: str, backend: str, results: list[Result], elapsed: float,
-              appendfsync: str) -> dict[str, Any]:
+              appendfsync: str, cpu: dict[str, float]) -> dict[str, Any]:
     latencies = [r.latency * 1000 for r in results]
     statuses = Counter(r.status for r in results)
     codes = Counter(json.loads(r.body)["error"]["code"] for r in results if r.status == 409)
@@ -226,7 +237,7 @@ def summarize(target: str, workload: str, backend: str, results: list[Result], e
         "p50_ms": round(percentile(latencies, 0.50), 2), "p99_ms": round(percentile(latencies, 0.99), 2),
         "max_ms": round(max(latencies, default=0), 2), "created_201": statuses[201], "repeat_200": statuses[200],
         "sold_out": codes["sold_out"], "limit_reached": codes["limit_reached"],
-        "errors": sum(v for k, v in statuses.items() if k not in (200, 201, 409)),
+        "errors": sum(v for k, v in statuses.items() if k not in (200, 201, 409)), **cpu,
     }
     emit(**figure)
     return figure
@@ -262,19 +273,21 @@ async def bench_mode(cfg: Config, appendfsync: str, targets: tuple[str, ...]
                 for i in range(cfg.viewers)
             ]
             figures: dict[tuple[str, str], dict[str, Any]] = {}
+            meter = CpuMeter(srv.pid, srv.redis_pid)
             for target in targets:
                 show_id, offer_id = await live_offer(http, base, owner, owner_id, cfg.stock, cfg.limit)
                 path = {"ours": f"/api/shows/{show_id}/orders", "naive": f"/bench/naive/shows/{show_id}/orders",
                         "ceiling": "/bench/ceiling"}[target]
-                results, elapsed = await run("127.0.0.1", port, spike_buyers(path, offer_id, tokens, cfg, seed=7))
-                figure = summarize(target, "spike", cfg.backend, results, elapsed, appendfsync)
+                spike = spike_buyers(path, offer_id, tokens, cfg, seed=7)
+                results, elapsed, cpu = await measured_run(meter, port, spike)
+                figure = summarize(target, "spike", cfg.backend, results, elapsed, appendfsync, cpu)
                 # The same taps with no arrival schedule: every buyer fires back to back (capacity on this mix).
                 burst_show, burst_offer = await live_offer(http, base, owner, owner_id, cfg.stock, cfg.limit)
                 burst_path = path.replace(show_id, burst_show)
                 burst = [Buyer(b.requests) for b in spike_buyers(burst_path, burst_offer, tokens, cfg, seed=7)]
-                results_b, elapsed_b = await run("127.0.0.1", port, burst)
+                results_b, elapsed_b, cpu = await measured_run(meter, port, burst)
                 figures[(target, "burst")] = summarize(target, "burst", cfg.backend, results_b, elapsed_b,
-                                                       appendfsync)
+                                                       appendfsync, cpu)
                 if target != "ceiling":
                     oversold, lost = await check(srv, show_id, offer_id, cfg.stock, results, target)
                     figure.update(oversold=oversold, lost=lost)
@@ -286,9 +299,9 @@ async def bench_mode(cfg: Config, appendfsync: str, targets: tuple[str, ...]
                 path = {"ours": f"/api/shows/{big_show}/orders", "naive": f"/bench/naive/shows/{big_show}/orders",
                         "ceiling": "/bench/ceiling"}[target]
                 body = {"offer_id": big_offer, "quantity": 1}
-                results, elapsed = await run("127.0.0.1", port, throughput_buyers(path, body, tokens, cfg))
+                results, elapsed, cpu = await measured_run(meter, port, throughput_buyers(path, body, tokens, cfg))
                 figures[(target, "throughput")] = summarize(target, "throughput", cfg.backend, results, elapsed,
-                                                            appendfsync)
+                                                            appendfsync, cpu)
             if len(targets) < 3:
                 return figures
             for workload in ("burst", "throughput"):
@@ -326,8 +339,13 @@ async def check(srv: BenchServer, show_id: str, offer_id: str, stock: int, resul
     return oversold, len(acknowledged - {order_id for order_id, _ in rows})
 
 
+def parse_flags(flags: list[str]) -> dict[str, str]:
+    """``--name=value`` as name: value, a bare ``--name`` as name: '1'."""
+    return {name: value if sep else "1" for name, sep, value in (f.lstrip("-").partition("=") for f in flags)}
+
+
 def parse(flags: list[str]) -> list[Config]:
-    options = dict(f.lstrip("-").split("=", 1) if "=" in f else (f.lstrip("-"), "1") for f in flags)
+    options = parse_flags(flags)
     backends = {"both": ["embedded", "services"]}.get(options.get("backend", "both"), [options.get("backend", "")])
     configs = []
     for backend in backends:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import ValidationError
 
-from live import keys, shows
-from live.api.routing import ApiRouter, Call, Created, HeaderParam, Reply
+from live import json_codec, keys, shows
+from live.api.routing import ApiRouter, Call, Created, HeaderParam
 from live.commerce import queries, refunds, webhooks
 from live.errors import Conflict, DomainError, Invalid, validation_error
 from live.reach import attribution
@@ -51,8 +51,13 @@ def idempotency_key(request: web.Request) -> str:
              roles=("viewer", "affiliate"), body=OrderIn, response=OrderCreated, status=201, errors=(409, 429),
              extra_responses={200: "A repeat of an earlier tap (same Idempotency-Key): the original order"},
              headers=(IDEMPOTENCY_KEY,), creates=Created("order_id", "/order/id"))
-async def create_order(call: Call[OrderIn, None]) -> Reply:
-    """No SQL here: one batched Lua call decides and records; the workers do the rest."""
+async def create_order(call: Call[OrderIn, None]) -> web.Response:
+    """No SQL here: one batched Lua call decides and records; the workers do the rest.
+
+    Read on in this order: the desk (``OrderDesk.reserve`` in live/commerce/orders.py, built once per app by
+    ``build_order_desk`` in live/commerce/workers.py), the script runner (``BatchedScript`` in
+    live/commerce/scripts.py, over the pipelined connection of pipeline.py), then live/commerce/lua/reserve.lua.
+    """
     key = idempotency_key(call.request)
     if not call.user.has_payment_method:
         raise Conflict("save a payment method first (PATCH /api/viewers/me)", code="payment_method_required")
@@ -60,10 +65,10 @@ async def create_order(call: Call[OrderIn, None]) -> Reply:
         call.path("show_id"), call.body.offer_id, call.user.user_id, key, call.body.quantity,
         attribution.order_fields(call.body.ref, call.body.utm),
     )
-    # A plain dict (shaped as OrderCreated): the order comes from our own script, re-validating it would
-    # only cost time on the hottest path.
+    # A plain dict (shaped as OrderCreated) encoded by orjson: the order comes from our own script,
+    # re-validating it would only cost time on the hottest path.
     body = {"order": reservation.order.public(), "remaining": reservation.remaining}
-    return Reply(body, 201 if reservation.created else 200)
+    return json_codec.json_response(body, 201 if reservation.created else 200)
 
 
 @router.get("/api/orders/{order_id}", summary="One order (its buyer or the show's merchant)",

@@ -26,7 +26,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from live.commerce.pipeline import Command, PipelinedConnection, _Protocol
+from live.commerce.pipeline import Command, PipelinedConnection, TurnBatching, _Protocol
 
 MAX_REDIRECTIONS = 16
 TRYAGAIN_PAUSE = 0.005
@@ -41,10 +41,11 @@ def command_slot(command: Command) -> int | None:
     return None
 
 
-class ClusterPipelinedConnection:
+class ClusterPipelinedConnection(TurnBatching):
     """A ``PipelinedConnection`` look-alike over every master of a cluster seeded by one node's URL."""
 
     def __init__(self, url: str, timeout: float = 5.0, on_connect: Callable[[], Awaitable[None]] | None = None):
+        super().__init__()
         self.url = url
         self.timeout = timeout
         self.on_connect = on_connect

@@ -6,16 +6,15 @@ order stream moments later (see persist.py). Nothing here touches SQL.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
 
-from live.commerce.batching import BatchedScript
+from live import json_codec
 from live.commerce.pipeline import PipelinedConnection
-from live.commerce.scripts import script
+from live.commerce.scripts import BatchedScript, script
 from live.errors import Conflict, DomainError, Forbidden, RateLimited
 from live.ids import new_order_id, show_of_order
 from live.rediskeys import RedisKeys, ShowKeys
@@ -52,7 +51,7 @@ class OrderRecord:
 
     @classmethod
     def from_json(cls, text: str) -> OrderRecord:
-        data = json.loads(text)
+        data = json_codec.loads(text)
         return cls(
             id=data["id"], show_id=data["show_id"], offer_id=data["offer_id"], buyer_id=data["buyer_id"],
             idempotency_key=data["idempotency_key"], quantity=int(data["quantity"]),
@@ -98,8 +97,9 @@ class Reservation:
 
 
 class OrderDesk:
-    """Every order state change, each one batched EVALSHA (see batching.py): the tap path's reservation,
-    and the payment outcomes (paid, or released after a declined payment)."""
+    """Every order state change, each one batched EVALSHA (scripts.BatchedScript, then pipeline.py, then
+    lua/<name>.lua): the tap path's reservation, and the payment outcomes (paid, or released after a declined
+    payment). One per app, built by ``build_order_desk`` (workers.py) on the app's pipelined connection."""
 
     def __init__(self, redis: Redis, rk: RedisKeys, reservation_ttl_seconds: int, scripts: PipelinedConnection,
                  tap_pace: tuple[int, int] = (0, 0)):

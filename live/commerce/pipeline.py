@@ -1,10 +1,11 @@
-"""A minimal pipelined Redis connection for the hot path's script calls.
+"""A minimal pipelined Redis connection for the hot path's script calls (the last hop before the Lua).
 
 redis-py spends tens of microseconds of Python per command in a pipeline (packing, one awaited parse per
-reply, locks and retry wrappers). This connection writes a whole batch of EVALSHAs with one
-``transport.write`` and parses replies with hiredis in ``data_received``, resolving each caller's future as
-its reply arrives: no coroutine per reply. It carries only EVALSHA/SCRIPT LOAD traffic; everything else uses
-redis-py. Replies are matched to requests by order, which Redis guarantees on one connection.
+reply, locks and retry wrappers). Here every command asked for during one event-loop turn, whatever the
+script, goes out as one ``transport.write`` (``call``), packed by hiredis; replies are parsed by hiredis in
+``data_received``, resolving each caller's future as its reply arrives: no coroutine per reply. It carries
+only EVALSHA/SCRIPT LOAD traffic; everything else uses redis-py. Replies are matched to requests by order,
+which Redis guarantees on one connection. Atomicity is unchanged: every script call is its own EVALSHA.
 """
 
 from __future__ import annotations
@@ -26,11 +27,7 @@ Command = Sequence[str | int | bytes]
 
 def encode(command: Command) -> bytes:
     """One command in RESP (an array of bulk strings)."""
-    parts = [b"*%d\r\n" % len(command)]
-    for arg in command:
-        data = arg if isinstance(arg, bytes) else str(arg).encode()
-        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
-    return b"".join(parts)
+    return hiredis.pack_command(tuple(command))  # type: ignore[arg-type]  # its stub: a one-element tuple
 
 
 def _error(reply: hiredis.ReplyError) -> Exception:
@@ -70,7 +67,66 @@ class _Protocol(asyncio.Protocol):
                 future.set_exception(self.lost)
 
 
-class PipelinedConnection:
+class TurnBatching:
+    """``call(command)`` for a connection that can ``open()``, tell whether it is ``ready`` and ``submit`` a
+    batch: every call of one event-loop turn, of every script, is written together (one syscall, one batch
+    timeout). Shared by the single-server connection below and the cluster's (cluster_pipeline.py)."""
+
+    timeout: float
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[Command, asyncio.Future[Any]]] = []
+        self._flush_scheduled = False
+        self._opening_tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def ready(self) -> Any:
+        raise NotImplementedError
+
+    async def open(self) -> Any:
+        raise NotImplementedError
+
+    def submit(self, protocol: Any, commands: Sequence[Command], futures: Sequence[asyncio.Future[Any]]) -> None:
+        raise NotImplementedError
+
+    def call(self, command: Command) -> asyncio.Future[Any]:
+        """The command's reply (or error); every call of this loop turn is written together."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._pending.append((command, future))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop.call_soon(self._flush)
+        return future
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        batch, self._pending = self._pending, []
+        protocol = self.ready
+        if protocol is not None:
+            self.submit(protocol, [c for c, _ in batch], [f for _, f in batch])
+            return
+        task = asyncio.get_running_loop().create_task(self._open_and_send(batch))
+        self._opening_tasks.add(task)  # a reference, so the task is not collected mid-flight
+        task.add_done_callback(self._opening_tasks.discard)
+
+    async def _open_and_send(self, batch: list[tuple[Command, asyncio.Future[Any]]]) -> None:
+        try:  # shielded: a slow first connection (the recovery check) goes on for the next callers
+            protocol = await asyncio.wait_for(asyncio.shield(self.open()), self.timeout)
+        except Exception as exc:  # Redis unreachable: every caller in the batch learns it (a 503, not a 500)
+            failure: Exception = exc
+            if isinstance(exc, TimeoutError):
+                failure = RedisTimeoutError("Redis connection not ready in time")
+            elif isinstance(exc, OSError):
+                failure = RedisConnectionError(f"cannot reach Redis: {exc}")
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(failure)
+            return
+        self.submit(protocol, [c for c, _ in batch], [f for _, f in batch])
+
+
+class PipelinedConnection(TurnBatching):
     """One connection, opened lazily from a redis://, rediss:// or unix:// URL and reopened after a failure.
 
     Every batch is bounded by ``timeout``: past it its callers get a TimeoutError and the stalled connection
@@ -89,6 +145,7 @@ class PipelinedConnection:
         self._opening: asyncio.Lock | None = None
         self._failures = 0
         self._retry_at = 0.0
+        super().__init__()
 
     async def open(self) -> _Protocol:
         if self._protocol is not None and self._protocol.lost is None:
@@ -165,7 +222,8 @@ class PipelinedConnection:
         """Write the commands at once; each future gets its reply (or the error as an exception)."""
         protocol.waiting.extend(futures)
         assert protocol.transport is not None
-        protocol.transport.write(b"".join(encode(c) for c in commands))
+        # hiredis's stub types a one-element tuple; it packs any length
+        protocol.transport.write(b"".join([hiredis.pack_command(tuple(c)) for c in commands]))  # type: ignore[arg-type]
         asyncio.get_running_loop().call_later(self.timeout, _expire, protocol, futures)
 
     def close(self) -> None:

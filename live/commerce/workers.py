@@ -19,6 +19,7 @@ from live.commerce.expiry import run_sweeper
 from live.commerce.orders import OrderDesk
 from live.commerce.payments import PaymentCapturer, PaymentService
 from live.commerce.persist import OrderPersister
+from live.commerce.pipeline import PipelinedConnection
 from live.commerce.providers import SandboxProvider
 from live.commerce.recovery import RecoveryGate
 from live.limits import per_window
@@ -30,14 +31,22 @@ def consumer_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(2)}"
 
 
-async def commerce_ctx(app: web.Application) -> AsyncIterator[None]:
+def build_order_desk(app: web.Application) -> tuple[OrderDesk, PipelinedConnection, RecoveryGate]:
+    """The tap path's desk, on one pipelined connection to Redis whose every new connection first passes the
+    recovery gate (a Redis that is behind SQL is rebuilt before it takes a tap)."""
     settings, redis, rk = app[keys.settings_key], app[keys.redis_key], app[keys.redis_keys_key]
     gate = RecoveryGate(redis, rk, app[keys.sessionmaker_key], recovery=settings.redis_recovery,
                         durable=settings.redis_durability == "checked")
     scripts = script_connection(app[keys.redis_url_key], settings.redis_cluster, settings.redis_timeout_seconds,
                                 on_connect=gate.ensure)
-    desk = app[keys.order_desk_key] = OrderDesk(redis, rk, settings.reservation_ttl_seconds, scripts,
-                                                per_window(settings.limit_taps_per_buyer))
+    desk = OrderDesk(redis, rk, settings.reservation_ttl_seconds, scripts, per_window(settings.limit_taps_per_buyer))
+    return desk, scripts, gate
+
+
+async def commerce_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings, redis, rk = app[keys.settings_key], app[keys.redis_key], app[keys.redis_keys_key]
+    desk, scripts, gate = build_order_desk(app)
+    app[keys.order_desk_key] = desk
     provider = SandboxProvider(
         settings.resolved_webhook_url(), settings.resolved_webhook_secret(), settings.payment_async_delay_seconds
     )
