@@ -50,9 +50,10 @@ async function load() {
     found = await api("GET", "/api/discover");
   } catch (error) {
     problem.textContent = error.message; // an ApiError: the server's message or "cannot be reached"
+    problem.hidden = false;
     return;
   }
-  problem.textContent = "";
+  problem.hidden = true;
   for (const stop of stopCountdowns) stop();
   stopCountdowns = [];
   for (const kind of ["live", "upcoming", "recent"]) {

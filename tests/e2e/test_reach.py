@@ -119,6 +119,21 @@ async def test_discovery_home_and_product_page_on_a_phone(
     await shot(product, "product-page")
 
 
+async def test_discovery_home_says_when_the_server_refuses(
+        api: Api, client: TestClient, open_page: OpenPage) -> None:
+    *_, show, _ = await live_with_card(api)
+    home = await open_page(f"{base_url(client)}/", viewport=PHONE)
+    await expect(home.locator(f"[data-show-id='{show['id']}']")).to_have_count(1)
+    refused = {"error": {"code": "rate_limited", "message": "Too many requests: try again in a minute."}}
+    await home.route("**/api/discover", lambda route: route.fulfill(status=429, json=refused))
+    await home.reload()
+    await expect(home.get_by_role("alert")).to_have_text("Too many requests: try again in a minute.")
+    await home.unroute("**/api/discover")
+    await home.reload()
+    await expect(home.locator(f"[data-show-id='{show['id']}']")).to_have_count(1)
+    await expect(home.get_by_role("alert")).to_be_hidden()
+
+
 async def test_merchant_adds_and_deactivates_an_affiliate_in_the_dashboard(
         api: Api, client: TestClient, open_page: OpenPage, shot: Any) -> None:
     owner = await api.merchant("Sole Shop")
