@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Offer, Order, Show
 from live.commerce import stock
-from live.commerce.expiry import active_shows
+from live.commerce.active import active_shows
 from live.commerce.orders import PAID, RESERVED
 from live.config import Settings
 from live.rediskeys import RedisKeys

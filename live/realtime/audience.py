@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import time
 
+from live import bans, policy
 from live.auth import Principal
 from live.community import badges
 from live.errors import Conflict, DomainError, Forbidden
 from live.realtime import chat, chat_questions, reactions
 from live.realtime.members import Member
-from live.realtime.room import Room, is_staff
+from live.realtime.room import Room
 from live.schemas.room import ChatMessageOut
 
 
@@ -29,16 +30,15 @@ async def post_chat(room: Room, principal: Principal, show_id: str, text: str, q
     sk = room.rk.show(show_id)
     async with room.redis.pipeline(transaction=False) as pipe:
         pipe.hget(sk.room, "rev")
-        pipe.sismember(sk.banned, principal.user_id)
-        pipe.sismember(sk.muted, principal.user_id)
+        bans.ask_banned(pipe, sk, principal.user_id)
+        bans.ask_muted(pipe, sk, principal.user_id)
         rev, banned, muted = await pipe.execute()
     lineup = await room.lineups.get(show_id, rev)
     show = lineup.show
     if show.state == "ended":
         raise Conflict("the show has ended", code="show_ended")
-    staff = is_staff(principal, show)
-    if not staff and banned:
-        raise Forbidden("the host banned you from this show", code="banned")
+    staff = policy.is_staff(principal, show)
+    policy.refuse_banned(not staff and banned)
     if not staff and muted:
         raise Forbidden("the host muted you in this show", code="muted")
     chat.check_words(text, await room.blocked.of(show.merchant_id))

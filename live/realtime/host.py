@@ -9,24 +9,26 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Offer, Show
-from live import shows
+from live import policy
 from live.auth import Principal
+from live.commerce import sale_windows
 from live.realtime import cards, chat, moderation
 from live.realtime import protocol as p
 from live.realtime.cards import CardState
 from live.realtime.room import Room, announce_show
 from live.schemas.room import Card, CardIn, ChatSettingsOut, ModerationIn, ModerationOut
+from live.shows import lifecycle, lineup, views
 
 
 async def staff_show(session: AsyncSession, principal: Principal, show_id: str) -> Show:
-    show = await shows.get_show(session, show_id)
-    shows.require_host_or_owner(principal, show)
+    show = await lifecycle.get_show(session, show_id)
+    policy.require_staff(principal, show)
     return show
 
 
 async def render_card(room: Room, session: AsyncSession, show: Show, offer: Offer, state: CardState) -> Card:
-    remaining = await shows.remaining_by_offer(room.redis, room.rk, show, [offer])
-    (view,) = await shows.offer_views(session, [offer], remaining)
+    remaining = await views.remaining_by_offer(room.redis, room.rk, show, [offer])
+    (view,) = await views.offer_views(session, [offer], remaining)
     return cards.render(view, state, show.state, remaining[offer.id], datetime.now(UTC))
 
 
@@ -34,9 +36,9 @@ async def push_card(room: Room, principal: Principal, show_id: str, data: CardIn
     async with room.session() as session:
         show = await staff_show(session, principal, show_id)
         cards.require_live(show)
-        offer = await shows.get_offer(session, show, data.offer_id)
+        offer = await lineup.get_offer(session, show, data.offer_id)
         if data.deal_ends_at is not None:
-            await cards.open_deal(session, room.redis, room.rk, show, offer, data.deal_ends_at)
+            await sale_windows.open_deal(session, room.redis, room.rk, show, offer, data.deal_ends_at)
         state = CardState(offer.id, data.pinned, datetime.now(UTC))
         card = await render_card(room, session, show, offer, state)
     await cards.save_state(room.redis, room.rk.show(show_id), state)
@@ -63,8 +65,8 @@ async def end_deal(room: Room, principal: Principal, show_id: str, offer_id: str
     async with room.session() as session:
         show = await staff_show(session, principal, show_id)
         cards.require_live(show)
-        offer = await shows.get_offer(session, show, offer_id)
-        await cards.close_deal(session, room.redis, room.rk, show, offer)
+        offer = await lineup.get_offer(session, show, offer_id)
+        await sale_windows.close_deal(session, room.redis, room.rk, show, offer)
         current = CardState.from_json(await room.redis.hget(sk.room, "card"))  # type: ignore[arg-type]
         showing = current is not None and current.offer_id == offer.id
         state = current if current is not None and showing else CardState(offer.id, False, datetime.now(UTC))

@@ -15,10 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Show
 from db.session import Sessionmaker
-from live import shows
-from live.auth import Principal, TokenService
+from live import bans, policy
+from live.auth import TokenService
 from live.community.badges import BadgeBook
-from live.errors import Forbidden
 from live.limits import Limiter
 from live.realtime import cards, chat, engine, presence, staff
 from live.realtime import protocol as p
@@ -63,10 +62,6 @@ class Room:
         """The socket is in the show's room (a ban from any process takes it out)."""
         return member.show_id == show_id and engine.in_room(self.sio.manager, p.NAMESPACE, member.sid,
                                                             p.show_room(show_id))
-
-
-def is_staff(principal: Principal | None, show: Show) -> bool:
-    return principal is not None and shows.is_host_or_owner(principal, show)
 
 
 def audience_here(manager: socketio.AsyncManager, members: Members, show_id: str) -> set[str]:
@@ -147,17 +142,16 @@ async def join(room: Room, member: Member, show_id: str, device_id: str | None =
     user_id = member.user_id
     async with room.redis.pipeline(transaction=False) as pipe:
         pipe.hget(sk.room, "rev")
-        pipe.sismember(sk.banned, user_id or "")
+        bans.ask_banned(pipe, sk, user_id)
         rev, banned = await pipe.execute()
-    if banned:
-        raise Forbidden("the host banned you from this show", code="banned")
+    policy.refuse_banned(banned)
     lineup = await room.lineups.get(show_id, rev)  # NotFound for an unknown show
     rejoin = member.show_id == show_id
     if member.show_id not in (None, show_id):
         await leave(room, member)
-    staff_member = is_staff(member.principal, lineup.show)
+    staff_member = policy.is_staff(member.principal, lineup.show)
     if staff_member:  # first: never counted as audience; and no order change falls before the counters below
-        owner = member.principal is not None and member.principal.owns_merchant(lineup.show.merchant_id)
+        owner = member.principal is not None and policy.owns(member.principal, lineup.show.merchant_id)
         await staff.enter_room(room, member.sid, show_id, None if owner else user_id)
     await room.sio.enter_room(member.sid, p.show_room(show_id), namespace=p.NAMESPACE)
     member.show_id = show_id
@@ -166,7 +160,7 @@ async def join(room: Room, member: Member, show_id: str, device_id: str | None =
         pipe.hgetall(sk.room)
         pipe.lrange(sk.chat, 0, chat.TAIL - 1)
         pipe.hgetall(sk.stock)
-        pipe.sismember(sk.muted, user_id or "")
+        bans.ask_muted(pipe, sk, user_id)
         if staff_member:  # the host and merchant are not the audience
             pipe.zcount(sk.audience, now_ms, "+inf")
         else:
@@ -217,7 +211,7 @@ def snapshot(room: Room, member: Member, lineup: Lineup, room_hash: Mapping[str,
         "answering": json.loads(room_hash["answering"]) if room_hash.get("answering") else None,
         "you": {
             "user_id": member.user_id, "display_name": member.display_name,
-            "role": principal.role if principal else "anonymous", "staff": is_staff(principal, show),
+            "role": principal.role if principal else "anonymous", "staff": policy.is_staff(principal, show),
             "muted": muted, "can_chat": principal is not None and not muted,
         },
     }
