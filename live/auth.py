@@ -43,9 +43,6 @@ class Principal:
             raise Forbidden(f"this needs a {' or '.join(roles)} account")
         return self
 
-    def owns_merchant(self, merchant_id: str) -> bool:
-        return self.role == "merchant" and self.merchant_id == merchant_id
-
 
 class TokenService:
     """Issues and verifies HS256 JWTs. Verified tokens are remembered until they expire: a viewer taps many

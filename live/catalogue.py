@@ -6,8 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Product, utcnow
+from live import policy
 from live.auth import Principal
-from live.errors import Forbidden
 from live.ids import new_id
 from live.lookup import found
 from live.schemas.catalogue import ProductIn, ProductPatch
@@ -35,8 +35,7 @@ async def list_products(session: AsyncSession, merchant_id: str, include_archive
 async def get_owned_product(session: AsyncSession, principal: Principal, product_id: str) -> Product:
     """The product, if the caller is its merchant's owner (403 for another merchant's)."""
     product = await found(session, Product, product_id, "product")
-    if not principal.owns_merchant(product.merchant_id):
-        raise Forbidden("this product belongs to another merchant")
+    policy.require_product_owner(principal, product)
     return product
 
 

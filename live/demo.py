@@ -10,12 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Merchant, Product, Show, User
-from live import accounts, catalogue, shows
+from live import accounts, catalogue
 from live.realtime import cards
 from live.rediskeys import RedisKeys
 from live.schemas.accounts import Address, ViewerCreate
 from live.schemas.catalogue import ProductIn, ProductPatch
 from live.schemas.shows import OfferIn, ShowIn
+from live.shows import lifecycle, lineup
 
 MERCHANT = ("Demo Boutique", "merchant@example.com", "demo-merchant")
 HOST = ("Ava (host)", "host@example.com", "demo-host1")
@@ -75,24 +76,24 @@ async def seed(session: AsyncSession, redis: Redis, rk: RedisKeys, public_url: s
         select(Show).where(Show.merchant_id == merchant_id, Show.title == SHOW_TITLE, Show.state != "ended")
     )
     if show is None:
-        show = await shows.create_show(session, merchant_id, ShowIn(
+        show = await lifecycle.create_show(session, merchant_id, ShowIn(
             title=SHOW_TITLE, description="New drops every ten minutes. Tap buy, it's yours.",
             starts_at=datetime.now(UTC), host_id=host.id,
         ))
         for product, show_price, stock, limit in products:
             stock = min(stock, product.inventory)
-            await shows.add_offer(session, redis, rk, show, OfferIn(
+            await lineup.add_offer(session, redis, rk, show, OfferIn(
                 product_id=product.id, price_cents=show_price, stock=stock, per_buyer_limit=limit,
             ))
     if show.state == "scheduled":
-        await shows.start_show(session, redis, rk, show)
+        await lifecycle.start_show(session, redis, rk, show)
         await pin_first_card(session, redis, rk, show)
     return DemoLogins(show_id=show.id, merchant_id=merchant_id)
 
 
 async def pin_first_card(session: AsyncSession, redis: Redis, rk: RedisKeys, show: Show) -> None:
     """A visitor of the demo sees something to buy at once, before anyone opens the studio."""
-    offers = await shows.list_offers(session, show.id)
+    offers = await lineup.list_offers(session, show.id)
     if offers:
         await cards.save_state(redis, rk.show(show.id), cards.CardState(offers[0].id, True, datetime.now(UTC)))
 

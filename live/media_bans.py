@@ -1,5 +1,5 @@
 """A ban ends the banned viewer's video too, in whatever process serves it: each process checks its signed-in
-viewing sessions against the shows' ban sets in Redis (one round trip for all) every ``CHECK_EVERY`` seconds.
+viewing sessions against the ban store (live.bans; one round trip for all) every ``CHECK_EVERY`` seconds.
 An anonymous session cannot be told apart from others and is left alone, as for chat."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from collections import defaultdict
 
 from redis.asyncio import Redis
 
+from live import bans
 from live.rediskeys import RedisKeys
 from streams.peer import PeerSession
 from streams.registry import MediaRegistry
@@ -26,12 +27,11 @@ async def end_banned_viewers(registry: MediaRegistry, redis: Redis, rk: RedisKey
             by_show[session.show_id].append(session)
     if not by_show:
         return 0
-    async with redis.pipeline(transaction=False) as pipe:
-        for show_id, sessions in by_show.items():
-            pipe.smismember(rk.show(show_id).banned, [s.user_id for s in sessions])
-        answers = await pipe.execute()
+    answers = await bans.banned_among(redis, rk, {show_id: [s.user_id for s in sessions if s.user_id]
+                                                  for show_id, sessions in by_show.items()})
     ended = 0
-    for sessions, banned in zip(by_show.values(), answers, strict=True):
+    for show_id, sessions in by_show.items():
+        banned = answers[show_id]
         for session, is_banned in zip(sessions, banned, strict=True):
             if is_banned:
                 await registry.end(session)

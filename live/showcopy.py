@@ -14,11 +14,11 @@ from redis.asyncio import Redis
 from db.models import Show
 from db.outage import is_outage
 from db.session import Sessionmaker
-from live import shows
 from live.commerce import stock
 from live.errors import database_unavailable
 from live.rediskeys import RedisKeys, ShowKeys
 from live.schemas.shows import ShowOut
+from live.shows import lifecycle, views
 
 log = logging.getLogger("live.showcopy")
 COPY_TTL_SECONDS = 7 * 24 * 3600  # renewed on every read; the copy only matters while the show runs
@@ -62,7 +62,7 @@ async def fresh_detail(sessionmaker: Sessionmaker, redis: Redis, rk: RedisKeys, 
                        ) -> ShowOut:
     """The show as SQL has it now (remaining stock from Redis), saved as its last good copy."""
     async with sessionmaker() as session:
-        detail = await shows.show_detail(session, redis, rk, show, public_url)
+        detail = await views.show_detail(session, redis, rk, show, public_url)
     await save(redis, rk.show(show.id), ShowCopy(**dict(detail), slow_mode_seconds=show.slow_mode_seconds))
     return detail
 
@@ -72,7 +72,7 @@ async def show_detail(sessionmaker: Sessionmaker, redis: Redis, rk: RedisKeys, s
     """A show with its offers: from SQL, or from its last good copy while the database is away."""
     try:
         async with sessionmaker() as session:
-            show = await shows.get_show(session, show_id)
+            show = await lifecycle.get_show(session, show_id)
         return await fresh_detail(sessionmaker, redis, rk, show, public_url)
     except Exception as exc:  # an outage (anything else is re-raised as it was)
         copy = await load_or_unavailable(redis, rk.show(show_id), exc)

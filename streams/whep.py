@@ -1,7 +1,8 @@
 """WHEP playback: a viewer's offer becomes a send-only peer whose senders never encode; once connected, each
 sender's outlet joins the show's fan-out.
 
-Who may watch is the caller's business (live/api/media.py: anyone while the show is live, unless banned).
+Who may watch is the caller's business (live/api/media.py asks live/policy.py: anyone while the show is
+live, unless banned).
 The session's URL is its only credential: whoever holds it may end it, which is what lets anonymous viewers
 hang up.
 

@@ -1,8 +1,8 @@
 """WHIP ingest (RFC 9725): the host's offer becomes a receive-only peer whose encoded frames feed the show's
 fan-out, never a decoder.
 
-Who may publish is the caller's business (live/api/media.py: the show's host or merchant, while the show is
-live). One publisher at a time: a second one gets 409 while the first is active (connected
+Who may publish is the caller's business (live/api/media.py asks live/policy.py: the show's host or merchant,
+while the show is live). One publisher at a time: a second one gets 409 while the first is active (connected
 and sending, or still connecting); a publisher that went quiet is replaced, so a host can reconnect.
 """
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Order, OrderIssue
-from live import keys
+from live import keys, policy
 from live.api.routing import PUBLIC, ApiRouter, Call
 from live.commerce.queries import record_from_row
 from live.community import complaints
@@ -36,7 +36,7 @@ async def _tell_buyer(call: Call[Any, Any], issue: IssueOut) -> None:
 
 async def _after_merchant_move(call: Call[Any, Any], issue: OrderIssue) -> IssueOut:
     view = await _view(call, issue.id)
-    if call.user.owns_merchant(issue.merchant_id):
+    if policy.owns(call.user, issue.merchant_id):
         await _tell_buyer(call, view)
     return view
 

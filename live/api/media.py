@@ -20,16 +20,14 @@ from typing import Any
 
 from aiohttp import web
 from multidict import CIMultiDict
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from yarl import URL
 
-from db.models import Show, ShowModeration
-from live import keys, shows
+from live import bans, keys, policy
 from live.api.routing import ApiRouter, Call
 from live.auth import Principal
-from live.errors import Conflict, DomainError, Forbidden
+from live.errors import DomainError
 from live.placement import ThisNode
+from live.shows import lifecycle
 from live.tickets import Action, Ticket
 from streams.errors import MediaError
 from streams.ice import link_headers
@@ -45,30 +43,6 @@ SESSION = "/{session_id}"
 _MEDIA_PATH = re.compile(r"^/api/shows/[^/]+/wh[ie]p(/[^/]+)?$")
 _EXPOSED = "Location, ETag, Link, Accept-Patch, Accept-Post"
 Handler = Callable[[Call[None, None]], Awaitable[web.Response]]
-
-
-def check_can_publish(principal: Principal, show: Show) -> None:
-    """The show's host or merchant, while the show is live: going live opens the sale, which a media
-    (re)connect must never do by accident, so the studio starts the show first and then publishes."""
-    shows.require_host_or_owner(principal, show)
-    if show.state == "scheduled":
-        raise Conflict("start the show before publishing (POST /api/shows/{id}/start)", code="show_not_live")
-    if show.state != "live":
-        raise Conflict("the show has ended", code="show_ended")
-
-
-async def check_can_watch(db: AsyncSession, show: Show, principal: Principal | None) -> None:
-    """Anyone while the show is live; a signed-in viewer banned from it gets 403 (an anonymous one cannot
-    be told apart, so the ban is about the account, as it is for chat)."""
-    if show.state != "live":
-        code = "show_not_live" if show.state == "scheduled" else "show_ended"
-        raise Conflict("the show is not live", code=code)
-    if principal is not None:
-        banned = await db.scalar(select(ShowModeration.user_id).where(
-            ShowModeration.show_id == show.id, ShowModeration.user_id == principal.user_id,
-            ShowModeration.kind == "ban"))
-        if banned is not None:
-            raise Forbidden("you were removed from this show", code="banned")
 
 
 def translated(handler: Handler) -> Handler:
@@ -134,8 +108,8 @@ async def publish(call: Call[None, None]) -> web.Response:
     ticket = await _ticket(call, "publish")
     principal = ticket.principal if ticket is not None and ticket.principal is not None else call.user
     async with call.session() as session:
-        show = await shows.get_show(session, call.path("show_id"))
-    check_can_publish(principal, show)
+        show = await lifecycle.get_show(session, call.path("show_id"))
+    policy.check_can_publish(principal, show)
     offer = await _offer(call, True)  # bad input is refused here, never redirected
     node, origin_key = _node(call), call.redis_keys.show(show.id).media_origin
     if ticket is None:
@@ -150,8 +124,8 @@ async def publish(call: Call[None, None]) -> web.Response:
 async def _publisher(call: Call[Any, Any]) -> PeerSession:
     """The publishing session named in the path, if the caller is the show's host or merchant."""
     async with call.session() as session:
-        show = await shows.get_show(session, call.path("show_id"))
-    shows.require_host_or_owner(call.user, show)
+        show = await lifecycle.get_show(session, call.path("show_id"))
+    policy.require_staff(call.user, show)
     return call.app[keys.media_key].session(show.id, call.path("session_id"), "publisher")
 
 
@@ -195,8 +169,10 @@ async def watch(call: Call[None, None]) -> web.Response:
     if ticket is None:  # the first hop counts the offer; a ticket is single-use and was counted there
         await call.limiter.hit("whep_offers_per_address", address, message="too many viewing sessions from here")
     async with call.session() as session:
-        show = await shows.get_show(session, call.path("show_id"))
-        await check_can_watch(session, show, None if from_node else principal)
+        show = await lifecycle.get_show(session, call.path("show_id"))
+    viewer = None if from_node else principal
+    banned = viewer is not None and await bans.is_banned(call.redis, call.redis_keys.show(show.id), viewer.user_id)
+    policy.check_can_watch(show, banned)
     offer = await _offer(call, False)
     node, origin_key = _node(call), call.redis_keys.show(show.id).media_origin
     if ticket is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import ValidationError
 
-from live import json_codec, keys, shows
+from live import json_codec, keys, policy
 from live.api.routing import ApiRouter, Call, Created, HeaderParam
 from live.commerce import queries, refunds, webhooks
 from live.errors import Conflict, DomainError, Invalid, validation_error
@@ -22,6 +22,7 @@ from live.schemas.orders import (
     WebhookAck,
     WebhookIn,
 )
+from live.shows import lifecycle
 
 router = ApiRouter("orders")
 MAX_KEY_LENGTH = 64
@@ -94,8 +95,8 @@ async def my_orders(call: Call[None, OrderListQuery]) -> OrderList:
             roles=("merchant",), query=OrderListQuery, response=MerchantOrderList)
 async def show_orders(call: Call[None, OrderListQuery]) -> MerchantOrderList:
     async with call.session() as session:
-        show = await shows.get_show(session, call.path("show_id"))
-        shows.require_owner(call.user, show)
+        show = await lifecycle.get_show(session, call.path("show_id"))
+        policy.require_owner(call.user, show)
         rows, cursor = await queries.show_orders(session, show.id, call.query.limit, call.query.cursor)
         refunded = await refunds.refunded_by_order(session, [r.id for r, _ in rows])
     return MerchantOrderList(

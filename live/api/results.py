@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from live import results, shows
+from live import policy, results
 from live.api.routing import ApiRouter, Call
 from live.reach import reports
 from live.schemas.results import ShowResults
+from live.shows import lifecycle
 
 router = ApiRouter("results")
 
@@ -14,8 +15,8 @@ router = ApiRouter("results")
             roles=("merchant", "host"), response=ShowResults)
 async def show_results(call: Call[None, None]) -> ShowResults:
     async with call.session() as session:
-        show = await shows.get_show(session, call.path("show_id"))
-        shows.require_host_or_owner(call.user, show)
+        show = await lifecycle.get_show(session, call.path("show_id"))
+        policy.require_staff(call.user, show)
         out = await results.show_results(session, show)
         out.by_source = await reports.by_source(session, call.redis, call.redis_keys, show)
         return out

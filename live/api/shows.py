@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from db.models import Show
-from live import accounts, calendar, keys, showcopy, shows
+from live import accounts, calendar, keys, policy, showcopy
 from live.api.routing import ApiRouter, Call, Created
 from live.schemas.shows import (
     OfferCreated,
@@ -19,6 +19,7 @@ from live.schemas.shows import (
     ShowOut,
     ShowPatch,
 )
+from live.shows import lifecycle, lineup, views
 
 router = ApiRouter("shows")
 OWNER = ("merchant",)
@@ -36,7 +37,7 @@ async def _detail(call: Call[Any, Any], show: Show) -> ShowOut:
 async def create_show(call: Call[ShowIn, None]) -> ShowOut:
     assert call.user.merchant_id
     async with call.session() as session:
-        show = await shows.create_show(session, call.user.merchant_id, call.body)
+        show = await lifecycle.create_show(session, call.user.merchant_id, call.body)
     return await _detail(call, show)
 
 
@@ -44,8 +45,8 @@ async def create_show(call: Call[ShowIn, None]) -> ShowOut:
             response=ShowList)
 async def list_shows(call: Call[None, ShowListQuery]) -> ShowList:
     async with call.session() as session:
-        found = await shows.list_public_shows(session, call.query.merchant_id, call.query.state)
-        return ShowList(shows=await shows.summarize(session, found, call.settings.public_url))
+        found = await views.list_public_shows(session, call.query.merchant_id, call.query.state)
+        return ShowList(shows=await views.summarize(session, found, call.settings.public_url))
 
 
 @router.get("/api/merchants/me/shows", summary="All of the merchant's shows, newest first", roles=OWNER,
@@ -53,8 +54,8 @@ async def list_shows(call: Call[None, ShowListQuery]) -> ShowList:
 async def list_my_shows(call: Call[None, None]) -> ShowList:
     assert call.user.merchant_id
     async with call.session() as session:
-        found = await shows.list_merchant_shows(session, call.user.merchant_id)
-        return ShowList(shows=await shows.summarize(session, found, call.settings.public_url))
+        found = await views.list_merchant_shows(session, call.user.merchant_id)
+        return ShowList(shows=await views.summarize(session, found, call.settings.public_url))
 
 
 @router.get("/api/shows/{show_id}", summary="A show with its offers and remaining stock (public)", roles=None,
@@ -69,9 +70,9 @@ async def get_show(call: Call[None, None]) -> ShowOut:
               response=ShowOut, errors=(409,))
 async def update_show(call: Call[ShowPatch, None]) -> ShowOut:
     async with call.session() as session:
-        show = await shows.get_show(session, call.path("show_id"))
-        shows.require_owner(call.user, show)
-        show = await shows.update_show(session, show, call.body)
+        show = await lifecycle.get_show(session, call.path("show_id"))
+        policy.require_owner(call.user, show)
+        show = await lifecycle.update_show(session, show, call.body)
     await call.app[keys.show_changed_key].send(show)  # e.g. media starts or stops recording
     return await _detail(call, show)
 
@@ -80,11 +81,11 @@ async def update_show(call: Call[ShowPatch, None]) -> ShowOut:
              response=OfferCreated, status=201, errors=(409,), creates=Created("offer_id", "/offer/id"))
 async def add_offer(call: Call[OfferIn, None]) -> OfferCreated:
     async with call.session() as session:
-        show = await shows.get_show(session, call.path("show_id"))
-        shows.require_owner(call.user, show)
-        offer = await shows.add_offer(session, call.redis, call.redis_keys, show, call.body)
-        remaining = await shows.remaining_by_offer(call.redis, call.redis_keys, show, [offer])
-        (view,) = await shows.offer_views(session, [offer], remaining)
+        show = await lifecycle.get_show(session, call.path("show_id"))
+        policy.require_owner(call.user, show)
+        offer = await lineup.add_offer(session, call.redis, call.redis_keys, show, call.body)
+        remaining = await views.remaining_by_offer(call.redis, call.redis_keys, show, [offer])
+        (view,) = await views.offer_views(session, [offer], remaining)
     await _detail(call, show)  # the lineup changed: refresh the show's last good copy
     return OfferCreated(offer=view)
 
@@ -93,12 +94,12 @@ async def add_offer(call: Call[OfferIn, None]) -> OfferCreated:
               body=OfferPatch, response=OfferCreated, errors=(409,))
 async def update_offer(call: Call[OfferPatch, None]) -> OfferCreated:
     async with call.session() as session:
-        show = await shows.get_show(session, call.path("show_id"))
-        shows.require_owner(call.user, show)
-        offer = await shows.get_offer(session, show, call.path("offer_id"))
-        offer = await shows.update_offer(session, call.redis, call.redis_keys, show, offer, call.body)
-        remaining = await shows.remaining_by_offer(call.redis, call.redis_keys, show, [offer])
-        (view,) = await shows.offer_views(session, [offer], remaining)
+        show = await lifecycle.get_show(session, call.path("show_id"))
+        policy.require_owner(call.user, show)
+        offer = await lineup.get_offer(session, show, call.path("offer_id"))
+        offer = await lineup.update_offer(session, call.redis, call.redis_keys, show, offer, call.body)
+        remaining = await views.remaining_by_offer(call.redis, call.redis_keys, show, [offer])
+        (view,) = await views.offer_views(session, [offer], remaining)
     await _detail(call, show)  # the lineup changed: refresh the show's last good copy
     return OfferCreated(offer=view)
 
@@ -107,17 +108,17 @@ async def update_offer(call: Call[OfferPatch, None]) -> OfferCreated:
                roles=OWNER, status=204, errors=(409,))
 async def remove_offer(call: Call[None, None]) -> web.Response:
     async with call.session() as session:
-        show = await shows.get_show(session, call.path("show_id"))
-        shows.require_owner(call.user, show)
-        await shows.remove_offer(session, show, await shows.get_offer(session, show, call.path("offer_id")))
+        show = await lifecycle.get_show(session, call.path("show_id"))
+        policy.require_owner(call.user, show)
+        await lineup.remove_offer(session, show, await lineup.get_offer(session, show, call.path("offer_id")))
     return web.Response(status=204)
 
 
 async def _change_state(call: Call[Any, Any], change: Any) -> ShowOut:
     """Start or end: the host or the merchant may; listeners (realtime, media) hear about it."""
     async with call.session() as session:
-        show = await shows.get_show(session, call.path("show_id"))
-        shows.require_host_or_owner(call.user, show)
+        show = await lifecycle.get_show(session, call.path("show_id"))
+        policy.require_staff(call.user, show)
         show = await change(session, call.redis, call.redis_keys, show)
     await call.app[keys.show_changed_key].send(show)
     return await _detail(call, show)
@@ -126,13 +127,13 @@ async def _change_state(call: Call[Any, Any], change: Any) -> ShowOut:
 @router.post("/api/shows/{show_id}/start", summary="Go live (host or merchant)", roles=STAFF,
              response=ShowOut, errors=(409,))
 async def start_show(call: Call[None, None]) -> ShowOut:
-    return await _change_state(call, shows.start_show)
+    return await _change_state(call, lifecycle.start_show)
 
 
 @router.post("/api/shows/{show_id}/end", summary="End the show (host or merchant)", roles=STAFF,
              response=ShowOut, errors=(409,))
 async def end_show(call: Call[None, None]) -> ShowOut:
-    return await _change_state(call, shows.end_show)
+    return await _change_state(call, lifecycle.end_show)
 
 
 @router.get("/merchants/{merchant_id}/shows.ics", summary="iCalendar feed of a merchant's shows", roles=None,
@@ -141,7 +142,7 @@ async def merchant_calendar(call: Call[None, None]) -> web.Response:
     merchant_id = call.path("merchant_id")
     async with call.session() as session:
         name = await accounts.merchant_name(session, merchant_id)
-        found = await shows.list_public_shows(session, merchant_id, None)
+        found = await views.list_public_shows(session, merchant_id, None)
     body = calendar.shows_calendar(name, found, call.settings.public_url)
     return web.Response(body=body, content_type="text/calendar", charset="utf-8",
                         headers={"Content-Disposition": 'inline; filename="shows.ics"'})

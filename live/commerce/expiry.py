@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
 
+from live.commerce.active import active_shows
 from live.commerce.lag import lag_ms
 from live.commerce.orders import OrderRecord, expire_due
 from live.rediskeys import RedisKeys
@@ -49,10 +50,6 @@ async def _any_due(redis: Redis, rk: RedisKeys, show_ids: list[str]) -> bool:
         for show_id in show_ids:
             pipe.zcount(rk.show(show_id).deadlines, "-inf", now_ms)
         return any(await pipe.execute())
-
-
-async def active_shows(redis: Redis, rk: RedisKeys) -> list[str]:
-    return sorted(str(member) for member in await redis.smembers(rk.active_shows))
 
 
 async def _retire_if_settled(redis: Redis, rk: RedisKeys, show_id: str, ttl_seconds: int) -> None:

@@ -15,12 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Order
 from db.session import Sessionmaker, upsert_insert
-from live import shows
+from live.commerce.active import active_shows
 from live.commerce.consumer import Entry, StreamConsumer
-from live.commerce.expiry import active_shows
 from live.commerce.orders import PAID, RESERVED, OrderRecord
 from live.reach import attribution, ledger
 from live.rediskeys import RedisKeys
+from live.shows import lineup
 from live.signals import Signal
 
 
@@ -120,6 +120,6 @@ class OrderPersister(StreamConsumer):
                                                   in zip(entries, events, strict=True) if e.type == "created"])
         for show_id in {e.order.show_id for e in events if e.returned}:
             async with self.sessionmaker() as session:
-                await shows.sync_returned_stock(session, self.redis, self.rk, show_id)
+                await lineup.sync_returned_stock(session, self.redis, self.rk, show_id)
         for event in events:  # created too: the show's staff see every reservation
             await self.order_changed.send(event.order.public())

@@ -12,9 +12,10 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Order, Show, User
+from live import policy
 from live.auth import Principal
 from live.commerce.orders import OrderRecord, get_live_order
-from live.errors import Forbidden, Invalid, NotFound
+from live.errors import Invalid, NotFound
 from live.ids import show_of_order
 from live.lookup import found
 from live.rediskeys import RedisKeys
@@ -45,8 +46,7 @@ async def get_order(session: AsyncSession, redis: Redis, rk: RedisKeys, principa
         record = record_from_row(row)
     if record.buyer_id != principal.user_id:
         merchant_id = await session.scalar(select(Show.merchant_id).where(Show.id == record.show_id))
-        if merchant_id is None or not principal.owns_merchant(merchant_id):
-            raise Forbidden("this order belongs to someone else")
+        policy.require_order_reader(principal, record.buyer_id, merchant_id)
     return record
 
 

@@ -7,7 +7,8 @@ units again and give a retried Idempotency-Key a second order. So after every ne
 - SQL's most recently updated order is missing in Redis, or older there: Redis lost its newest writes (the
   append-only file is a prefix of history, so checking the newest one suffices).
 
-Such a show is rebuilt from SQL merged with what Redis still has (rebuild.lua), atomically.
+Such a show is rebuilt from SQL merged with what Redis still has (rebuild.lua), atomically; its bans and
+mutes are restored from SQL too (live.bans).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Offer, Order, Show
 from db.session import Sessionmaker
-from live import shows
+from live import bans
+from live.commerce import sale_windows
 from live.commerce.orders import RESERVED, OrderRecord
 from live.commerce.scripts import script
 from live.redis_durability import require_durable
@@ -75,13 +77,14 @@ async def rebuild_show(session: AsyncSession, redis: Redis, rk: RedisKeys, show_
     orders = (await session.scalars(select(Order).where(Order.show_id == show_id))).all()
     async with redis.pipeline(transaction=True) as pipe:
         for offer in offers:
-            pipe.hset(sk.offer(offer.id), mapping=shows.sale_terms(offer).redis_fields())
+            pipe.hset(sk.offer(offer.id), mapping=sale_windows.sale_terms(offer).redis_fields())
         await pipe.execute()
     was_lost = not await redis.exists(sk.loaded)
     payload = json.dumps({"allocated": {o.id: o.stock for o in offers}, "orders": [order_json(o) for o in orders]})
     adopted = [str(i) for i in await script(redis, "rebuild")(keys=sk.rebuild_keys(),
                                                                 args=[payload, "1" if was_lost else "0"])]
     await redis.sadd(rk.active_shows, show_id)
+    await bans.restore(session, redis, sk, show_id)
     if adopted:  # one capture entry per order, as the persister queues them (a failing one blocks no other)
         since_ms = str(int(time.time() * 1000))
         async with redis.pipeline(transaction=False) as pipe:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Order, OrderIssue, OrderIssueMessage, Show, User
+from live import policy
 from live.auth import Principal
 from live.commerce import refunds
 from live.commerce.orders import PAID
@@ -54,13 +55,13 @@ async def open_issue(session: AsyncSession, principal: Principal, order_id: str,
 async def get_issue(session: AsyncSession, principal: Principal, issue_id: str) -> OrderIssue:
     """The buyer or the merchant may see an issue; to anyone else it does not exist."""
     issue = await found(session, OrderIssue, issue_id, "problem report")
-    if principal.user_id != issue.buyer_id and not principal.owns_merchant(issue.merchant_id):
+    if principal.user_id != issue.buyer_id and not policy.owns(principal, issue.merchant_id):
         raise Forbidden("this problem report belongs to someone else", code="not_party")
     return issue
 
 
 def _role(principal: Principal, issue: OrderIssue) -> str:
-    return "merchant" if principal.owns_merchant(issue.merchant_id) else "buyer"
+    return "merchant" if policy.owns(principal, issue.merchant_id) else "buyer"
 
 
 def _merchant_answered(issue: OrderIssue, now: datetime) -> None:
@@ -88,7 +89,7 @@ async def add_message(session: AsyncSession, principal: Principal, issue: OrderI
 
 
 def _require_merchant(principal: Principal, issue: OrderIssue) -> None:
-    if not principal.owns_merchant(issue.merchant_id):
+    if not policy.owns(principal, issue.merchant_id):
         raise Forbidden("only the merchant resolves a problem report", code="not_owner")
     if issue.state in CLOSED:
         raise Conflict("this problem report is closed", code="issue_closed")

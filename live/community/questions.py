@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Answer, Product, Question
+from live import policy
 from live.auth import Principal
 from live.community import badges, words
 from live.community.reviews import has_bought
@@ -36,7 +37,7 @@ async def get_question(session: AsyncSession, question_id: str) -> Question:
 
 
 async def answer_label(session: AsyncSession, principal: Principal, question: Question) -> str:
-    if principal.owns_merchant(question.merchant_id):
+    if policy.owns(principal, question.merchant_id):
         return "merchant"
     if principal.role == "host" and principal.merchant_id == question.merchant_id:
         return "host"

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Offer, Order, Product, Review, ReviewVote
+from live import policy
 from live.auth import Principal
 from live.commerce.orders import PAID
 from live.community import badges, words
@@ -101,7 +102,7 @@ async def vote(session: AsyncSession, principal: Principal, review: Review, help
 
 
 def require_merchant(principal: Principal, product: Product) -> None:
-    if not principal.owns_merchant(product.merchant_id):
+    if not policy.owns(principal, product.merchant_id):
         raise Forbidden("only the product's merchant may do this", code="not_owner")
 
 

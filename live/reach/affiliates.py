@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Affiliate, AffiliateTerms, User, utcnow
-from live import accounts
+from live import accounts, policy
 from live.auth import Principal
 from live.errors import Forbidden, NotFound
 from live.ids import new_id
@@ -63,7 +63,7 @@ async def get_owned(session: AsyncSession, principal: Principal, affiliate_id: s
                                  .where(Affiliate.id == affiliate_id))).first()
     if row is None:
         raise NotFound("no such affiliate")
-    if not principal.owns_merchant(row[0].merchant_id):
+    if not policy.owns(principal, row[0].merchant_id):
         raise Forbidden("this affiliate belongs to another merchant", code="not_owner")
     return row[0], row[1]
 

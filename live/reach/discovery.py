@@ -7,9 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Offer, Product, Show
-from live import shows
 from live.reach.feeds import PLACEHOLDER
 from live.schemas.reach import DiscoverShow
+from live.shows import views
 
 LIMITS = {"live": 24, "scheduled": 24, "ended": 12}
 
@@ -32,7 +32,7 @@ async def discover(session: AsyncSession, public_url: str) -> dict[str, list[Dis
         found[state] = list(await session.scalars(select(Show).where(Show.state == state)
                                                   .order_by(order, Show.id).limit(LIMITS[state])))
     every = [s for group in found.values() for s in group]
-    summaries = {s.id: s for s in await shows.summarize(session, every, public_url)}
+    summaries = {s.id: s for s in await views.summarize(session, every, public_url)}
     pictures = await _pictures(session, [s.id for s in every])
 
     def tiles(group: list[Show]) -> list[DiscoverShow]:

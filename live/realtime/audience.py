@@ -9,6 +9,7 @@ import socketio
 from redis.asyncio import Redis
 
 from db.session import Sessionmaker
+from live import bans, policy
 from live.auth import Principal
 from live.community import badges
 from live.community.badges import BadgeBook
@@ -20,7 +21,6 @@ from live.realtime.chat_questions import ChatQuestions
 from live.realtime.lineup import LineupCache
 from live.realtime.members import Member
 from live.realtime.reactions import ReactionCounter
-from live.realtime.room import is_staff
 from live.rediskeys import RedisKeys
 from live.schemas.room import ChatMessageOut
 
@@ -56,16 +56,15 @@ class Audience:
         show_keys = self.redis_keys.show(show_id)
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.hget(show_keys.room, "rev")
-            pipe.sismember(show_keys.banned, principal.user_id)
-            pipe.sismember(show_keys.muted, principal.user_id)
+            bans.ask_banned(pipe, show_keys, principal.user_id)
+            bans.ask_muted(pipe, show_keys, principal.user_id)
             rev, banned, muted = await pipe.execute()
         lineup = await self.lineups.get(show_id, rev)
         show = lineup.show
         if show.state == "ended":
             raise Conflict("the show has ended", code="show_ended")
-        staff = is_staff(principal, show)
-        if not staff and banned:
-            raise Forbidden("the host banned you from this show", code="banned")
+        staff = policy.is_staff(principal, show)
+        policy.refuse_banned(not staff and banned)
         if not staff and muted:
             raise Forbidden("the host muted you in this show", code="muted")
         chat.check_words(text, await self.blocked.of(show.merchant_id))

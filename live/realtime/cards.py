@@ -1,28 +1,22 @@
-"""Product cards and flash deals.
+"""Product cards.
 
 The current card of a show is kept in the room hash in Redis (which offer, pinned or not, when pushed), so a
-join in any process shows it. A card's countdown is always the offer's real sale window: starting a deal
-opens the window now and closes it at the deal's end, in SQL and in the offer's terms in Redis (the tap path
-reads ``starts_ms``/``ends_ms`` there), and ending a deal closes it now."""
+join in any process shows it. A card's countdown is always the offer's real sale window, which flash deals
+open and close (live.commerce.sale_windows)."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Offer, Show
-from live import shows
-from live.commerce import stock
-from live.errors import Conflict, Invalid
-from live.rediskeys import RedisKeys, ShowKeys
+from db.models import Show
+from live.errors import Conflict
+from live.rediskeys import ShowKeys
 from live.schemas.room import Card
 from live.schemas.shows import OfferOut
-
-MAX_DEAL = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,36 +67,3 @@ async def bump_rev(redis: Redis, show_keys: ShowKeys) -> None:
 def require_live(show: Show) -> None:
     if show.state != "live":
         raise Conflict("the show is not live", code="show_not_live")
-
-
-async def set_sale_window(
-    session: AsyncSession, redis: Redis, rk: RedisKeys, show: Show, offer: Offer,
-    starts: datetime | None, ends: datetime | None,
-) -> None:
-    """The same order as ``shows.update_offer``: SQL flushed, Redis terms updated, then commit."""
-    offer.sale_starts_at, offer.sale_ends_at = starts, ends
-    await session.flush()
-    await stock.update_terms(redis, rk, show.id, shows.sale_terms(offer))
-    await session.commit()
-
-
-async def open_deal(
-    session: AsyncSession, redis: Redis, rk: RedisKeys, show: Show, offer: Offer, ends_at: datetime
-) -> None:
-    """On sale from now (or from its earlier start) until ``ends_at``."""
-    now = datetime.now(UTC)
-    if ends_at <= now + timedelta(seconds=1):
-        raise Invalid("deal_ends_at must be in the future", code="deal_in_past")
-    if ends_at > now + MAX_DEAL:
-        raise Invalid("a deal runs for 24 hours at most", code="deal_too_long")
-    starts = offer.sale_starts_at if offer.sale_starts_at and offer.sale_starts_at <= now else now
-    await set_sale_window(session, redis, rk, show, offer, starts, ends_at)
-
-
-async def close_deal(session: AsyncSession, redis: Redis, rk: RedisKeys, show: Show, offer: Offer) -> None:
-    """Off sale from now on (a window that had not started yet is dropped)."""
-    now = datetime.now(UTC)
-    starts = offer.sale_starts_at if offer.sale_starts_at and offer.sale_starts_at < now else None
-    if offer.sale_ends_at is not None and offer.sale_ends_at <= now:
-        return  # already over
-    await set_sale_window(session, redis, rk, show, offer, starts, now)

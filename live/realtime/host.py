@@ -12,26 +12,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Offer, Show
 from db.session import Sessionmaker
-from live import shows
+from live import policy
 from live.auth import Principal
+from live.commerce import sale_windows
 from live.realtime import cards, chat, moderation, protocol
 from live.realtime.announce import ShowAnnouncer
 from live.realtime.broadcaster import Broadcaster
 from live.realtime.cards import CardState
 from live.rediskeys import RedisKeys
 from live.schemas.room import Card, CardIn, ChatSettingsOut, ModerationIn, ModerationOut
+from live.shows import lifecycle, lineup, views
 
 
 async def staff_show(session: AsyncSession, principal: Principal, show_id: str) -> Show:
-    show = await shows.get_show(session, show_id)
-    shows.require_host_or_owner(principal, show)
+    show = await lifecycle.get_show(session, show_id)
+    policy.require_staff(principal, show)
     return show
 
 
 async def render_card(redis: Redis, redis_keys: RedisKeys, session: AsyncSession, show: Show, offer: Offer,
                       state: CardState) -> Card:
-    remaining = await shows.remaining_by_offer(redis, redis_keys, show, [offer])
-    (view,) = await shows.offer_views(session, [offer], remaining)
+    remaining = await views.remaining_by_offer(redis, redis_keys, show, [offer])
+    (view,) = await views.offer_views(session, [offer], remaining)
     return cards.render(view, state, show.state, remaining[offer.id], datetime.now(UTC))
 
 
@@ -48,9 +50,9 @@ class HostActions:
         async with self.sessionmaker() as session:
             show = await staff_show(session, principal, show_id)
             cards.require_live(show)
-            offer = await shows.get_offer(session, show, data.offer_id)
+            offer = await lineup.get_offer(session, show, data.offer_id)
             if data.deal_ends_at is not None:
-                await cards.open_deal(session, self.redis, self.redis_keys, show, offer, data.deal_ends_at)
+                await sale_windows.open_deal(session, self.redis, self.redis_keys, show, offer, data.deal_ends_at)
             state = CardState(offer.id, data.pinned, datetime.now(UTC))
             card = await render_card(self.redis, self.redis_keys, session, show, offer, state)
         await cards.save_state(self.redis, self.redis_keys.show(show_id), state)
@@ -74,8 +76,8 @@ class HostActions:
         async with self.sessionmaker() as session:
             show = await staff_show(session, principal, show_id)
             cards.require_live(show)
-            offer = await shows.get_offer(session, show, offer_id)
-            await cards.close_deal(session, self.redis, self.redis_keys, show, offer)
+            offer = await lineup.get_offer(session, show, offer_id)
+            await sale_windows.close_deal(session, self.redis, self.redis_keys, show, offer)
             current = CardState.from_json(await self.redis.hget(show_keys.room, "card"))  # type: ignore[arg-type]
             showing = current is not None and current.offer_id == offer.id
             state = current if current is not None and showing else CardState(offer.id, False, datetime.now(UTC))

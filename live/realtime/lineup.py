@@ -17,10 +17,13 @@ from redis.asyncio import Redis
 
 from db.models import Show
 from db.session import Sessionmaker
-from live import showcopy, shows
+from live import showcopy
 from live.errors import NotFound
 from live.rediskeys import RedisKeys
 from live.schemas.shows import HostOut, OfferOut
+from live.shows import lifecycle
+from live.shows.lineup import list_offers
+from live.shows.views import offer_views, summarize
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +44,10 @@ async def load_lineup(sessionmaker: Sessionmaker, redis: Redis, redis_keys: Redi
     show_keys = redis_keys.show(show_id)
     try:
         async with sessionmaker() as session:
-            show = await shows.get_show(session, show_id)
-            (summary,) = await shows.summarize(session, [show], "")
-            offers = await shows.list_offers(session, show_id)
-            views = await shows.offer_views(session, offers, {})
+            show = await lifecycle.get_show(session, show_id)
+            (summary,) = await summarize(session, [show], "")
+            offers = await list_offers(session, show_id)
+            views = await offer_views(session, offers, {})
             session.expunge(show)
     except Exception as exc:  # an outage (anything else is re-raised as it was)
         copy = await showcopy.load_or_unavailable(redis, show_keys, exc)

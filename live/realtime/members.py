@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
+from live import policy
 from live.auth import COOKIE_NAME, Principal, TokenService
 from live.errors import Unauthorized
 from live.limits import hashed
@@ -46,9 +47,7 @@ class Member:
         return self.principal is not None or self.device_id is not None
 
     def signed_in(self) -> Principal:
-        if self.principal is None:
-            raise Unauthorized("anonymous watchers can watch; sign in to take part", code="sign_in_required")
-        return self.principal
+        return policy.require_signed_in(self.principal)
 
 
 def authenticate(tokens: TokenService, environ: Mapping[str, Any], auth: Any, sid: str, address: str,

@@ -12,9 +12,8 @@ import socketio
 from redis.asyncio import Redis
 
 from db.models import Show
-from live import shows
-from live.auth import Principal, TokenService
-from live.errors import Forbidden
+from live import bans, policy
+from live.auth import TokenService
 from live.limits import Limiter
 from live.realtime import cards, chat, engine, presence, protocol
 from live.realtime.announce import ShowAnnouncer, room_show
@@ -27,10 +26,6 @@ from live.rediskeys import RedisKeys
 from live.signals import BroadcastState
 
 SOCKETS_OF_TTL = 24 * 3600
-
-
-def is_staff(principal: Principal | None, show: Show) -> bool:
-    return principal is not None and shows.is_host_or_owner(principal, show)
 
 
 def audience_here(manager: socketio.AsyncManager, members: Members, show_id: str) -> set[str]:
@@ -111,18 +106,17 @@ class RoomDoor:
         user_id = member.user_id
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.hget(show_keys.room, "rev")
-            pipe.sismember(show_keys.banned, user_id or "")
+            bans.ask_banned(pipe, show_keys, user_id)
             rev, banned = await pipe.execute()
-        if banned:
-            raise Forbidden("the host banned you from this show", code="banned")
+        policy.refuse_banned(banned)
         lineup = await self.lineups.get(show_id, rev)  # NotFound for an unknown show
         rejoin = member.show_id == show_id
         if member.show_id not in (None, show_id):
             await self.leave(member)
-        staff_member = is_staff(member.principal, lineup.show)
+        staff_member = policy.is_staff(member.principal, lineup.show)
         # Staff first: never counted as audience; and no order change falls before the counters below.
         if staff_member:
-            owner = member.principal is not None and member.principal.owns_merchant(lineup.show.merchant_id)
+            owner = member.principal is not None and policy.owns(member.principal, lineup.show.merchant_id)
             await self.staff.enter_room(member.sid, show_id, None if owner else user_id)
         await self.sio.enter_room(member.sid, protocol.show_room(show_id), namespace=protocol.NAMESPACE)
         member.show_id = show_id
@@ -131,7 +125,7 @@ class RoomDoor:
             pipe.hgetall(show_keys.room)
             pipe.lrange(show_keys.chat, 0, chat.TAIL - 1)
             pipe.hgetall(show_keys.stock)
-            pipe.sismember(show_keys.muted, user_id or "")
+            bans.ask_muted(pipe, show_keys, user_id)
             if staff_member:  # the host and merchant are not the audience
                 pipe.zcount(show_keys.audience, now_ms, "+inf")
             else:
@@ -181,7 +175,7 @@ class RoomDoor:
             "answering": json.loads(room_hash["answering"]) if room_hash.get("answering") else None,
             "you": {
                 "user_id": member.user_id, "display_name": member.display_name,
-                "role": principal.role if principal else "anonymous", "staff": is_staff(principal, show),
+                "role": principal.role if principal else "anonymous", "staff": policy.is_staff(principal, show),
                 "muted": muted, "can_chat": principal is not None and not muted,
             },
         }

@@ -8,8 +8,11 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp.test_utils import TestClient
 
 from bench import peers
+from live import keys
+from live.commerce import recovery
 from streams.registry import MediaRegistry
 from tests.helpers import Api
 from tests.realtime.conftest import SocketFactory
@@ -49,6 +52,50 @@ async def test_a_ban_ends_the_viewers_video_and_takes_their_sockets_out_of_the_s
     frames = fan_video.frames
     await eventually(lambda: fan_video.frames > frames + 3, 10, "the fan's video to go on")
     assert fan_video.location.rsplit("/", 1)[1] in media.sessions
+
+
+async def test_a_ban_refuses_tap_chat_and_video_and_outlives_redis_losing_the_show(
+        api: Api, client: TestClient, sockets: SocketFactory) -> None:
+    owner = await api.merchant()
+    show, offer = await api.live_show(owner, stock=5)
+    troll = await api.viewer("Troll")
+    await api.call("POST", f"/api/shows/{show['id']}/moderation", owner,
+                   json={"user_id": troll.id, "action": "ban"}, expect=200)
+
+    async def refused_everywhere() -> None:
+        status, body = await api.tap(troll, show["id"], offer["id"])
+        assert status == 403 and body["error"]["code"] == "banned", body
+        status, body = await api.call("POST", f"/api/shows/{show['id']}/chat", troll, json={"text": "x"})
+        assert status == 403 and body["error"]["code"] == "banned", body
+        socket = await sockets(troll)
+        assert (await socket.call("join", {"show_id": show["id"]}))["error"]["code"] == "banned"
+        status, body = await api.call("POST", f"/api/shows/{show['id']}/whep", troll,
+                                      data=await _offer(), headers={"Content-Type": "application/sdp"})
+        assert status == 403 and body["error"]["code"] == "banned", body
+
+    await refused_everywhere()
+    redis, rk = client.app[keys.redis_key], client.app[keys.redis_keys_key]
+    sk = rk.show(show["id"])
+    await redis.delete(sk.state, *sk.ended_keys([offer["id"]]))  # Redis forgets the show, its bans with it
+    assert not await redis.sismember(sk.banned, troll.id)
+    async with client.app[keys.sessionmaker_key]() as session:
+        assert show["id"] in await recovery.recover(session, redis, rk)
+    await refused_everywhere()
+    assert (await api.tap(await api.viewer("Fan"), show["id"], offer["id"]))[0] == 201, "others still buy"
+
+
+async def test_a_ban_made_before_the_show_holds_when_it_starts(api: Api, client: TestClient) -> None:
+    owner = await api.merchant()
+    show = await api.show(owner)
+    troll = await api.viewer("Troll")
+    await api.call("POST", f"/api/shows/{show['id']}/moderation", owner,
+                   json={"user_id": troll.id, "action": "ban"}, expect=200)
+    redis, rk = client.app[keys.redis_key], client.app[keys.redis_keys_key]
+    await redis.delete(rk.show(show["id"]).banned)  # lost while the show waited
+    await api.call("POST", f"/api/shows/{show['id']}/start", owner, expect=200)
+    status, body = await api.call("POST", f"/api/shows/{show['id']}/whep", troll,
+                                  data=await _offer(), headers={"Content-Type": "application/sdp"})
+    assert status == 403 and body["error"]["code"] == "banned", body
 
 
 async def _offer() -> str:

@@ -7,8 +7,6 @@ import aiohttp
 import pytest
 
 from bench import peers
-from db.models import ShowModeration
-from live.keys import sessionmaker_key
 from streams.registry import MediaRegistry
 from tests.helpers import Api, sdp_offer
 from tests.streams.conftest import LiveShow, eventually
@@ -38,11 +36,10 @@ async def test_anyone_watches_and_the_session_url_hangs_up(api: Api, live_show: 
     assert signed_in.location.rsplit("/", 1)[1] in media.sessions
 
 
-async def test_a_banned_viewer_is_refused(api: Api, client, live_show: LiveShow) -> None:  # type: ignore[no-untyped-def]
+async def test_a_banned_viewer_is_refused(api: Api, live_show: LiveShow) -> None:
     viewer = await api.viewer()
-    async with client.app[sessionmaker_key]() as session:
-        session.add(ShowModeration(show_id=live_show.id, user_id=viewer.id, kind="ban", by_user_id=live_show.host.id))
-        await session.commit()
+    await api.call("POST", f"/api/shows/{live_show.id}/moderation", live_show.host,
+                   json={"user_id": viewer.id, "action": "ban"}, expect=200)
     offer = await sdp_offer("recvonly")
     status, body = await api.call("POST", f"/api/shows/{live_show.id}/whep", viewer, data=offer, headers=SDP)
     assert status == 403 and body["error"]["code"] == "banned"
