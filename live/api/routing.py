@@ -30,7 +30,7 @@ Q = TypeVar("Q")
 class Reply:
     """A handler's answer when it is not the endpoint's default status, or needs headers."""
 
-    __slots__ = ("body", "status", "headers")
+    __slots__ = ("body", "headers", "status")
 
     def __init__(self, body: Any, status: int = 200, headers: dict[str, str] | None = None):
         self.body, self.status, self.headers = body, status, headers or {}
