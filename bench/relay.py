@@ -91,8 +91,10 @@ class Proc:
         self.lines: list[dict[str, Any]] = []
         self.log = log
         errors = log.open("w") if log else subprocess.DEVNULL
+        if nice:  # through nice(1), which execs the command: a preexec_fn is unsafe once threads run
+            args = ["nice", "-n", str(nice), *args]
         self.popen = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=errors, text=True, cwd=ROOT,
-                                      env={**os.environ, **(env or {})}, preexec_fn=lambda: os.nice(nice))
+                                      env={**os.environ, **(env or {})})
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
