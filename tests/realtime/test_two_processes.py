@@ -72,7 +72,7 @@ async def _socket(url: str, **kw: Any) -> Socket:
 
 async def test_what_goes_through_one_process_reaches_the_clients_of_the_other(
         cluster: tuple[list[str], str], remote_api: Api, services: Services) -> None:
-    (url_a, url_b), prefix = cluster
+    (url_a, url_b), _prefix = cluster
     api = remote_api
     owner = await api.merchant()
     show, offer = await api.live_show(owner, stock=40)

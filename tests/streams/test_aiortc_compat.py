@@ -52,7 +52,7 @@ def test_the_pinned_versions_are_the_wrapped_ones() -> None:
 def test_a_missing_hook_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     check_internals()
     monkeypatch.delattr(RTCRtpSender, "_send_keyframe")
-    with pytest.raises(CompatError, match="RTCRtpSender._send_keyframe"):
+    with pytest.raises(CompatError, match=r"RTCRtpSender\._send_keyframe"):
         check_internals()
 
 
