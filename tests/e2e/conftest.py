@@ -46,7 +46,7 @@ def settings(services: Services, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def client(aiohttp_client, settings: Settings) -> AsyncIterator[TestClient]:  # type: ignore[no-untyped-def]
+async def client(aiohttp_client, settings: Settings) -> AsyncIterator[TestClient]:
     """The app with the test pages under /e2e/, on ``settings.port`` so the sandbox's payment webhooks
     reach it."""
     app = create_app(settings)

@@ -29,7 +29,7 @@ from tests.services import Services
 STOCK, LIMIT, BUYERS, SPREAD_SECONDS = 200, 1, 320, 5.0
 
 
-async def test_truncated_aof_is_rebuilt_from_sql(  # type: ignore[no-untyped-def]
+async def test_truncated_aof_is_rebuilt_from_sql(
         aiohttp_client, fault_services: Services, own_redis: OwnRedis, tmp_path: Path) -> None:
     if not own_redis.timestamps:
         pytest.skip("this redis-server has no aof-timestamp-enabled (Redis 7.0 or newer needed)")

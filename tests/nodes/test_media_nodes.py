@@ -215,7 +215,7 @@ async def test_origin_and_edges_serve_one_show(nodes: Nodes, http: aiohttp.Clien
         await eventually(lambda: all(v.pc.connectionState == "closed" for v in on_survivor), 15,
                          "the media node to hang up")
     finally:
-        await api.client.session.close()  # type: ignore[attr-defined]
+        await api.client.session.close()
         for viewer in viewers:
             await viewer.close()
         publisher.process.terminate()

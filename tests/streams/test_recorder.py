@@ -20,7 +20,7 @@ def recordings(settings: Settings, show_id: str, suffix: str) -> list[Path]:
     return sorted((settings.data_dir / "recordings" / show_id).glob(f"*{suffix}"))
 
 
-def read_back(path: Path) -> tuple[dict[str, int], list[int], list[dict]]:  # type: ignore[type-arg]
+def read_back(path: Path) -> tuple[dict[str, int], list[int], list[dict]]:
     """Packets per stream (demuxed, not decoded), the numbers on the first decoded pictures, the chapters."""
     with av.open(str(path)) as container:
         chapters = container.chapters()

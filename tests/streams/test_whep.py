@@ -38,7 +38,7 @@ async def test_anyone_watches_and_the_session_url_hangs_up(api: Api, live_show: 
     assert signed_in.location.rsplit("/", 1)[1] in media.sessions
 
 
-async def test_a_banned_viewer_is_refused(api: Api, client, live_show: LiveShow) -> None:  # type: ignore[no-untyped-def]
+async def test_a_banned_viewer_is_refused(api: Api, client, live_show: LiveShow) -> None:
     viewer = await api.viewer()
     async with client.app[sessionmaker_key]() as session:
         session.add(ShowModeration(show_id=live_show.id, user_id=viewer.id, kind="ban", by_user_id=live_show.host.id))

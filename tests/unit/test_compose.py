@@ -41,7 +41,7 @@ STRONG = {name: "x" + secrets.token_urlsafe(32)
           for name in ("LIVE_SECRET_KEY", "REDIS_PASSWORD", "POSTGRES_PASSWORD", "TURN_SECRET")}
 
 
-def load() -> dict:  # type: ignore[type-arg]
+def load() -> dict:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
