@@ -323,7 +323,10 @@ async def check(srv: BenchServer, show_id: str, offer_id: str, stock: int, resul
 
 
 def parse(flags: list[str]) -> list[Config]:
-    options = dict(f.lstrip("-").split("=", 1) if "=" in f else (f.lstrip("-"), "1") for f in flags)
+    options: dict[str, str] = {}
+    for flag in flags:
+        name, equals, value = flag.lstrip("-").partition("=")
+        options[name] = value if equals else "1"
     backends = {"both": ["embedded", "services"]}.get(options.get("backend", "both"), [options.get("backend", "")])
     configs = []
     for backend in backends:

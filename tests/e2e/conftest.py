@@ -95,7 +95,12 @@ async def open_page(browser: Any) -> AsyncIterator[OpenPage]:
         contexts.append(context)
         page = await context.new_page()
         name = f"page {len(contexts)} ({url})"
-        page.on("console", lambda message: _is_error(message) and errors.append(f"{name}: {message.text}"))
+
+        def on_console(message: Any, name: str = name) -> None:
+            if _is_error(message):
+                errors.append(f"{name}: {message.text}")
+
+        page.on("console", on_console)
         page.on("pageerror", lambda error: errors.append(f"{name}: uncaught {error}"))
         await page.goto(url)
         return page

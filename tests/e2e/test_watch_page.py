@@ -77,7 +77,12 @@ async def test_upcoming_countdown_and_calendar_then_live_without_reload(
     show = await api.show(owner, host, title="Friday drop")
     page = await viewer_page(open_page, client, show["id"])
     whep_posts: list[str] = []
-    page.on("request", lambda r: r.method == "POST" and r.url.endswith("/whep") and whep_posts.append(r.url))
+
+    def on_request(request: Any) -> None:
+        if request.method == "POST" and request.url.endswith("/whep"):
+            whep_posts.append(request.url)
+
+    page.on("request", on_request)
 
     upcoming = page.get_by_test_id("upcoming")
     await expect(upcoming).to_be_visible()

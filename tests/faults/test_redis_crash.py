@@ -41,7 +41,7 @@ STOCK, LIMIT, BUYERS, SPREAD_SECONDS = 200, 1, 320, 4.0
 def durable_settings(services: Services, data_dir: Path, **overrides: object) -> Settings:
     """The defaults a deployment gets: durability checked, recovery on."""
     values: dict[str, object] = {"port": free_port(), "redis_durability": "checked", "redis_recovery": True}
-    return make_settings(services, data_dir, **{**values, **overrides})
+    return make_settings(services, data_dir, False, **{**values, **overrides})
 
 
 def reconcile_cli(settings: Settings, show_id: str) -> subprocess.CompletedProcess[str]:
@@ -79,7 +79,10 @@ async def test_redis_sigkill_three_times_mid_spike_loses_nothing(
 
         async def chaos() -> None:
             for threshold in (40, 90, 140):
-                await eventually(lambda t=threshold: true(len(spike.acked) >= t), timeout=60, interval=0.01)
+                async def acked_enough(t: int = threshold) -> bool:
+                    return len(spike.acked) >= t
+
+                await eventually(acked_enough, timeout=60, interval=0.01)
                 own_redis.kill9()
                 await asyncio.sleep(0.5)
                 await asyncio.to_thread(own_redis.start)

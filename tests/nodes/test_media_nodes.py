@@ -129,6 +129,7 @@ async def test_origin_and_edges_serve_one_show(nodes: Nodes, http: aiohttp.Clien
     redis = Redis.from_url(services.redis_url, decode_responses=True)
     try:
         origin_id = await redis.get(f"{nodes.prefix}{{show:{show['id']}}}:media_origin")
+        assert isinstance(origin_id, str), "the show has a media origin"
         directory = {k: json.loads(v) for k, v in (await redis.hgetall(f"{nodes.prefix}live:media_nodes")).items()}
         assert set(directory) and origin_id in directory, "the origin is a live media node"
         origin = nodes.by_url(directory[origin_id]["url"])

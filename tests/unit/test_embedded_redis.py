@@ -47,7 +47,7 @@ async def test_app_starts_and_stops_its_own_redis_with_aof(tmp_path: Path, servi
         (tmp_path / "data" / "redis").glob("appendonly*"))
     assert not Path(socket_path).exists() or not redis_server.answers_ping(Path(socket_path)), "stopped on exit"
 
-    async def read(app: web.Application) -> str | None:
+    async def read(app: web.Application) -> bytes | str | None:
         return await app[keys.redis_key].get("survives")
 
     assert await _run_app(settings, read) == "yes"
