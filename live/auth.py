@@ -154,13 +154,6 @@ def optional_principal(tokens: TokenService, request: web.Request) -> Principal 
     return tokens.verify(token) if token else None
 
 
-def require_principal(tokens: TokenService, request: web.Request, *roles: Role) -> Principal:
-    principal = optional_principal(tokens, request)
-    if principal is None:
-        raise Unauthorized("sign in first: send 'Authorization: Bearer <token>'")
-    return principal.require_role(*roles) if roles else principal
-
-
 async def hash_password(password: str) -> str:
     """Argon2id in a thread: hashing takes tens of milliseconds and must not stall the event loop."""
     return await asyncio.to_thread(_hasher.hash, password)
