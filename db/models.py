@@ -1,5 +1,8 @@
 """The durable data model. Ids are application-made strings (see ``live.ids``); money is integer minor units
-plus an ISO currency; every time is UTC."""
+plus an ISO currency; every time is UTC.
+
+Kept as one piece although it is long: it is the schema, tables that name each other by foreign key, read as a
+whole next to the migrations, with nothing in it but the tables and the base and column types they share."""
 
 from __future__ import annotations
 

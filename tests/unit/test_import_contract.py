@@ -38,7 +38,6 @@ KNOWN_ROOT_IMPORTERS: frozenset[tuple[str, str]] = frozenset({
 })
 KNOWN_STREAMS_TO_APP: frozenset[tuple[str, str]] = frozenset()
 KNOWN_LONG_MODULES: frozenset[str] = frozenset({
-    "db/models.py",
     "live/shows.py",
     "streams/aiortc_compat.py",
     "streams/registry.py",
