@@ -203,10 +203,13 @@ def ceiling_server(port: int) -> None:
             await ws.send_str(text)
         return web.json_response({"sent": len(clients)})
 
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
     app = web.Application()
     app.router.add_get("/ws", ws_handler)
     app.router.add_post("/broadcast", broadcast)
-    app.router.add_get("/healthz", lambda r: web.json_response({"status": "ok"}))
+    app.router.add_get("/healthz", healthz)
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
 
 

@@ -11,7 +11,7 @@ from aiohttp import web
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaRelay
 
-PEERS = web.AppKey("peers", set)
+PEERS: web.AppKey[set[RTCPeerConnection]] = web.AppKey("peers", set)
 TRACKS = web.AppKey("tracks", dict)
 RELAY = web.AppKey("relay", MediaRelay)
 
@@ -42,15 +42,17 @@ async def whep(request: web.Request) -> web.Response:
 
 
 async def hang_up(request: web.Request) -> web.Response:
-    for pc in list(request.app[PEERS]):
+    peers = request.app[PEERS]
+    for pc in list(peers):
         if str(id(pc)) == request.match_info["pc"]:
-            request.app[PEERS].discard(pc)
+            peers.discard(pc)
             await pc.close()
     return web.Response()
 
 
 async def _close_all(app: web.Application) -> None:
-    for pc in list(app[PEERS]):
+    peers = app[PEERS]
+    for pc in list(peers):
         await pc.close()
 
 

@@ -91,8 +91,10 @@ class Proc:
         self.lines: list[dict[str, Any]] = []
         self.log = log
         errors = log.open("w") if log else subprocess.DEVNULL
+        if nice:  # through nice(1), which execs the command: a preexec_fn is unsafe once threads run
+            args = ["nice", "-n", str(nice), *args]
         self.popen = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=errors, text=True, cwd=ROOT,
-                                      env={**os.environ, **(env or {})}, preexec_fn=lambda: os.nice(nice))
+                                      env={**os.environ, **(env or {})})
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -109,9 +111,9 @@ class Proc:
             if found:
                 return found
             if self.popen.poll() is not None:
-                raise RuntimeError(f"{self.popen.args} exited with {self.popen.returncode}")
+                raise RuntimeError(f"{self.popen.args!r} exited with {self.popen.returncode}")
             time.sleep(0.1)
-        raise TimeoutError(f"{self.popen.args}: no {event!r} within {timeout} s")
+        raise TimeoutError(f"{self.popen.args!r}: no {event!r} within {timeout} s")
 
     def stop(self) -> None:
         if self.popen.poll() is None:
@@ -209,7 +211,7 @@ def _rate(lines: list[dict[str, Any]], t0: float, t1: float, key: str) -> list[f
 
 
 def measure(server: Server, publisher: Proc, n: int, options: Options) -> dict[str, Any]:
-    workers = []
+    workers: list[Proc] = []
     remaining = n
     while remaining > 0:
         count = min(options.per_process, remaining)
@@ -272,7 +274,7 @@ def run_path(name: str, server: Server, counts: list[int], options: Options) -> 
             "--size", "640x480", "--texture", "--bitrate", str(options.bitrate)]
     args += [] if options.audio else ["--no-audio"]
     publisher = Proc(args, log=_log(options, f"publisher-{name}"))
-    points = []
+    points: list[dict[str, Any]] = []
     try:
         publisher.wait_for("published", timeout=60)
         time.sleep(options.warmup)

@@ -51,7 +51,8 @@ class NodeOptions:
 def parse(flags: list[str]) -> NodeOptions:
     from bench.relay import parse as parse_relay
 
-    per_edge, profile, counters = [5, 15], None, ("rtp",)
+    per_edge, profile = [5, 15], None
+    counters: tuple[str, ...] = ("rtp",)
     for flag in flags:
         name, _, value = flag.lstrip("-").partition("=")
         if name == "per-edge":

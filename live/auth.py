@@ -16,7 +16,6 @@ from aiohttp import web
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
-from live import keys
 from live.errors import Forbidden, Unauthorized
 from live.secret_keys import key_id
 
@@ -120,7 +119,7 @@ class TokenService:
         return principal, float(claims["exp"])
 
 
-def token_from_request(request: web.Request) -> str | None:
+def token_from_request(request: web.Request, public_origin: str) -> str | None:
     header = request.headers.get("Authorization")
     if header:
         scheme, _, value = header.partition(" ")
@@ -129,12 +128,12 @@ def token_from_request(request: web.Request) -> str | None:
         return value.strip()
     cookie = request.cookies.get(COOKIE_NAME)
     if cookie:
-        _check_same_origin(request)
+        _check_same_origin(request, public_origin)
         return cookie
     return None
 
 
-def _check_same_origin(request: web.Request) -> None:
+def _check_same_origin(request: web.Request, public_origin: str) -> None:
     """Cookie-authenticated writes must come from our own pages (CSRF defence on top of SameSite): the origin
     we were reached at directly, or ``LIVE_PUBLIC_URL``'s (behind a proxy that terminates TLS)."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
@@ -142,20 +141,14 @@ def _check_same_origin(request: web.Request) -> None:
     origin = request.headers.get("Origin")
     if origin is None or origin == f"{request.scheme}://{request.host}":
         return
-    if origin != request.app[keys.settings_key].public_origin:
+    if origin != public_origin:
         raise Forbidden("cross-site request with a cookie", code="cross_site")
 
 
-def optional_principal(tokens: TokenService, request: web.Request) -> Principal | None:
-    token = token_from_request(request)
+def optional_principal(tokens: TokenService, request: web.Request, public_origin: str) -> Principal | None:
+    """The caller's principal, if it sent a token; ``public_origin`` (LIVE_PUBLIC_URL's) is also our own."""
+    token = token_from_request(request, public_origin)
     return tokens.verify(token) if token else None
-
-
-def require_principal(tokens: TokenService, request: web.Request, *roles: Role) -> Principal:
-    principal = optional_principal(tokens, request)
-    if principal is None:
-        raise Unauthorized("sign in first: send 'Authorization: Bearer <token>'")
-    return principal.require_role(*roles) if roles else principal
 
 
 async def hash_password(password: str) -> str:

@@ -80,10 +80,10 @@ async def seed(session: AsyncSession, redis: Redis, rk: RedisKeys, public_url: s
             title=SHOW_TITLE, description="New drops every ten minutes. Tap buy, it's yours.",
             starts_at=datetime.now(UTC), host_id=host.id,
         ))
-        for product, show_price, stock, limit in products:
-            stock = min(stock, product.inventory)
+        for product, show_price, wanted_stock, limit in products:
             await lineup.add_offer(session, redis, rk, show, OfferIn(
-                product_id=product.id, price_cents=show_price, stock=stock, per_buyer_limit=limit,
+                product_id=product.id, price_cents=show_price, stock=min(wanted_stock, product.inventory),
+                per_buyer_limit=limit,
             ))
     if show.state == "scheduled":
         await lifecycle.start_show(session, redis, rk, show)

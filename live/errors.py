@@ -6,6 +6,7 @@ import json
 import logging
 import math
 from collections.abc import Awaitable, Callable, Mapping
+from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
@@ -133,7 +134,8 @@ def retry_after(exc: DomainError) -> str:
 
 
 @web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def error_middleware(  # noqa: PLR0911 - one answer per kind of failure, side by side
+        request: web.Request, handler: Handler) -> web.StreamResponse:
     """Shape every error the same way; an unexpected exception is logged and answered 500 without details."""
     try:
         return await handler(request)
@@ -146,7 +148,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         err = validation_error(exc)
         return web.json_response(err.body(), status=err.status)
     except web.HTTPException as exc:
-        if exc.status < 400 or exc.content_type == "application/json":
+        if exc.status < HTTPStatus.BAD_REQUEST or exc.content_type == "application/json":
             raise
         code = _HTTP_CODES.get(exc.status, "http_error")
         response = error_response(exc.status, code, exc.reason)

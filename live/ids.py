@@ -22,9 +22,6 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{int(time.time() * 1000):011x}{secrets.token_hex(6)}"
 
 
-ORDER_ID_MAX_LENGTH = 64
-
-
 def new_order_id(show_id: str) -> str:
     """``ord_<show hex>_<ms hex><random>``: the show is readable from the id, so an order is found in its
     show's Redis keys without a lookup, and ids sort by creation time within a show. The random part comes

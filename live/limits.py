@@ -110,7 +110,7 @@ def client_address(peer: str | None, forwarded_for: str | None, trusted: list[Ne
                 break
     if address is None:
         return peer or "unknown"
-    if address.version == 6:
+    if isinstance(address, ipaddress.IPv6Address):
         return str(ipaddress.ip_network(f"{address}/64", strict=False))
     return str(address)
 

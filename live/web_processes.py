@@ -261,7 +261,7 @@ async def serve_worker(app: web.Application, settings: Settings, media_port: int
 
 
 async def _parent_gone(parent: int, then: Callable[[], None]) -> None:
-    while os.getppid() == parent:
+    while os.getppid() == parent:  # noqa: ASYNC110 - no event tells a child its parent died; poll
         await asyncio.sleep(POLL_SECONDS * 2)
     log.error("parent process gone; stopping")
     then()

@@ -12,6 +12,12 @@ from streams.aiortc_compat import h264_units
 VIDEO_CLOCK = 90000
 AUDIO_CLOCK = 48000
 
+_NAL_IDR_SLICE = 5  # H.264 NAL unit types (ITU-T H.264 table 7-1)
+_NAL_SPS = 7
+_VP8_KEYFRAME_HEADER = 10  # frame tag (3), start code (3), width and height (2 each)
+_CHROMA_444 = 3  # chroma_format_idc of 4:4:4, which adds a flag and four scaling lists
+_SCALING_LISTS_4X4 = 6  # the first six scaling lists are 4x4 (16 entries), the rest 8x8 (64)
+
 
 @dataclass(frozen=True)
 class VideoCodec:
@@ -55,13 +61,13 @@ def is_keyframe(codec_name: str, frame: bytes) -> bool:
     if codec_name == "VP8":
         return not frame[0] & 0x01
     if codec_name == "H264":
-        return any(unit and unit[0] & 0x1F == 5 for unit in h264_units(frame))
+        return any(unit and unit[0] & 0x1F == _NAL_IDR_SLICE for unit in h264_units(frame))
     return True  # audio frames stand alone
 
 
 def vp8_size(frame: bytes) -> tuple[int, int] | None:
     """Width and height from a VP8 keyframe header (start code 9d 01 2a, then 14-bit sizes)."""
-    if len(frame) < 10 or frame[0] & 0x01 or frame[3:6] != b"\x9d\x01\x2a":
+    if len(frame) < _VP8_KEYFRAME_HEADER or frame[0] & 0x01 or frame[3:6] != b"\x9d\x01\x2a":
         return None
     return int.from_bytes(frame[6:8], "little") & 0x3FFF, int.from_bytes(frame[8:10], "little") & 0x3FFF
 
@@ -109,7 +115,7 @@ def _skip_scaling_list(bits: _Bits, size: int) -> None:
 
 def h264_size(frame: bytes) -> tuple[int, int] | None:
     """Width and height from the sequence parameter set (NAL type 7) of an H.264 keyframe."""
-    sps = next((u for u in h264_units(frame) if u and u[0] & 0x1F == 7), None)
+    sps = next((u for u in h264_units(frame) if u and u[0] & 0x1F == _NAL_SPS), None)
     if sps is None:
         return None
     try:
@@ -120,15 +126,15 @@ def h264_size(frame: bytes) -> tuple[int, int] | None:
         chroma_format = 1
         if profile in _HIGH_PROFILES:
             chroma_format = bits.ue()
-            if chroma_format == 3:
+            if chroma_format == _CHROMA_444:
                 bits.bit()
             bits.ue()
             bits.ue()
             bits.bit()
             if bits.bit():  # seq_scaling_matrix_present
-                for i in range(8 if chroma_format != 3 else 12):
+                for i in range(8 if chroma_format != _CHROMA_444 else 12):
                     if bits.bit():
-                        _skip_scaling_list(bits, 16 if i < 6 else 64)
+                        _skip_scaling_list(bits, 16 if i < _SCALING_LISTS_4X4 else 64)
         bits.ue()  # log2_max_frame_num
         poc_type = bits.ue()
         if poc_type == 0:

@@ -145,6 +145,11 @@ def candidate_allowed(address: str, allow_loopback: bool) -> bool:
     return allow_loopback or not (ip.is_loopback or ip.is_link_local)
 
 
+# a=candidate:<foundation> <component> <transport> <priority> <address> <port> typ <type> ...
+_CANDIDATE_ADDRESS = 4
+_CANDIDATE_PORT = 5
+
+
 class CandidateBudget:
     """The remote candidates one session may add (in its offer and trickled): a cap, and an address filter."""
 
@@ -158,7 +163,7 @@ class CandidateBudget:
         for line in sdp.splitlines():
             if line.startswith("a=candidate:"):
                 fields = line.split()
-                if len(fields) < 6 or not self._take(fields[4]):
+                if len(fields) <= _CANDIDATE_PORT or not self._take(fields[_CANDIDATE_ADDRESS]):
                     continue
             out.append(line)
         return "\r\n".join(out) + "\r\n"

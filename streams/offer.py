@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from aiortc.sdp import MediaDescription
+
 from streams.aiortc_compat import common_video_codecs, parse_sdp
 from streams.codecs import VideoCodec
 from streams.errors import MediaError
@@ -49,32 +51,8 @@ def read_offer(raw: bytes, content_type: str, *, client_sends: bool) -> Offer:
     except Exception as exc:  # aiortc's parser raises many kinds of errors on garbage
         raise InvalidSdp(f"the body is not a valid SDP offer: {exc}"[:300]) from exc
     offer = Offer(text=text)
-    wanted = SENDING if client_sends else RECEIVING
     for media in description.media:
-        if media.kind not in ("audio", "video"):
-            raise UnsupportedSdp(f"only audio and video are served, not {media.kind}")
-        if media.kind in offer.kinds:
-            raise UnsupportedSdp(f"at most one {media.kind} section")
-        if not media.ice or not media.ice.usernameFragment or not media.ice.password:
-            raise InvalidSdp("an m= section has no ICE username fragment or password")
-        if not media.dtls or not media.dtls.fingerprints:
-            raise InvalidSdp("an m= section has no DTLS fingerprint")
-        if not media.rtcp_mux:
-            raise UnsupportedSdp("RTCP must be multiplexed (a=rtcp-mux)")
-        if (media.direction or "sendrecv") not in wanted:
-            who = "publisher must send" if client_sends else "viewer must receive"
-            raise UnsupportedSdp(f"the {who} {media.kind} (direction {' or '.join(wanted)})")
-        offer.kinds.append(media.kind)
-        offer.ufrags.add(media.ice.usernameFragment)
-        if media.kind == "video":
-            offer.video_codecs = [VideoCodec.of(mime, params) for mime, params in common_video_codecs(media.rtp.codecs)]
-            if not offer.video_codecs:
-                raise UnsupportedSdp("no common video codec: offer VP8 or H.264 (packetization-mode=1)",
-                                     code="codec_unsupported")
-        else:
-            offer.has_opus = any(c.mimeType.lower() == "audio/opus" for c in media.rtp.codecs)
-            if not offer.has_opus:
-                raise UnsupportedSdp("audio must be Opus", code="codec_unsupported")
+        _read_section(offer, media, client_sends=client_sends)
     if not offer.kinds:
         raise UnsupportedSdp("the offer has no audio or video")
     if len(description.media) > 1 and not any(g.semantic == "BUNDLE" for g in description.group):
@@ -82,3 +60,32 @@ def read_offer(raw: bytes, content_type: str, *, client_sends: bool) -> Offer:
     if "a=simulcast:" in text:
         raise UnsupportedSdp("simulcast is not supported: send one encoding")
     return offer
+
+
+def _read_section(offer: Offer, media: MediaDescription, *, client_sends: bool) -> None:
+    """Check one m= section of the offer and note what it brings (its kind, ICE ufrag and codecs)."""
+    if media.kind not in ("audio", "video"):
+        raise UnsupportedSdp(f"only audio and video are served, not {media.kind}")
+    if media.kind in offer.kinds:
+        raise UnsupportedSdp(f"at most one {media.kind} section")
+    if not media.ice or not media.ice.usernameFragment or not media.ice.password:
+        raise InvalidSdp("an m= section has no ICE username fragment or password")
+    if not media.dtls or not media.dtls.fingerprints:
+        raise InvalidSdp("an m= section has no DTLS fingerprint")
+    if not media.rtcp_mux:
+        raise UnsupportedSdp("RTCP must be multiplexed (a=rtcp-mux)")
+    wanted = SENDING if client_sends else RECEIVING
+    if (media.direction or "sendrecv") not in wanted:
+        who = "publisher must send" if client_sends else "viewer must receive"
+        raise UnsupportedSdp(f"the {who} {media.kind} (direction {' or '.join(wanted)})")
+    offer.kinds.append(media.kind)
+    offer.ufrags.add(media.ice.usernameFragment)
+    if media.kind == "video":
+        offer.video_codecs = [VideoCodec.of(mime, params) for mime, params in common_video_codecs(media.rtp.codecs)]
+        if not offer.video_codecs:
+            raise UnsupportedSdp("no common video codec: offer VP8 or H.264 (packetization-mode=1)",
+                                 code="codec_unsupported")
+    else:
+        offer.has_opus = any(c.mimeType.lower() == "audio/opus" for c in media.rtp.codecs)
+        if not offer.has_opus:
+            raise UnsupportedSdp("audio must be Opus", code="codec_unsupported")

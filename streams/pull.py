@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from http import HTTPStatus
 
 import aiohttp
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription
@@ -76,7 +77,7 @@ class Pull:
             async with aiohttp.ClientSession(timeout=PULL_TIMEOUT) as http, \
                     http.post(upstream.url, data=self.pc.localDescription.sdp, headers=headers) as response:
                 answer = await response.text()
-                if response.status != 201:
+                if response.status != HTTPStatus.CREATED:
                     raise OriginUnavailable(f"the show's origin answered {response.status}")
                 self.location = str(response.url.join(aiohttp.client.URL(response.headers["Location"])))
         except (aiohttp.ClientError, TimeoutError) as exc:

@@ -85,9 +85,13 @@ _HEADER = struct.Struct("!BBHII")
 _HISTORY = 512  # packets kept per video outlet for retransmission (4 s at 1 Mbit/s)
 
 
+ONE_BYTE_MAX_ID = 14  # RFC 8285: ids 1-14 in the one-byte header form (15 is reserved)
+ONE_BYTE_MAX_LENGTH = 16  # and at most 16 bytes of value
+
+
 def _mid_extension(ext_id: int | None, mid: str | None) -> bytes:
     """The RTP header extension block carrying the MID (RFC 8285 one-byte form), or nothing."""
-    if not ext_id or not mid or not 1 <= ext_id <= 14 or not 1 <= len(mid.encode()) <= 16:
+    if not ext_id or not mid or not 1 <= ext_id <= ONE_BYTE_MAX_ID or not 1 <= len(mid.encode()) <= ONE_BYTE_MAX_LENGTH:
         return b""
     value = mid.encode()
     element = bytes([(ext_id << 4) | (len(value) - 1)]) + value

@@ -99,7 +99,7 @@ async def delete_prefixed(redis_url: str, prefix: str) -> None:
 
 
 @asynccontextmanager
-async def running_client(aiohttp_client, settings: Settings) -> AsyncIterator[TestClient]:  # type: ignore[no-untyped-def]
+async def running_client(aiohttp_client, settings: Settings) -> AsyncIterator[TestClient]:
     """The app served on ``settings.port``; afterwards its workers stop before its keys are removed."""
     test_client = await aiohttp_client(create_app(settings), server_kwargs={"port": settings.port})
     try:
@@ -111,7 +111,7 @@ async def running_client(aiohttp_client, settings: Settings) -> AsyncIterator[Te
 
 
 @pytest.fixture
-async def client(aiohttp_client, settings: Settings) -> AsyncIterator[TestClient]:  # type: ignore[no-untyped-def]
+async def client(aiohttp_client, settings: Settings) -> AsyncIterator[TestClient]:
     async with running_client(aiohttp_client, settings) as test_client:
         yield test_client
 

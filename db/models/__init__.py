@@ -23,6 +23,9 @@ from db.models.orders import Order, Payment, WebhookEvent
 from db.models.stats import ShowMinute, ShowStats
 
 __all__ = [
+    "ID",
+    "NAMING_CONVENTION",
+    "ORDER_ID",
     "Affiliate",
     "AffiliateClick",
     "AffiliateTerms",
@@ -32,11 +35,8 @@ __all__ = [
     "CommissionEntry",
     "CommunitySettings",
     "Expert",
-    "ID",
     "Merchant",
     "Money",
-    "NAMING_CONVENTION",
-    "ORDER_ID",
     "Offer",
     "Order",
     "OrderIssue",

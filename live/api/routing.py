@@ -30,7 +30,7 @@ Q = TypeVar("Q")
 class Reply:
     """A handler's answer when it is not the endpoint's default status, or needs headers."""
 
-    __slots__ = ("body", "status", "headers")
+    __slots__ = ("body", "headers", "status")
 
     def __init__(self, body: Any, status: int = 200, headers: dict[str, str] | None = None):
         self.body, self.status, self.headers = body, status, headers or {}
@@ -204,7 +204,8 @@ async def parse_body(request: web.Request, model: type[BaseModel]) -> Any:
 
 def _authorize(ep: Endpoint, request: web.Request) -> Principal | None:
     try:
-        principal = optional_principal(request.app[keys.tokens_key], request)
+        app = request.app
+        principal = optional_principal(app[keys.tokens_key], request, app[keys.settings_key].public_origin)
     except Unauthorized:
         if ep.roles is not None or "Authorization" in request.headers:
             raise

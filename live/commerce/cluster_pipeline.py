@@ -33,10 +33,13 @@ TRYAGAIN_PAUSE = 0.005
 SLOTS = 16384
 
 
+EVAL_FIRST_KEY = 3  # EVALSHA sha numkeys key...
+
+
 def command_slot(command: Command) -> int | None:
     """The slot of an EVALSHA/EVAL's first key; None for a command without keys (SCRIPT LOAD)."""
-    if len(command) > 3 and str(command[0]).upper() in ("EVALSHA", "EVAL") and int(command[2]) > 0:
-        key = command[3]
+    if len(command) > EVAL_FIRST_KEY and str(command[0]).upper() in ("EVALSHA", "EVAL") and int(command[2]) > 0:
+        key = command[EVAL_FIRST_KEY]
         return key_slot(key if isinstance(key, bytes) else str(key).encode())
     return None
 
@@ -135,7 +138,7 @@ class ClusterPipelinedConnection(TurnBatching):
                 error = next((r for r in results if isinstance(r, BaseException)), None)
                 future.set_exception(error) if error else future.set_result(results[0])
 
-        asyncio.ensure_future(first())
+        self.spawn(first())
 
     def _deadline(self) -> float:
         return asyncio.get_running_loop().time() + self.timeout
@@ -152,7 +155,7 @@ class ClusterPipelinedConnection(TurnBatching):
             if error is None:
                 outer.set_result(attempt.result())
             elif isinstance(error, ResponseError) and hops < MAX_REDIRECTIONS and _redirection(error):
-                asyncio.ensure_future(self._follow(str(error), command, outer, hops, deadline))
+                self.spawn(self._follow(str(error), command, outer, hops, deadline))
             else:
                 outer.set_exception(error)
 
@@ -188,7 +191,7 @@ class ClusterPipelinedConnection(TurnBatching):
         if protocol is not None:
             connection.submit(protocol, commands, futures)
         else:
-            asyncio.ensure_future(self._open_and_write(connection, commands, futures))
+            self.spawn(self._open_and_write(connection, commands, futures))
 
     async def _open_and_write(self, connection: PipelinedConnection, commands: list[Command],
                               futures: list[asyncio.Future[Any]]) -> None:

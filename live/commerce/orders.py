@@ -20,7 +20,6 @@ from live.ids import new_order_id, show_of_order
 from live.rediskeys import RedisKeys, ShowKeys
 
 RESERVED, PAID, PAYMENT_FAILED, EXPIRED = "reserved", "paid", "payment_failed", "expired"
-FINAL_STATUSES = (PAID, PAYMENT_FAILED, EXPIRED)
 
 
 def _moment(ms: int) -> datetime:

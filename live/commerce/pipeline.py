@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -77,7 +77,7 @@ class TurnBatching:
     def __init__(self) -> None:
         self._pending: list[tuple[Command, asyncio.Future[Any]]] = []
         self._flush_scheduled = False
-        self._opening_tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def ready(self) -> Any:
@@ -106,9 +106,13 @@ class TurnBatching:
         if protocol is not None:
             self.submit(protocol, [c for c, _ in batch], [f for _, f in batch])
             return
-        task = asyncio.get_running_loop().create_task(self._open_and_send(batch))
-        self._opening_tasks.add(task)  # a reference, so the task is not collected mid-flight
-        task.add_done_callback(self._opening_tasks.discard)
+        self.spawn(self._open_and_send(batch))
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` as a task this connection keeps a reference to, so it is not collected mid-flight."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _open_and_send(self, batch: list[tuple[Command, asyncio.Future[Any]]]) -> None:
         try:  # shielded: a slow first connection (the recovery check) goes on for the next callers

@@ -16,6 +16,7 @@ import aiohttp
 from live.commerce import webhooks
 
 log = logging.getLogger("live.commerce.providers")
+_SUCCESS = range(200, 300)  # the 2xx a webhook endpoint acknowledges with
 
 ChargeStatus = Literal["succeeded", "failed", "pending"]
 
@@ -93,7 +94,7 @@ class SandboxProvider:
         for attempt in range(5):  # like a real provider: retry until the endpoint says 2xx
             try:
                 async with self._http.post(self.webhook_url, data=body, headers=headers) as response:
-                    if response.status < 300:
+                    if response.status in _SUCCESS:
                         return
                     log.warning("webhook refused", extra={"status": response.status, "order_id": order_id})
             except aiohttp.ClientError:

@@ -17,6 +17,8 @@ from live.commerce.orders import PAID
 from live.community import experts
 from live.schemas.community import Author
 
+_CACHE_ENTRIES = 50_000  # past this many (place, user) pairs the cache starts over, bounding its memory
+
 
 @dataclass(frozen=True, slots=True)
 class Place:
@@ -71,7 +73,7 @@ class BadgeBook:
             return cached[1]
         async with self.sessionmaker() as session:
             badges = (await badges_for(session, place, [user_id]))[user_id]
-        if len(self._cache) > 50_000:
+        if len(self._cache) > _CACHE_ENTRIES:
             self._cache.clear()
         self._cache[key] = (time.monotonic(), badges)
         return badges

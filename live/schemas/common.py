@@ -65,7 +65,7 @@ BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u206
 
 
 def _no_control_chars(value: str) -> str:
-    if any(ord(c) < 32 and c not in "\n\t" for c in value):
+    if any(c < " " and c not in "\n\t" for c in value):
         raise ValueError("must not contain control characters")
     if not BIDI_CONTROLS.isdisjoint(value):
         raise ValueError("must not contain bidirectional control characters (U+202A-E, U+2066-9, U+200E/F, U+061C)")

@@ -83,7 +83,7 @@ async def test_session_cookie_authenticates_pages_but_not_cross_site_writes(api:
     await api.call("GET", "/api/me", expect=401)
 
 
-async def test_bad_and_expired_tokens_are_401(api: Api, settings) -> None:  # type: ignore[no-untyped-def]
+async def test_bad_and_expired_tokens_are_401(api: Api, settings) -> None:
     from live.auth import Principal, TokenService
 
     _, body = await api.call("GET", "/api/me", headers={"Authorization": "Bearer not-a-token"}, expect=401)
@@ -97,7 +97,7 @@ async def test_bad_and_expired_tokens_are_401(api: Api, settings) -> None:  # ty
     await api.call("GET", "/api/me", headers={"Authorization": "Basic abc"}, expect=401)
 
 
-async def test_an_expired_cookie_is_anonymous_on_public_endpoints(api: Api, settings) -> None:  # type: ignore[no-untyped-def]
+async def test_an_expired_cookie_is_anonymous_on_public_endpoints(api: Api, settings) -> None:
     """A page whose cookie expired can still load a show, sign a viewer up and log out (which clears it);
     endpoints that need an account still answer 401, and a bad Authorization header always does."""
     from live.auth import COOKIE_NAME, Principal, TokenService

@@ -125,7 +125,7 @@ def _path(template: str, target: dict[str, str]) -> str:
     return template
 
 
-async def test_every_body_endpoint_has_a_baseline(client) -> None:  # type: ignore[no-untyped-def]
+async def test_every_body_endpoint_has_a_baseline(client) -> None:
     with_body = {(ep.method, ep.path) for ep in client.app[endpoints_key] if ep.body is not None}
     assert with_body - set(BASELINES) == set(), "add a valid baseline body for these endpoints"
 

@@ -51,7 +51,7 @@ async def test_a_partial_then_a_full_refund_through_the_provider(api: Api, clien
     assert resolved["state"] == "resolved" and resolved["refund_cents"] == half and resolved["closed_at"]
     provider = client.app[keys.payment_service_key].provider
     payment = await _payment(client, p.order_id)
-    assert (payment.provider_ref, half) in provider.refunded  # type: ignore[attr-defined]
+    assert (payment.provider_ref, half) in provider.refunded
     assert payment.status == "partly_refunded" and payment.refunded_cents == half
     _, order = await api.call("GET", f"/api/orders/{p.order_id}", p.buyer, expect=200)
     assert order["refunded_cents"] == half and order["status"] == "paid"
@@ -70,7 +70,7 @@ async def test_a_partial_then_a_full_refund_through_the_provider(api: Api, clien
                               json={"kind": "other", "text": "More money?"}, expect=201)
     status, body = await api.call("POST", f"/api/order-issues/{third['id']}/resolve", p.merchant, json={})
     assert status == 409 and body["error"]["code"] == "already_refunded"
-    assert provider.refunded.count((payment.provider_ref, half)) == 1  # type: ignore[attr-defined]
+    assert provider.refunded.count((payment.provider_ref, half)) == 1
 
     _, results = await api.call("GET", f"/api/shows/{p.show['id']}/results", p.merchant, expect=200)
     complaints = results["complaints"]
@@ -113,5 +113,5 @@ async def test_two_refunds_at_once_give_back_the_money_once(api: Api, client: Te
     assert statuses.count(200) == 1 and all(s == 409 for s in statuses if s != 200), answers
     provider = client.app[keys.payment_service_key].provider
     payment = await _payment(client, p.order_id)
-    assert [r for r in provider.refunded if r[0] == payment.provider_ref] == [(payment.provider_ref, 1999)]  # type: ignore[attr-defined]
+    assert [r for r in provider.refunded if r[0] == payment.provider_ref] == [(payment.provider_ref, 1999)]
     assert payment.refunded_cents == 1999 and payment.status == "refunded"

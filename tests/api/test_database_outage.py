@@ -18,7 +18,7 @@ from tests.realtime.conftest import Socket
 
 
 @asynccontextmanager
-async def cut_off(settings: Settings, aiohttp_client) -> AsyncIterator[TestClient]:  # type: ignore[no-untyped-def]
+async def cut_off(settings: Settings, aiohttp_client) -> AsyncIterator[TestClient]:
     """A second web process on the same Redis whose database address answers nothing."""
     away = settings.model_copy(update={
         "database_url": f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/gone", "run_workers": False,
@@ -31,7 +31,7 @@ async def cut_off(settings: Settings, aiohttp_client) -> AsyncIterator[TestClien
 
 
 async def test_a_live_show_is_served_while_the_database_is_away(
-        api: Api, client: TestClient, settings: Settings, aiohttp_client) -> None:  # type: ignore[no-untyped-def]
+        api: Api, client: TestClient, settings: Settings, aiohttp_client) -> None:
     owner = await api.merchant()
     show, offer = await api.live_show(owner, stock=5, limit=2)
     viewer = await api.viewer()
@@ -76,7 +76,7 @@ async def test_a_live_show_is_served_while_the_database_is_away(
 
 
 async def test_the_copy_follows_an_offer_change(api: Api, client: TestClient, settings: Settings,
-                                                aiohttp_client) -> None:  # type: ignore[no-untyped-def]
+                                                aiohttp_client) -> None:
     """Changed through the API after the last read, the offer's new price is what the copy serves."""
     owner = await api.merchant()
     show, offer = await api.live_show(owner, stock=5, limit=2)

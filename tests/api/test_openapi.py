@@ -7,7 +7,7 @@ from openapi_spec_validator import validate
 from live.api.docs import endpoints_key
 
 
-async def test_openapi_document_validates(client) -> None:  # type: ignore[no-untyped-def]
+async def test_openapi_document_validates(client) -> None:
     async with client.get("/api/openapi.json") as response:
         assert response.status == 200
         document = await response.json()
@@ -23,7 +23,7 @@ async def test_openapi_document_validates(client) -> None:  # type: ignore[no-un
     assert "403" in create_offer["responses"] and "422" in create_offer["responses"]
 
 
-async def test_docs_page_works_offline(client) -> None:  # type: ignore[no-untyped-def]
+async def test_docs_page_works_offline(client) -> None:
     async with client.get("/api/docs") as response:
         html = await response.text()
     assert response.status == 200 and "/static/vendor/swagger-ui/swagger-ui-bundle.js" in html

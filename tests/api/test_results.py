@@ -3,6 +3,7 @@ real viewers (socket.io clients joining the live room): the numbers the merchant
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -112,7 +113,7 @@ async def test_minutes_are_contiguous_with_gaps_as_zero(api: Api, client: TestCl
     minutes = result["minutes"]
     times = [datetime.fromisoformat(m["minute"]) for m in minutes]
     assert times[0] == now - timedelta(minutes=4)
-    assert all(b - a == timedelta(minutes=1) for a, b in zip(times, times[1:], strict=False)), "no holes"
+    assert all(b - a == timedelta(minutes=1) for a, b in itertools.pairwise(times)), "no holes"
     assert [m["viewers"] for m in minutes[:4]] == [4, 0, 7, 0]
     assert (sum(m["orders"] for m in minutes), minutes[-1]["units"]) == (1, 2), "the order is in the last minute"
     assert result["peak_viewers"] == 7 and result["conversion"] == 1.0, "a buyer counts as a viewer"

@@ -80,7 +80,7 @@ class OwnCluster:
                        == len(self.ports) - len(self.ports) // (1 + self.replicas), "the replicas to sync")
 
     def cli(self, port: int, *args: str) -> str:
-        done = subprocess.run([self.cli_binary, "-p", str(port), *args], capture_output=True, text=True,
+        done = subprocess.run([self.cli_binary, "-p", str(port), *args], capture_output=True, text=True, check=False,
                               timeout=START_TIMEOUT)
         return done.stdout
 

@@ -51,7 +51,7 @@ def script_connection_of(client: Any) -> ClusterPipelinedConnection:
     return connection
 
 
-async def test_spike_on_a_cluster_with_the_show_slot_resharded_loses_nothing(  # type: ignore[no-untyped-def]
+async def test_spike_on_a_cluster_with_the_show_slot_resharded_loses_nothing(
         aiohttp_client, own_cluster: OwnCluster, own_database: str, tmp_path: Path) -> None:
     services = Services(redis_url=own_cluster.url, database_url=own_database)
     settings = durable_settings(services, tmp_path / "data", redis_cluster=True)

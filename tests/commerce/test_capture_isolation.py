@@ -22,7 +22,7 @@ from tests.helpers import Api, eventually
 
 
 @pytest.fixture
-async def two_delivery_client(aiohttp_client, settings: Settings) -> AsyncIterator[TestClient]:  # type: ignore[no-untyped-def]
+async def two_delivery_client(aiohttp_client, settings: Settings) -> AsyncIterator[TestClient]:
     async with running_client(aiohttp_client, settings.model_copy(update={"worker_max_deliveries": 2})) as c:
         yield c
 
@@ -89,4 +89,4 @@ async def test_a_charge_whose_answer_was_never_recorded_is_asked_again(api: Api,
     recorded = await eventually(succeeded)
     assert recorded.provider_ref == charge
     assert await status_of(api, viewer, order_id) == "paid"
-    assert charge not in client.app[keys.payment_service_key].provider.refunds  # type: ignore[attr-defined]
+    assert charge not in client.app[keys.payment_service_key].provider.refunds

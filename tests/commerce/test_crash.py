@@ -23,7 +23,7 @@ STOCK, LIMIT, VIEWERS, TAPS, KILL_AFTER = 600, 3, 300, 2400, 250
 
 
 async def _json(http: aiohttp.ClientSession, method: str, url: str, token: str | None = None,
-                body: object = None, headers: dict[str, str] | None = None) -> tuple[int, dict]:  # type: ignore[type-arg]
+                body: object = None, headers: dict[str, str] | None = None) -> tuple[int, dict]:
     all_headers = {**({"Authorization": f"Bearer {token}"} if token else {}), **(headers or {})}
     async with http.request(method, url, json=body, headers=all_headers) as response:
         return response.status, await response.json()
@@ -46,17 +46,17 @@ async def _setup(http: aiohttp.ClientSession, base: str) -> tuple[str, str, list
     return show["id"], created["offer"]["id"], [body["token"] for _, body in viewers]
 
 
-async def test_sigkill_mid_spike_loses_no_acknowledged_order(services, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_sigkill_mid_spike_loses_no_acknowledged_order(services, tmp_path: Path) -> None:
     await _sigkill_mid_spike(services, tmp_path, workers=1)
 
 
-async def test_sigkill_mid_spike_loses_no_acknowledged_order_with_two_workers(  # type: ignore[no-untyped-def]
+async def test_sigkill_mid_spike_loses_no_acknowledged_order_with_two_workers(
         services, tmp_path: Path) -> None:
     """The same with ``--workers 2``: the taps spread over two web processes, all of them killed at once."""
     await _sigkill_mid_spike(services, tmp_path, workers=2)
 
 
-async def _sigkill_mid_spike(services, tmp_path: Path, workers: int) -> None:  # type: ignore[no-untyped-def]
+async def _sigkill_mid_spike(services, tmp_path: Path, workers: int) -> None:
     prefix, secret = new_prefix(), "crash-test-secret-" + secrets.token_hex(16)
     # Async payments take longer than the test, so orders stay 'reserved' and the count is about the spike.
     env = server_env(services, tmp_path / "data", prefix, secret, LIVE_PAYMENT_ASYNC_DELAY_SECONDS="120")

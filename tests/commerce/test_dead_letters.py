@@ -32,7 +32,7 @@ MAX_DELIVERIES = 3
 
 
 @pytest.fixture
-async def quiet_client(aiohttp_client, settings: Settings) -> AsyncIterator[TestClient]:  # type: ignore[no-untyped-def]
+async def quiet_client(aiohttp_client, settings: Settings) -> AsyncIterator[TestClient]:
     """The app without its own workers: each test runs the persister it describes."""
     async with running_client(aiohttp_client, settings.model_copy(update={"run_workers": False})) as client:
         yield client

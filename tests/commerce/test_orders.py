@@ -11,7 +11,7 @@ from tests.commerce.checks import assert_reconciled, drained, sql_orders
 from tests.helpers import Api, eventually
 
 
-async def order_status(api: Api, viewer, order_id: str) -> str:  # type: ignore[no-untyped-def]
+async def order_status(api: Api, viewer, order_id: str) -> str:
     _, body = await api.call("GET", f"/api/orders/{order_id}", viewer, expect=200)
     return str(body["status"])
 

@@ -20,19 +20,19 @@ from tests.conftest import free_port, make_settings, running_client
 from tests.helpers import Actor, Api, eventually
 
 
-async def status_of(api: Api, viewer, order_id: str) -> str:  # type: ignore[no-untyped-def]
+async def status_of(api: Api, viewer, order_id: str) -> str:
     _, body = await api.call("GET", f"/api/orders/{order_id}", viewer, expect=200)
     return str(body["status"])
 
 
-async def wait_status(api: Api, viewer, order_id: str, wanted: str, timeout: float = 15) -> None:  # type: ignore[no-untyped-def]
+async def wait_status(api: Api, viewer, order_id: str, wanted: str, timeout: float = 15) -> None:
     async def reached() -> bool:
         return await status_of(api, viewer, order_id) == wanted
 
     await eventually(reached, timeout=timeout)
 
 
-async def one_order(api: Api, payment_method: str, stock: int, limit: int = 2) -> tuple[dict, dict, Actor, str]:  # type: ignore[type-arg]
+async def one_order(api: Api, payment_method: str, stock: int, limit: int = 2) -> tuple[dict, dict, Actor, str]:
     """A live show with one offer, and one viewer's order in it (201): (show, offer, viewer, order id)."""
     show, offer = await api.live_show(await api.merchant(), stock=stock, limit=limit)
     viewer = await api.viewer(payment_method=payment_method)
@@ -47,7 +47,7 @@ async def payment_of(client: TestClient, order_id: str) -> Payment | None:
 
 
 @pytest.fixture
-async def short_ttl_client(aiohttp_client, services, tmp_path: Path) -> AsyncIterator[TestClient]:  # type: ignore[no-untyped-def]
+async def short_ttl_client(aiohttp_client, services, tmp_path: Path) -> AsyncIterator[TestClient]:
     """Reservations last 1 s and async payments take 60 s, so reservations expire first."""
     settings: Settings = make_settings(services, tmp_path / "data", port=free_port(), reservation_ttl_seconds=1,
                                        payment_async_delay_seconds=60)
@@ -74,7 +74,7 @@ async def test_declined_payment_returns_stock_and_frees_the_limit(api: Api, clie
 
 
 async def test_async_method_is_paid_by_signed_webhook(api: Api, client: TestClient) -> None:
-    show, offer, viewer, order_id = await one_order(api, "pm_card_async", stock=3)
+    show, _offer, viewer, order_id = await one_order(api, "pm_card_async", stock=3)
 
     async def pending_with_reference() -> bool:
         payment = await payment_of(client, order_id)
@@ -100,7 +100,7 @@ async def test_unpaid_reservation_expires_returns_stock_and_late_payment_is_refu
     await wait_status(api, viewer, order_id, "expired", timeout=10)
     _, detail = await api.call("GET", f"/api/shows/{show['id']}", expect=200)
     assert detail["offers"][0]["remaining"] == 1
-    status, again = await api.tap(viewer, show["id"], offer["id"])
+    status, _again = await api.tap(viewer, show["id"], offer["id"])
     assert status == 201, "the buyer can buy again after the reservation expired"
 
     # The provider's success arrives after the expiry: refunded, never sold twice.
@@ -114,7 +114,7 @@ async def test_unpaid_reservation_expires_returns_stock_and_late_payment_is_refu
         assert response.status == 200
     refunded = await payment_of(short_ttl_client, order_id)
     assert refunded is not None and refunded.status == "refunded"
-    assert payment.provider_ref in service.provider.refunds  # type: ignore[attr-defined]
+    assert payment.provider_ref in service.provider.refunds
     assert await status_of(api, viewer, order_id) == "expired"
 
 

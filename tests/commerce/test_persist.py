@@ -55,9 +55,9 @@ async def test_final_status_is_never_overwritten_by_a_late_reserved(api: Api, cl
                 idempotency_key="k", quantity=1, price_cents=1, currency="USD", failure_code=None,
                 created_ms=1, expires_ms=2, updated_ms=3)
     async with client.app[keys.sessionmaker_key]() as session:
-        await upsert_orders(session, [OrderRecord(status="paid", **base)])  # type: ignore[arg-type]
-        await upsert_orders(session, [OrderRecord(status="reserved", **base)])  # type: ignore[arg-type]
-        await upsert_orders(session, [OrderRecord(status="expired", **base)])  # type: ignore[arg-type]
+        await upsert_orders(session, [OrderRecord(status="paid", **base)])
+        await upsert_orders(session, [OrderRecord(status="reserved", **base)])
+        await upsert_orders(session, [OrderRecord(status="expired", **base)])
         await session.commit()
     rows = await sql_orders(client, show["id"])
     assert [r.status for r in rows] == ["paid"]

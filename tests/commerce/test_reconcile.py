@@ -20,7 +20,7 @@ def run_cli(client: TestClient, *args: str) -> subprocess.CompletedProcess[str]:
                LIVE_REDIS_PREFIX=settings.redis_prefix, LIVE_SECRET_KEY=settings.secret_key or "",
                LIVE_DATA_DIR=str(settings.data_dir))
     return subprocess.run([sys.executable, "-m", "live", "reconcile", *args], env=env, capture_output=True,
-                          text=True, timeout=60)
+                          text=True, timeout=60, check=False)
 
 
 async def test_reconcile_cli_clean_then_detects_tampering(api: Api, client: TestClient) -> None:

@@ -22,7 +22,7 @@ TTL = 3600
 
 
 @pytest.fixture
-async def retention_client(aiohttp_client, services, tmp_path: Path) -> AsyncIterator[TestClient]:  # type: ignore[no-untyped-def]
+async def retention_client(aiohttp_client, services, tmp_path: Path) -> AsyncIterator[TestClient]:
     settings = make_settings(services, tmp_path / "data", port=free_port(), redis_ended_show_ttl_seconds=TTL)
     async with running_client(aiohttp_client, settings) as client:
         yield client

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from db.models import Order
 from db.session import make_engine, make_sessionmaker
 from live.commerce.reconcile import reconcile, wait_quiescent
-from live.contexts import make_redis
+from live.redis_clients import make_redis
 from live.rediskeys import RedisKeys
 from tests.conftest import delete_prefixed, free_port
 from tests.helpers import Api, eventually

@@ -46,7 +46,7 @@ def settings(services: Services, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def client(aiohttp_client, settings: Settings) -> AsyncIterator[TestClient]:  # type: ignore[no-untyped-def]
+async def client(aiohttp_client, settings: Settings) -> AsyncIterator[TestClient]:
     """The app with the test pages under /e2e/, on ``settings.port`` so the sandbox's payment webhooks
     reach it."""
     app = create_app(settings)
@@ -95,7 +95,12 @@ async def open_page(browser: Any) -> AsyncIterator[OpenPage]:
         contexts.append(context)
         page = await context.new_page()
         name = f"page {len(contexts)} ({url})"
-        page.on("console", lambda message: _is_error(message) and errors.append(f"{name}: {message.text}"))
+
+        def on_console(message: Any, name: str = name) -> None:
+            if _is_error(message):
+                errors.append(f"{name}: {message.text}")
+
+        page.on("console", on_console)
         page.on("pageerror", lambda error: errors.append(f"{name}: uncaught {error}"))
         await page.goto(url)
         return page

@@ -26,7 +26,7 @@ from tests.helpers import Api
 README_SHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
 
 
-async def test_host_goes_live_sells_and_moderates_while_a_phone_viewer_watches_buys_and_chats(  # noqa: PLR0915
+async def test_host_goes_live_sells_and_moderates_while_a_phone_viewer_watches_buys_and_chats(
         api: Api, client: TestClient, open_page: OpenPage, shot: Any, record_property: Any,
         capsys: pytest.CaptureFixture[str]) -> None:
     base = base_url(client)

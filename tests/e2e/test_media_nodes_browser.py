@@ -9,6 +9,7 @@ import secrets
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -61,7 +62,12 @@ async def test_the_watch_page_follows_placement_to_the_media_node(
 
         answers: list[tuple[str, str, int]] = []
         page = await open_page(f"{web.url}/watch/{show['id']}", viewport=PHONE, locale="en-US")
-        page.on("response", lambda r: "/whep" in r.url and answers.append((r.request.method, r.url, r.status)))
+
+        def on_response(response: Any) -> None:
+            if "/whep" in response.url:
+                answers.append((response.request.method, response.url, response.status))
+
+        page.on("response", on_response)
         await page.reload()  # every WHEP answer of this load is seen
         await page.wait_for_function(HAS_PICTURE, timeout=WAIT_MS)
         first = await page.evaluate("document.querySelector('video#player').currentTime")

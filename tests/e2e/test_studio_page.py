@@ -46,10 +46,10 @@ async def viewer_socket(client: TestClient, actor: Actor, show_id: str) -> Socke
     return socket
 
 
-async def test_host_runs_a_live_show_from_the_studio(  # noqa: PLR0915 - one show from start to end
+async def test_host_runs_a_live_show_from_the_studio(
         api: Api, client: TestClient, open_page: OpenPage, shot: Any, browser: Any,
         capsys: pytest.CaptureFixture[str]) -> None:
-    owner, host, show, (shell, beanie) = await studio_show(api)
+    _owner, host, show, (shell, beanie) = await studio_show(api)
     base = str(client.make_url("")).rstrip("/")
     page = await open_page(f"{base}/studio/{show['id']}", viewport=DESKTOP)
     await page.wait_for_selector("#login-email")

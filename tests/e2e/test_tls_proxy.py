@@ -116,7 +116,8 @@ def tls_proxy(client: TestClient, tmp_path: Path, settings: Settings) -> Iterato
                 break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"nginx did not start: {process.stderr.read() if process.stderr else ''}"
+                    said = process.stderr.read().decode(errors="replace") if process.stderr else ""
+                    raise RuntimeError(f"nginx did not start: {said}"
                                        ) from None
                 time.sleep(0.05)
         yield PUBLIC

@@ -77,7 +77,12 @@ async def test_upcoming_countdown_and_calendar_then_live_without_reload(
     show = await api.show(owner, host, title="Friday drop")
     page = await viewer_page(open_page, client, show["id"])
     whep_posts: list[str] = []
-    page.on("request", lambda r: r.method == "POST" and r.url.endswith("/whep") and whep_posts.append(r.url))
+
+    def on_request(request: Any) -> None:
+        if request.method == "POST" and request.url.endswith("/whep"):
+            whep_posts.append(request.url)
+
+    page.on("request", on_request)
 
     upcoming = page.get_by_test_id("upcoming")
     await expect(upcoming).to_be_visible()
@@ -95,7 +100,7 @@ async def test_upcoming_countdown_and_calendar_then_live_without_reload(
     assert "SUMMARY:Friday drop" in ics and f"/watch/{show['id']}" in ics and "DTSTART:" in ics
     assert (await link.get_attribute("download") or "").endswith(".ics")
     feed = await upcoming.locator("a[data-testid=calendar-feed]").get_attribute("href")
-    status, calendar = await api.call("GET", feed or "", expect=200)
+    _status, calendar = await api.call("GET", feed or "", expect=200)
     assert f"{show['id']}@live-shopping" in calendar, "the merchant's feed lists the show under the same UID"
     await shot(page, "upcoming")
     await page.wait_for_timeout(1000)
@@ -290,7 +295,7 @@ async def test_chat_name_prompt_host_removes_message_and_reactions_float(
 
 async def test_a_dead_cookie_is_dropped_and_the_page_watches_anonymously(
         api: Api, client: TestClient, open_page: OpenPage) -> None:
-    owner, host, show, offer = await live_with_card(api)
+    _owner, host, show, offer = await live_with_card(api)
     await push_card(api, host, show, offer)
     expired = Actor(host.token[:-4] + "AAAA", host.user)  # a token whose signature does not verify
     page = await viewer_page(open_page, client, show["id"], expired)

@@ -111,9 +111,9 @@ def _one_order_per_key(history: History, rows: list[dict[str, Any]]) -> list[str
     stored: dict[tuple[str, str], list[str]] = defaultdict(list)
     for row in rows:
         stored[(row["buyer_id"], row["idempotency_key"])].append(row["id"])
-    for (buyer, key), ids in stored.items():
-        if len(ids) > 1:
-            problems.append(f"buyer {buyer} key {key} has {len(ids)} orders in SQL: {sorted(ids)}")
+    for (buyer, key), rows_ids in stored.items():
+        if len(rows_ids) > 1:
+            problems.append(f"buyer {buyer} key {key} has {len(rows_ids)} orders in SQL: {sorted(rows_ids)}")
     return problems
 
 

@@ -30,7 +30,7 @@ STOCK = VIEWERS * TAPS_EACH
 
 
 @pytest.fixture
-async def poison_client(aiohttp_client, settings: Settings) -> AsyncIterator[TestClient]:  # type: ignore[no-untyped-def]
+async def poison_client(aiohttp_client, settings: Settings) -> AsyncIterator[TestClient]:
     async with running_client(aiohttp_client, settings.model_copy(update={"worker_max_deliveries": 2})) as client:
         yield client
 
@@ -57,7 +57,7 @@ async def test_poison_entries_never_hold_back_good_orders(poison_client: TestCli
         show_b["id"]: poison_order(show_b["id"], offer_b["id"], viewers[0].id, 10**19),  # past BIGINT
     }
     for show_id, fields in poisons.items():  # first in its stream: every batch after it would be pinned
-        await redis.xadd(rk.show(show_id).stream, fields)  # type: ignore[arg-type]
+        await redis.xadd(rk.show(show_id).stream, fields)
 
     history = History()
 

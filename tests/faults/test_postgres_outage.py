@@ -41,7 +41,7 @@ STOCK, LIMIT, BEFORE, DURING = 200, 1, 8, 30
 
 
 @pytest.fixture
-async def outage_client(aiohttp_client, services: Services, tmp_path: Path,  # type: ignore[no-untyped-def]
+async def outage_client(aiohttp_client, services: Services, tmp_path: Path,
                         pg_cluster: PgCluster) -> AsyncIterator[TestClient]:  # noqa: F811
     await migrate_to_head(pg_cluster.url)
     settings = make_settings(services, tmp_path / "data", database_url=pg_cluster.url, port=free_port(),

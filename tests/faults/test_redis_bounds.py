@@ -31,7 +31,7 @@ from tests.services import Services
     ("yes", "everysec", "appendfsync everysec"),
     ("no", "always", "appendonly no"),
 ])
-async def test_a_redis_that_could_lose_a_201_is_refused(  # type: ignore[no-untyped-def]
+async def test_a_redis_that_could_lose_a_201_is_refused(
         tmp_path: Path, own_database: str, appendonly: str, appendfsync: str, problem: str) -> None:
     redis = OwnRedis(redis_binary(), tmp_path / "redis", appendfsync, extra=("--appendonly", appendonly))
     redis.start()
@@ -59,7 +59,7 @@ async def test_a_redis_that_could_lose_a_201_is_refused(  # type: ignore[no-unty
         redis.stop()
 
 
-async def test_stalled_then_dead_redis_answers_503_within_the_timeout(  # type: ignore[no-untyped-def]
+async def test_stalled_then_dead_redis_answers_503_within_the_timeout(
         aiohttp_client, fault_services: Services, own_redis: OwnRedis, tmp_path: Path) -> None:
     settings = durable_settings(fault_services, tmp_path / "data", redis_timeout_seconds=1.0)
     async with running_client(aiohttp_client, settings) as client:
@@ -96,7 +96,7 @@ async def test_pipelined_connection_drops_a_failed_auth_and_backs_off(tmp_path: 
     redis.start()
     try:
         wrong = PipelinedConnection(f"redis://:wrong@127.0.0.1:{redis.port}/0", timeout=2)
-        with pytest.raises(RedisConnectionError, match="WRONGPASS|invalid"):
+        with pytest.raises(RedisConnectionError, match=r"WRONGPASS|invalid"):
             await wrong.open()
         assert wrong.ready is None, "a connection whose AUTH failed is never used"
         with pytest.raises(RedisConnectionError, match="reconnecting shortly"):
@@ -138,7 +138,7 @@ async def _ping(connection: PipelinedConnection) -> str:
     return str(await future)
 
 
-async def test_a_redis_restarted_without_fsync_takes_no_taps(  # type: ignore[no-untyped-def]
+async def test_a_redis_restarted_without_fsync_takes_no_taps(
         aiohttp_client, fault_services: Services, own_redis: OwnRedis, tmp_path: Path) -> None:
     """The start-up check holds for every later Redis run too (a restart or failover onto other settings)."""
     settings = durable_settings(fault_services, tmp_path / "data")

@@ -43,7 +43,7 @@ def own_redis(tmp_path: Path) -> AsyncIterator[EmbeddedRedis]:  # type: ignore[m
 
 
 @pytest.fixture
-async def race_client(aiohttp_client, services: Services, tmp_path: Path,  # type: ignore[no-untyped-def]
+async def race_client(aiohttp_client, services: Services, tmp_path: Path,
                       own_redis: EmbeddedRedis) -> AsyncIterator[TestClient]:
     settings = make_settings(services, tmp_path / "data", redis_url=own_redis.url, port=free_port(),
                              reservation_ttl_seconds=TTL, expiry_hold_lag_seconds=2.0,
@@ -60,7 +60,7 @@ class Provider:
         self.secret = client.app[keys.settings_key].resolved_webhook_secret()
         self.run = secrets.token_hex(4)  # webhook ids are unique per provider, not per test: never reuse one
 
-    async def deliver(self, webhook_id: str, order_id: str, reference: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    async def deliver(self, webhook_id: str, order_id: str, reference: str) -> tuple[int, dict]:
         body = json.dumps({"type": "payment.succeeded",
                            "data": {"reference": reference, "order_id": order_id}}).encode()
         headers = webhooks.signed_headers(self.secret, f"{webhook_id}_{self.run}", body)
@@ -145,7 +145,7 @@ async def test_webhook_races_never_leave_a_charged_order_expired(
     status, answer = await provider.deliver("evt_late", late, refs[late])
     assert status == 200, answer
     service = client.app[keys.payment_service_key]
-    assert refs[late] in service.provider.refunds  # type: ignore[attr-defined]
+    assert refs[late] in service.provider.refunds
     history.record("refund", status="refunded", order_id=late)
 
     # The end: SQL agrees, every charge is paid or refunded, nothing is both charged and expired.

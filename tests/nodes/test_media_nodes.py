@@ -128,6 +128,7 @@ async def test_origin_and_edges_serve_one_show(nodes: Nodes, http: aiohttp.Clien
     redis = Redis.from_url(services.redis_url, decode_responses=True)
     try:
         origin_id = await redis.get(f"{nodes.prefix}{{show:{show['id']}}}:media_origin")
+        assert isinstance(origin_id, str), "the show has a media origin"
         directory = {k: json.loads(v) for k, v in (await redis.hgetall(f"{nodes.prefix}live:media_nodes")).items()}
         assert set(directory) and origin_id in directory, "the origin is a live media node"
         origin = nodes.by_url(directory[origin_id]["url"])
@@ -214,7 +215,7 @@ async def test_origin_and_edges_serve_one_show(nodes: Nodes, http: aiohttp.Clien
         await eventually(lambda: all(v.pc.connectionState == "closed" for v in on_survivor), 15,
                          "the media node to hang up")
     finally:
-        await api.client.session.close()  # type: ignore[attr-defined]
+        await api.client.session.close()
         for viewer in viewers:
             await viewer.close()
         publisher.process.terminate()

@@ -46,7 +46,7 @@ async def test_results_by_source_match_the_orders(api: Api, client: TestClient) 
     await attributed_tap(api, declined, show["id"], offer["id"], ref=aff["code"])
     await settled(api, owner, show["id"], paid=4, failed=1)
 
-    async def rows() -> dict[tuple[str, str], dict] | None:  # type: ignore[type-arg]
+    async def rows() -> dict[tuple[str, str], dict] | None:
         _, body = await api.call("GET", f"/api/shows/{show['id']}/results", owner, expect=200)
         found = {(r["kind"], r["source"]): r for r in body["by_source"]}
         return found if found.get(("direct", "direct"), {}).get("viewers") == 1 else None

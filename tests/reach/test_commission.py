@@ -214,7 +214,7 @@ def test_rounding_rules() -> None:
 
 
 @pytest.fixture
-async def paying_client(aiohttp_client, services, tmp_path: Path) -> AsyncIterator[TestClient]:  # type: ignore[no-untyped-def]
+async def paying_client(aiohttp_client, services, tmp_path: Path) -> AsyncIterator[TestClient]:
     """No hold period: commission counts as earned at once (and goes into the payouts)."""
     settings = make_settings(services, tmp_path / "data", port=free_port(), commission_hold_days=0)
     async with running_client(aiohttp_client, settings) as client:
@@ -227,7 +227,7 @@ async def test_payouts_csv_matches_the_ledger(paying_client: TestClient) -> None
     show, offer = await api.live_show(owner, stock=20, limit=10, price_cents=2500)
     ann, _ = await affiliate(api, owner, percent=12.5, per_new_buyer_cents=200, name="=Ann")
     bob, _ = await affiliate(api, owner, percent=0, per_new_buyer_cents=300, name="Bob")
-    idle, _ = await affiliate(api, owner, name="Idle")
+    _idle, _ = await affiliate(api, owner, name="Idle")
     buyers = [await api.viewer(f"B{i}") for i in range(3)]
     plan = [(buyers[0], ann, 2), (buyers[0], ann, 1), (buyers[1], ann, 1), (buyers[2], bob, 3)]
     orders = []

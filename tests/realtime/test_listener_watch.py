@@ -33,7 +33,8 @@ class OwnRedis:
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
              "--dir", str(self.directory)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
-        while subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True).stdout != b"PONG\n":
+        ping = ["redis-cli", "-p", str(self.port), "ping"]
+        while subprocess.run(ping, capture_output=True, check=False).stdout != b"PONG\n":
             assert time.monotonic() < deadline, "redis-server did not start"
             time.sleep(0.05)
 
@@ -75,14 +76,14 @@ async def wait_status(client: TestClient, wanted: int, timeout: float = 15.0) ->
 async def test_a_dead_listener_is_restarted_and_reported_meanwhile(client: TestClient) -> None:
     await wait_status(client, 200)
     watch = client.app[sio_listener_key]
-    listener = client.app[sio_key].manager.thread  # type: ignore[attr-defined]
+    listener = client.app[sio_key].manager.thread
     listener.cancel()  # as if it crashed
     await asyncio.sleep(0)
     assert not watch.healthy
     code, checks, retry = await status(client, "/healthz")
     assert (code, checks["socketio_listener"], retry) == (503, False, "1")
     await wait_status(client, 200, timeout=5)
-    assert watch.restarts == 1 and client.app[sio_key].manager.thread is not listener  # type: ignore[attr-defined]
+    assert watch.restarts == 1 and client.app[sio_key].manager.thread is not listener
 
 
 async def test_redis_dropping_makes_the_process_unready_until_it_is_back(client: TestClient,
@@ -103,18 +104,18 @@ async def test_redis_dropping_makes_the_process_unready_until_it_is_back(client:
     # The restarted listener hears emits published through Redis again.
     heard: list[object] = []
     manager = client.app[sio_key].manager
-    original = manager._handle_emit  # type: ignore[attr-defined]
+    original = manager._handle_emit
 
     async def record(message: dict[str, object]) -> None:
         heard.append(message.get("event"))
         await original(message)
 
-    manager._handle_emit = record  # type: ignore[attr-defined]
-    redis_client = client.app[sio_key].manager.publisher  # type: ignore[attr-defined]
-    payload = manager.json.dumps({"method": "emit", "event": "probe-event", "data": {}, "namespace": "/",  # type: ignore[attr-defined]
+    manager._handle_emit = record
+    redis_client = client.app[sio_key].manager.publisher
+    payload = manager.json.dumps({"method": "emit", "event": "probe-event", "data": {}, "namespace": "/",
                                   "room": "nobody", "host_id": "another-process"})
     deadline = time.monotonic() + 5
     while "probe-event" not in heard:
-        await redis_client.publish(manager.channel, payload)  # type: ignore[attr-defined]
+        await redis_client.publish(manager.channel, payload)
         assert time.monotonic() < deadline, "the restarted listener does not hear other processes"
         await asyncio.sleep(0.2)

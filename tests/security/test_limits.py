@@ -105,7 +105,7 @@ async def test_taps_per_buyer(api: Api) -> None:
         assert (await api.tap(bot, show["id"], offer["id"], key=f"tap-{i}"))[0] == 201
     status, body = await api.tap(bot, show["id"], offer["id"])
     assert_limited(status, body)
-    status, again = await api.tap(bot, show["id"], offer["id"], key="tap-0")
+    status, _again = await api.tap(bot, show["id"], offer["id"], key="tap-0")
     assert status == 200, "a retry of an earlier tap is never limited: it is the same order"
     assert (await api.tap(buyer, show["id"], offer["id"]))[0] == 201, "another buyer taps"
 

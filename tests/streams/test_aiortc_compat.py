@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import aiortc
 import av
@@ -49,13 +49,13 @@ def test_the_pinned_versions_are_the_wrapped_ones() -> None:
 def test_a_missing_hook_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     check_internals()
     monkeypatch.delattr(RTCRtpSender, "_send_keyframe")
-    with pytest.raises(CompatError, match="RTCRtpSender._send_keyframe"):
+    with pytest.raises(CompatError, match=r"RTCRtpSender\._send_keyframe"):
         check_internals()
 
 
 def encode(codec: str, count: int, width: int = 320, height: int = 240) -> list[bytes]:
     """Encoded frames made in the test (the server never encodes; a test may)."""
-    context = av.CodecContext.create(codec, "w")
+    context = cast(av.VideoCodecContext, av.CodecContext.create(codec, "w"))
     context.width, context.height, context.pix_fmt = width, height, "yuv420p"
     context.time_base = fractions.Fraction(1, 30)
     if codec == "libx264":
@@ -193,7 +193,7 @@ async def test_a_pli_reaches_the_hook_and_a_lost_packet_is_retransmitted(pair: P
     await request_keyframe(pair.receiver)  # no source yet: nothing to ask
     outlet = pair.outlets[0]
     frames = encode("libvpx", 6)
-    real_udp, dropped = outlet._udp, []
+    real_udp, dropped = outlet._udp, cast(list[bytes], [])
 
     class Lossy:
         """The network loses the first packet of the fourth frame."""

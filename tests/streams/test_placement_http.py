@@ -23,7 +23,7 @@ SDP = {"Content-Type": "application/sdp"}
 
 
 @pytest.fixture
-def settings(services: Services, tmp_path) -> Settings:  # type: ignore[no-untyped-def]
+def settings(services: Services, tmp_path) -> Settings:
     return make_settings(services, tmp_path / "data", port=free_port(), role="web")
 
 

@@ -24,7 +24,7 @@ FRAG = {"Content-Type": "application/trickle-ice-sdpfrag"}
 
 
 @pytest.fixture
-def settings(services: Services, tmp_path) -> Settings:  # type: ignore[no-untyped-def]
+def settings(services: Services, tmp_path) -> Settings:
     """STUN and TURN servers configured (the server itself uses none: it has the public address)."""
     return make_settings(services, tmp_path / "data", ice_servers=["stun:stun.example.net:3478",
                                                                    "turn:turn.example.net:3478?transport=udp"],

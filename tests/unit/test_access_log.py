@@ -39,7 +39,7 @@ def test_same_line_as_aiohttp(access_log: tuple[logging.Logger, io.StringIO]) ->
 
 
 def test_silent_below_info(access_log: tuple[logging.Logger, io.StringIO]) -> None:
-    logger, stream = access_log
+    logger, _stream = access_log
     logger.setLevel(logging.WARNING)
     assert not AccessLogger(logger, ACCESS_LOG_FORMAT).enabled
     logger.setLevel(logging.INFO)

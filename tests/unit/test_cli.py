@@ -26,7 +26,7 @@ def _live(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[s
 async def _current_card(url: str, show_id: str) -> dict[str, Any] | None:
     socket = await Socket(url).connect(name="Visitor")
     try:
-        return (await socket.join(show_id))["card"]  # type: ignore[no-any-return]
+        return (await socket.join(show_id))["card"]
     finally:
         await socket.close()
 

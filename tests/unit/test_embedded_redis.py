@@ -21,7 +21,7 @@ from tests.conftest import free_port
 from tests.helpers import eventually
 
 
-async def _run_app(settings: Settings, action):  # type: ignore[no-untyped-def]
+async def _run_app(settings: Settings, action):
     runner = web.AppRunner(create_app(settings))
     await runner.setup()
     try:
@@ -30,7 +30,7 @@ async def _run_app(settings: Settings, action):  # type: ignore[no-untyped-def]
         await runner.cleanup()
 
 
-async def test_app_starts_and_stops_its_own_redis_with_aof(tmp_path: Path, services) -> None:  # type: ignore[no-untyped-def]
+async def test_app_starts_and_stops_its_own_redis_with_aof(tmp_path: Path, services) -> None:
     settings = Settings(data_dir=tmp_path / "data", database_url=services.database_url, run_workers=False,
                         secret_key="embedded-test-" + secrets.token_hex(32))
 
@@ -47,7 +47,7 @@ async def test_app_starts_and_stops_its_own_redis_with_aof(tmp_path: Path, servi
         (tmp_path / "data" / "redis").glob("appendonly*"))
     assert not Path(socket_path).exists() or not redis_server.answers_ping(Path(socket_path)), "stopped on exit"
 
-    async def read(app: web.Application) -> str | None:
+    async def read(app: web.Application) -> bytes | str | None:
         return await app[keys.redis_key].get("survives")
 
     assert await _run_app(settings, read) == "yes"
@@ -64,7 +64,7 @@ def test_a_server_left_running_is_adopted_not_replaced(tmp_path: Path) -> None:
         first.stop()
 
 
-async def test_an_orphan_of_a_killed_app_is_adopted_and_stopped_on_shutdown(tmp_path: Path, services) -> None:  # type: ignore[no-untyped-def]
+async def test_an_orphan_of_a_killed_app_is_adopted_and_stopped_on_shutdown(tmp_path: Path, services) -> None:
     data = tmp_path / "data"
     port = free_port()
     key = secrets.token_urlsafe(32)

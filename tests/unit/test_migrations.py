@@ -15,7 +15,7 @@ from db.session import make_engine
 from tests.services import create_database, drop_database
 
 
-async def _tables(engine) -> set[str]:  # type: ignore[no-untyped-def]
+async def _tables(engine) -> set[str]:
     async with engine.connect() as conn:
         return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
 

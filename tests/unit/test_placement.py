@@ -8,7 +8,7 @@ from live.auth import Principal
 from live.errors import Forbidden
 from live.media_nodes import Node
 from live.placement import NoMediaNode, choose_origin, choose_viewer_node
-from live.tickets import TicketService
+from live.tickets import Action, TicketService
 
 
 def nodes(*specs: tuple[str, int, int, dict[str, int]]) -> dict[str, Node]:
@@ -41,8 +41,9 @@ def test_a_ticket_is_bound_to_its_show_action_node_and_principal() -> None:
     token = tickets.issue("shw_1", "publish", "node-a", host)
     ticket = tickets.verify(token, "shw_1", ("publish",), "node-a")
     assert ticket.principal == host and ticket.action == "publish"
-    for show, actions, node in (("shw_2", ("publish",), "node-a"), ("shw_1", ("watch", "pull"), "node-a"),
-                                ("shw_1", ("publish",), "node-b")):
+    cases: tuple[tuple[str, tuple[Action, ...], str], ...] = (
+        ("shw_2", ("publish",), "node-a"), ("shw_1", ("watch", "pull"), "node-a"), ("shw_1", ("publish",), "node-b"))
+    for show, actions, node in cases:
         with pytest.raises(Forbidden):
             tickets.verify(token, show, actions, node)
     with pytest.raises(Forbidden):

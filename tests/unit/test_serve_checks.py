@@ -24,7 +24,7 @@ def _serve(database_url: str, data_dir: Path) -> subprocess.CompletedProcess[str
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIVE_")}
     env.update(LIVE_DATABASE_URL=database_url, LIVE_DATA_DIR=str(data_dir), LIVE_REDIS_URL="redis://127.0.0.1:1/0")
     return subprocess.run([sys.executable, "-m", "live", "serve", "--port", str(free_port()), "--workers", "2"],
-                          env=env, capture_output=True, text=True, timeout=60)
+                          check=False, env=env, capture_output=True, text=True, timeout=60)
 
 
 async def _downgrade_one(url: str) -> None:
