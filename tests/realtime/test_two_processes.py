@@ -41,7 +41,7 @@ def cluster(services: Services, tmp_path: Path, request: pytest.FixtureRequest) 
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     try:
         for url, proc in zip(urls, procs, strict=True):
-            asyncio.run(wait_healthy(url, proc, timeout=30))
+            asyncio.run(wait_healthy(url, proc, timeout=30 * workers))  # each worker imports and opens the app
         yield urls, prefix
     finally:
         for proc in procs:
