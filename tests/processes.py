@@ -4,6 +4,7 @@ processes sharing Redis."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -47,15 +48,18 @@ class ServerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> ServerProcess:
+    def start(self, timeout: float | None = None) -> ServerProcess:
         env = {**self.env, "LIVE_PORT": str(self.port), "LIVE_WEB_WORKERS": str(self.workers),
                "LIVE_PUBLIC_URL": self.env.get("LIVE_PUBLIC_URL", f"http://127.0.0.1:{self.port}")}
         self.process = subprocess.Popen([sys.executable, *self.command], env=env, start_new_session=True,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + (timeout or 30.0 * self.workers)  # each worker imports and opens the app
+        answered: set[int] = set()
         while True:
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1):
+            try:  # a fresh connection each time, so every worker that listens gets its turn
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
+                    answered.add(json.load(response)["pid"])
+                if len(answered) >= self.workers:
                     return self
             except OSError:
                 if self.process.poll() is not None:
@@ -63,6 +67,9 @@ class ServerProcess:
                 if time.monotonic() > deadline:
                     raise TimeoutError("server did not become healthy") from None
                 time.sleep(0.1)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(answered)} of {self.workers} workers became healthy")
+            time.sleep(0.02)
 
     def kill(self) -> None:
         """SIGKILL to the server and its workers: no cleanup, no flush, like a crash or an OOM kill."""

@@ -25,10 +25,19 @@ from tests.services import Services
 
 async def test_a_separate_worker_process_persists_and_charges_what_the_web_process_took(
         services: Services, tmp_path: Path) -> None:
+    await _separate_worker(services, tmp_path, web_workers=1)
+
+
+async def test_a_separate_worker_process_beside_two_web_workers(services: Services, tmp_path: Path) -> None:
+    """The same with ``--workers 2`` and ``LIVE_RUN_WORKERS=false``: neither web worker persists anything."""
+    await _separate_worker(services, tmp_path, web_workers=2)
+
+
+async def _separate_worker(services: Services, tmp_path: Path, web_workers: int) -> None:
     prefix = new_prefix()
     env = server_env(services, tmp_path / "data", prefix, "worker-test-secret-" + secrets.token_hex(32),
                      LIVE_RUN_WORKERS="false")
-    web = ServerProcess(env, free_port()).start()
+    web = ServerProcess(env, free_port(), workers=web_workers).start()
     worker: subprocess.Popen[bytes] | None = None
     engine = make_engine(services.database_url)
     redis = make_redis(services.redis_url)

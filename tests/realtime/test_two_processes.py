@@ -42,7 +42,7 @@ def two_servers(redis_url: str, database_url: str, tmp_path: Path, role: str, wo
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     try:
         for url, proc in zip(urls, procs, strict=True):
-            asyncio.run(wait_healthy(url, proc, timeout=30))
+            asyncio.run(wait_healthy(url, proc, timeout=30 * workers))  # each worker imports and opens the app
         yield urls, prefix
     finally:
         for proc in procs:
