@@ -20,7 +20,7 @@ from db.session import make_engine
 from live import keys
 from live.app import create_app, started_app
 from live.config import Settings
-from live.logs import ACCESS_LOG_FORMAT, configure_logging
+from live.logs import AccessLogger, configure_logging
 from live.redis_durability import RedisNotDurable
 from live.redis_server import EmbeddedRedisError
 from live.rediskeys import RedisKeys
@@ -84,7 +84,7 @@ def _serve(settings: Settings, workers: int, reuse_port: bool, media_port: int |
     if workers > 1:
         return Supervisor(settings, workers).run()
     web.run_app(create_app(settings), host=settings.host, port=settings.port,
-                access_log_format=ACCESS_LOG_FORMAT, print=None)
+                access_log_class=AccessLogger, print=None)
     return 0
 
 

@@ -23,7 +23,7 @@ class AccessLogger(AbstractAccessLogger):
     """The line of ``ACCESS_LOG_FORMAT`` without aiohttp's per-request work (its format's methods called in
     turn, and a dict of extras that StructuredFormatter drops anyway): the record keeps its arguments and is
     formatted only if a handler writes it, and nothing is done at all below INFO.
-    Use: ``web.run_app(..., access_log_class=AccessLogger)``."""
+    Used by ``live serve`` (``access_log_class=AccessLogger``)."""
 
     @property
     def enabled(self) -> bool:

@@ -37,7 +37,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from live.config import Settings
-from live.logs import ACCESS_LOG_FORMAT
+from live.logs import AccessLogger
 from live.redis_durability import require_durable
 from live.redis_server import EmbeddedRedis
 
@@ -242,7 +242,7 @@ async def serve_worker(app: web.Application, settings: Settings, media_port: int
                        access_log: bool = True) -> None:
     """One worker: the shared port (SO_REUSEPORT) and, when it takes media, its own; it stops on SIGTERM or
     SIGINT, or when its parent is gone."""
-    logging_options: dict[str, Any] = {"access_log_format": ACCESS_LOG_FORMAT} if access_log else {"access_log": None}
+    logging_options: dict[str, Any] = {"access_log_class": AccessLogger} if access_log else {"access_log": None}
     runner = web.AppRunner(app, handle_signals=False, **logging_options)
     await runner.setup()
     stop = asyncio.Event()
