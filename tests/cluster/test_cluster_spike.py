@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,10 @@ STOCK, BUYERS, SPREAD_SECONDS = 150, 240, 3.0
 KEYS_PER_MIGRATE, MIGRATE_PAUSE_SECONDS = 10, 0.02  # keeps the slot half-moved for a while as taps arrive
 
 
-async def move_slot(cluster: OwnCluster, slot: int, source: int, target: int) -> None:
-    """Reshard one slot by hand, as ``redis-cli --cluster reshard`` does, a few keys at a time."""
+async def move_slot(cluster: OwnCluster, slot: int, source: int, target: int,
+                    before_handover: Callable[[], Awaitable[None]] | None = None) -> None:
+    """Reshard one slot by hand, as ``redis-cli --cluster reshard`` does, a few keys at a time;
+    ``before_handover`` is awaited with the slot still half-moved (keys on both sides)."""
     nodes = {port: Redis(host="127.0.0.1", port=port, decode_responses=True) for port in cluster.ports}
     try:
         ids = {port: await node.execute_command("CLUSTER", "MYID") for port, node in nodes.items()}
@@ -38,6 +41,8 @@ async def move_slot(cluster: OwnCluster, slot: int, source: int, target: int) ->
         while keys_left := await nodes[source].execute_command("CLUSTER", "GETKEYSINSLOT", slot, KEYS_PER_MIGRATE):
             await nodes[source].execute_command("MIGRATE", "127.0.0.1", target, "", 0, 5000, "KEYS", *keys_left)
             await asyncio.sleep(MIGRATE_PAUSE_SECONDS)
+        if before_handover is not None:
+            await before_handover()
         for port in (target, source, *(p for p in cluster.ports if p not in (source, target))):
             await nodes[port].execute_command("CLUSTER", "SETSLOT", slot, "NODE", ids[target])
     finally:
@@ -64,7 +69,10 @@ async def test_spike_on_a_cluster_with_the_show_slot_resharded_loses_nothing(
 
         async def reshard() -> None:
             await eventually(lambda: true(len(spike.acked) >= 30), timeout=60, interval=0.01)
-            await move_slot(own_cluster, slot, source, target)
+            # The slot stays half-moved until a tap met it (ASK or TRYAGAIN), however the machine is loaded.
+            await move_slot(own_cluster, slot, source, target, lambda: eventually(
+                lambda: true(sum(script_connection_of(client).redirections[k] for k in ("ASK", "TRYAGAIN")) > 0),
+                timeout=20, interval=0.01))
 
         shoppers = [spike.buyer(b, rng.random() * SPREAD_SECONDS, 0.25, rng) for b in buyers]
         await asyncio.gather(reshard(), *shoppers)
