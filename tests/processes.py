@@ -3,6 +3,7 @@ processes sharing Redis."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -12,13 +13,16 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-from tests.conftest import SUITE_LOAD_LIMITS
+from bench.common import free_port
+from tests.conftest import SUITE_LOAD_LIMITS, delete_prefixed
+from tests.helpers import Actor, Api
 from tests.services import Services
 
 
@@ -105,3 +109,29 @@ class RemoteClient:
 
 def new_prefix() -> str:
     return f"t{secrets.token_hex(4)}:"
+
+
+@contextlib.contextmanager
+def serving(services: Services, data_dir: Path, secret_tag: str, workers: int = 1, start_timeout: float | None = None,
+            **extra: str) -> Iterator[tuple[ServerProcess, str]]:
+    """A server process of ``workers`` web processes on the suite's services under a fresh key prefix, stopped
+    and its keys deleted afterwards. Yields (server, prefix)."""
+    prefix = new_prefix()
+    env = server_env(services, data_dir, prefix, secret_tag + secrets.token_hex(16), **extra)
+    server = ServerProcess(env, free_port(), workers=workers).start(start_timeout)
+    try:
+        yield server, prefix
+    finally:
+        server.stop()
+        asyncio.run(delete_prefixed(services.redis_url, prefix))
+
+
+async def started_show(url: str) -> tuple[dict[str, Any], Actor]:
+    """A new merchant's show with its own host, started, on the server at ``url``: (show, host)."""
+    async with aiohttp.ClientSession(base_url=url) as session:
+        api = Api(RemoteClient(session))  # type: ignore[arg-type]
+        owner = await api.merchant()
+        host = await api.host(owner)
+        show = await api.show(owner, host)
+        await api.call("POST", f"/api/shows/{show['id']}/start", host, expect=200)
+    return show, host

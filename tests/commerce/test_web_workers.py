@@ -20,22 +20,16 @@ from db.session import make_engine, make_sessionmaker
 from live.commerce.reconcile import reconcile, wait_quiescent
 from live.redis_clients import make_redis
 from live.rediskeys import RedisKeys
-from tests.conftest import delete_prefixed, free_port
+from tests.conftest import free_port
 from tests.helpers import Api, eventually
-from tests.processes import RemoteClient, ServerProcess, new_prefix, server_env
+from tests.processes import RemoteClient, ServerProcess, new_prefix, server_env, serving
 from tests.services import Services
 
 
 @pytest.fixture
 def two_workers(services: Services, tmp_path: Path) -> Iterator[tuple[ServerProcess, str]]:
-    prefix = new_prefix()
-    env = server_env(services, tmp_path / "data", prefix, "workers-secret-" + secrets.token_hex(16))
-    server = ServerProcess(env, free_port(), workers=2).start()
-    try:
-        yield server, prefix
-    finally:
-        server.stop()
-        asyncio.run(delete_prefixed(services.redis_url, prefix))
+    with serving(services, tmp_path / "data", "workers-secret-", workers=2) as running:
+        yield running
 
 
 @pytest.fixture

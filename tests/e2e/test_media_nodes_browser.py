@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 from yarl import URL
 
@@ -19,8 +18,7 @@ from bench.common import free_port
 from tests.conftest import delete_prefixed
 from tests.e2e.conftest import PHONE, OpenPage
 from tests.e2e.flows import HAS_PICTURE, WAIT_MS
-from tests.helpers import Api
-from tests.processes import RemoteClient, ServerProcess, new_prefix, server_env
+from tests.processes import ServerProcess, new_prefix, server_env, started_show
 from tests.services import Services
 from tests.streams.conftest import PublisherProcess, eventually
 
@@ -46,12 +44,7 @@ def web_and_media(services: Services, tmp_path: Path) -> Iterator[tuple[ServerPr
 async def test_the_watch_page_follows_placement_to_the_media_node(
         web_and_media: tuple[ServerProcess, ServerProcess], open_page: OpenPage) -> None:
     web, media = web_and_media
-    async with aiohttp.ClientSession(base_url=web.url) as session:
-        api = Api(RemoteClient(session))  # type: ignore[arg-type]
-        owner = await api.merchant()
-        host = await api.host(owner)
-        show = await api.show(owner, host)
-        await api.call("POST", f"/api/shows/{show['id']}/start", host, expect=200)
+    show, host = await started_show(web.url)
     process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.peers", "publish", web.url,
                                                    show["id"], host.token, stdout=asyncio.subprocess.PIPE, cwd=ROOT)
     publisher = PublisherProcess(process)

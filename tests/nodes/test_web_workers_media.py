@@ -5,9 +5,7 @@ viewer decodes the host's frames, and each session's Location reaches the worker
 
 from __future__ import annotations
 
-import asyncio
 import json
-import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -17,25 +15,17 @@ from redis.asyncio import Redis
 from yarl import URL
 
 from bench import peers
-from tests.conftest import delete_prefixed, free_port
-from tests.helpers import Api
 from tests.nodes.test_media_nodes import start_publisher, watch_through_placement
-from tests.processes import RemoteClient, ServerProcess, new_prefix, server_env
+from tests.processes import ServerProcess, serving, started_show
 from tests.services import Services
 from tests.streams.conftest import eventually
 
 
 @pytest.fixture
 def two_workers(services: Services, tmp_path: Path) -> Iterator[tuple[ServerProcess, str]]:
-    prefix = new_prefix()
-    env = server_env(services, tmp_path / "data", prefix, "media-workers-" + secrets.token_hex(16),
-                     LIVE_MEDIA_CAPACITY="1")
-    server = ServerProcess(env, free_port(), workers=2).start(60)
-    try:
-        yield server, prefix
-    finally:
-        server.stop()
-        asyncio.run(delete_prefixed(services.redis_url, prefix))
+    with serving(services, tmp_path / "data", "media-workers-", workers=2, start_timeout=60,
+                 LIVE_MEDIA_CAPACITY="1") as running:
+        yield running
 
 
 @pytest.fixture
@@ -47,12 +37,7 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 async def test_host_and_viewers_on_two_workers(two_workers: tuple[ServerProcess, str], http: aiohttp.ClientSession,
                                                services: Services) -> None:
     server, prefix = two_workers
-    async with aiohttp.ClientSession(base_url=server.url) as session:
-        api = Api(RemoteClient(session))  # type: ignore[arg-type]
-        owner = await api.merchant()
-        host = await api.host(owner)
-        show = await api.show(owner, host)
-        await api.call("POST", f"/api/shows/{show['id']}/start", host, expect=200)
+    show, host = await started_show(server.url)
 
     redis = Redis.from_url(services.redis_url, decode_responses=True)
     publisher, reader = await start_publisher(server.url, show["id"], host.token)
