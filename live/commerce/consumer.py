@@ -4,7 +4,10 @@ Entries are acknowledged (and deleted, so streams stay small) only after ``handl
 pending by a consumer that crashed are claimed after ``min_idle_ms``, following XAUTOCLAIM's cursor until
 the whole pending list was walked (a backlog drains at batch speed, not one batch per claim interval).
 ``handle`` must therefore be idempotent: an entry may be handled twice, never zero times. Batches are small
-(100 entries) so that a worker sharing the event loop with the tap path never holds it for long.
+(100 entries) so that a worker sharing the event loop with the tap path never holds it for long. After a
+batch that was not full the reader lingers a moment (``linger_ms``) before reading again: while a sale runs,
+entries then come in batches of tens rather than ones and twos, and what each batch costs (a transaction, a
+read, an acknowledgement, a publish) is paid once for many orders instead of once for each.
 
 Nothing can block a stream: a batch that fails is retried entry by entry, and an entry that still fails
 after ``max_deliveries`` deliveries goes to the dead letters (deadletters.py) with its error. A database
@@ -32,13 +35,14 @@ log = logging.getLogger("live.commerce.consumer")
 Entry = tuple[str, str, dict[str, str]]  # stream, entry id, fields
 CURSOR_START = "0-0"
 OUTAGE_PAUSE_SECONDS = 1.0
+LINGER_MS = 50  # the delay a new order waits at most, for the batch to fill
 
 
 class StreamConsumer(ABC):
     group: str
 
     def __init__(self, redis: Redis, rk: RedisKeys, consumer: str, *, count: int = 100, block_ms: int = 500,
-                 min_idle_ms: int = 5000, max_deliveries: int = 5):
+                 min_idle_ms: int = 5000, max_deliveries: int = 5, linger_ms: int = LINGER_MS):
         self.redis = redis
         self.rk = rk
         self.consumer = consumer
@@ -46,6 +50,7 @@ class StreamConsumer(ABC):
         self.block_ms = block_ms
         self.min_idle_ms = min_idle_ms
         self.max_deliveries = max_deliveries
+        self.linger_ms = linger_ms
         self._groups: set[str] = set()
         self._last_claim = 0.0
         self._cursors: dict[str, str] = {}  # stream -> where the next XAUTOCLAIM starts
@@ -65,7 +70,9 @@ class StreamConsumer(ABC):
     async def run(self) -> None:
         while True:
             try:
-                await self.run_once()
+                handled = await self.run_once()
+                if 0 < handled < self.count and self.linger_ms:
+                    await asyncio.sleep(self.linger_ms / 1000)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

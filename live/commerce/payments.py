@@ -45,13 +45,19 @@ class PaymentService:
         self._charging = asyncio.Semaphore(concurrency)
 
     async def _orders(self, order_ids: Sequence[str]) -> list[OrderRecord]:
-        """The orders as Redis has them (the truth while a show runs)."""
+        """The orders as Redis has them (the truth while a show runs): one HMGET per show, not a command per
+        order."""
+        by_show: dict[str, list[str]] = {}
+        for order_id in dict.fromkeys(order_ids):  # a redelivered id once
+            if show_id := show_of_order(order_id):  # not one of our ids: nothing to charge
+                by_show.setdefault(show_id, []).append(order_id)
+        if not by_show:
+            return []
         async with self.redis.pipeline(transaction=False) as pipe:
-            for order_id in order_ids:
-                if show_id := show_of_order(order_id):  # not one of our ids: nothing to charge
-                    pipe.hget(self.rk.show(show_id).orders, order_id)
-            texts = await pipe.execute()
-        return [OrderRecord.from_json(text) for text in texts if text]
+            for show_id, ids in by_show.items():
+                pipe.hmget(self.rk.show(show_id).orders, ids)
+            replies = await pipe.execute()
+        return [OrderRecord.from_json(text) for texts in replies for text in texts if text]
 
     async def capture(self, order_ids: Sequence[str]) -> None:
         """Charge each buyer's saved method once per order (idempotent by order id, so a redelivered batch

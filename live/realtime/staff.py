@@ -6,9 +6,9 @@ orders. Viewers must never receive these (other buyers' names and the sale's pac
 ``reserved`` are the paid and reserved units in SQL, one GROUP BY on the show's index: no Redis counter of
 them exists, and summing the show's orders hash in Python grows with the show's orders, while the order
 events that trigger a recount are sent after their SQL commit, so SQL already has them. A burst of orders is
-coalesced into one ``staff_orders`` event (every change since the last, oldest first) and one recount per
-show, at most four a second (``StaffFeed``): an event and a recount per order would load the loop most
-exactly when a sale spikes."""
+coalesced into one ``staff_orders`` event (each order changed since the last, in its latest state, oldest
+first) and one recount per show, at most four a second (``StaffFeed``): an event and a recount per order
+would load the loop most exactly when a sale spikes."""
 
 from __future__ import annotations
 
@@ -70,6 +70,17 @@ async def read_recent(sessionmaker: Sessionmaker, show_id: str) -> list[dict[str
         return [{**record_from_row(order).public(), "buyer_name": name} for order, name in rows]
 
 
+def latest_changes(orders: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """One view per order among the changes that piled up (an order reserved and paid since the last send is
+    sent once, paid), in the order they were first seen; a final status wins over a late 'reserved'."""
+    latest: dict[str, Mapping[str, Any]] = {}
+    for order in orders:
+        seen = latest.get(order["id"])
+        if seen is None or seen["status"] == RESERVED:
+            latest[order["id"]] = order
+    return list(latest.values())
+
+
 class StaffFeed:
     """Per process: the staff room's members, buyers' display names (cached: a name is read from SQL once)
     and, per show, the order changes waiting to be sent. The order persister announces each change and must
@@ -103,7 +114,8 @@ class StaffFeed:
 
     async def _send(self, show_id: str) -> None:
         try:
-            while orders := self.pending.pop(show_id, None):
+            while changes := self.pending.pop(show_id, None):
+                orders = latest_changes(changes)
                 names = await self.buyer_names({str(o["buyer_id"]) for o in orders})
                 views = [{**order, "buyer_name": names.get(str(order["buyer_id"]))} for order in orders]
                 await self.broadcaster.staff_orders(show_id, views)

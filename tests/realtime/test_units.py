@@ -8,6 +8,7 @@ import pytest
 
 from live.errors import DomainError
 from live.realtime import cards, chat, protocol, reactions
+from live.realtime.staff import latest_changes
 from live.schemas.shows import OfferOut
 
 
@@ -20,6 +21,13 @@ def test_blocked_words_match_whole_words_and_phrases() -> None:
     assert chat.find_blocked("CRÈME brûlée", blocked) == "crème"
     for fine in ["spammer", "class", "buy it now", "now buy", ""]:
         assert chat.find_blocked(fine, blocked) is None, fine
+
+
+def test_staff_get_each_order_once_per_send_in_its_latest_state() -> None:
+    a_reserved, b_reserved = {"id": "a", "status": "reserved"}, {"id": "b", "status": "reserved"}
+    a_paid, b_failed = {"id": "a", "status": "paid"}, {"id": "b", "status": "payment_failed"}
+    assert latest_changes([a_reserved, b_reserved, a_paid]) == [a_paid, b_reserved]
+    assert latest_changes([b_failed, a_reserved, b_reserved]) == [b_failed, a_reserved]  # a late 'reserved'
 
 
 def test_reactions_are_read_once_the_second_is_complete() -> None:
