@@ -27,7 +27,8 @@ Command = Sequence[str | int | bytes]
 
 def encode(command: Command) -> bytes:
     """One command in RESP (an array of bulk strings)."""
-    return hiredis.pack_command(tuple(command))  # type: ignore[arg-type]  # its stub: a one-element tuple
+    # hiredis's stub types a one-element tuple; it packs any length
+    return hiredis.pack_command(tuple(command))  # type: ignore[arg-type]
 
 
 def _error(reply: hiredis.ReplyError) -> Exception:
@@ -226,8 +227,7 @@ class PipelinedConnection(TurnBatching):
         """Write the commands at once; each future gets its reply (or the error as an exception)."""
         protocol.waiting.extend(futures)
         assert protocol.transport is not None
-        # hiredis's stub types a one-element tuple; it packs any length
-        protocol.transport.write(b"".join([hiredis.pack_command(tuple(c)) for c in commands]))  # type: ignore[arg-type]
+        protocol.transport.write(b"".join([encode(c) for c in commands]))
         asyncio.get_running_loop().call_later(self.timeout, _expire, protocol, futures)
 
     def close(self) -> None:
