@@ -34,7 +34,7 @@ from live.web_processes import Supervisor, serve_worker
 
 def _viewer(request: web.Request) -> Principal:
     """The signed-in viewer, as the app's routes ask for one (live.api.routing)."""
-    principal = optional_principal(request.app[keys.tokens_key], request, request.app[keys.settings_key].public_origin)
+    principal = optional_principal(request.app[keys.tokens_key], request, request.app[keys.settings_key])
     if principal is None:
         raise Unauthorized("sign in first: send 'Authorization: Bearer <token>'")
     return principal.require_role("viewer")

@@ -16,6 +16,7 @@ from aiohttp import web
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
+from live.config import Settings
 from live.errors import Forbidden, Unauthorized
 from live.secret_keys import key_id
 
@@ -119,7 +120,7 @@ class TokenService:
         return principal, float(claims["exp"])
 
 
-def token_from_request(request: web.Request, public_origin: str) -> str | None:
+def token_from_request(request: web.Request, settings: Settings) -> str | None:
     header = request.headers.get("Authorization")
     if header:
         scheme, _, value = header.partition(" ")
@@ -128,12 +129,12 @@ def token_from_request(request: web.Request, public_origin: str) -> str | None:
         return value.strip()
     cookie = request.cookies.get(COOKIE_NAME)
     if cookie:
-        _check_same_origin(request, public_origin)
+        _check_same_origin(request, settings)
         return cookie
     return None
 
 
-def _check_same_origin(request: web.Request, public_origin: str) -> None:
+def _check_same_origin(request: web.Request, settings: Settings) -> None:
     """Cookie-authenticated writes must come from our own pages (CSRF defence on top of SameSite): the origin
     we were reached at directly, or ``LIVE_PUBLIC_URL``'s (behind a proxy that terminates TLS)."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
@@ -141,13 +142,13 @@ def _check_same_origin(request: web.Request, public_origin: str) -> None:
     origin = request.headers.get("Origin")
     if origin is None or origin == f"{request.scheme}://{request.host}":
         return
-    if origin != public_origin:
+    if origin != settings.public_origin:  # parsed only here, off the path of every other request
         raise Forbidden("cross-site request with a cookie", code="cross_site")
 
 
-def optional_principal(tokens: TokenService, request: web.Request, public_origin: str) -> Principal | None:
-    """The caller's principal, if it sent a token; ``public_origin`` (LIVE_PUBLIC_URL's) is also our own."""
-    token = token_from_request(request, public_origin)
+def optional_principal(tokens: TokenService, request: web.Request, settings: Settings) -> Principal | None:
+    """The caller's principal, if it sent a token (``settings``: LIVE_PUBLIC_URL's origin is also our own)."""
+    token = token_from_request(request, settings)
     return tokens.verify(token) if token else None
 
 

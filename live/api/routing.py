@@ -204,8 +204,7 @@ async def parse_body(request: web.Request, model: type[BaseModel]) -> Any:
 
 def _authorize(ep: Endpoint, request: web.Request) -> Principal | None:
     try:
-        app = request.app
-        principal = optional_principal(app[keys.tokens_key], request, app[keys.settings_key].public_origin)
+        principal = optional_principal(request.app[keys.tokens_key], request, request.app[keys.settings_key])
     except Unauthorized:
         if ep.roles is not None or "Authorization" in request.headers:
             raise
