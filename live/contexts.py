@@ -39,7 +39,7 @@ from live.realtime.staff import StaffFeed
 from live.realtime.ticker import RoomTicker
 from live.redis_clients import open_redis
 from live.redis_durability import require_durable
-from live.redis_server import EmbeddedRedis, EmbeddedRedisError
+from live.redis_server import EmbeddedRedis
 from live.signals import BroadcastState
 from live.tickets import TicketService
 from streams.registry import MediaRegistry
@@ -69,8 +69,6 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     supervisor = None
     try:
         await client.ping()
-        if embedded is not None and embedded.owned:  # an adopted orphan may have run with other settings
-            await client.config_set("appendfsync", settings.redis_appendfsync)
         if settings.redis_durability == "checked":
             await require_durable(client)
         app[keys.redis_key] = client
@@ -90,13 +88,7 @@ async def supervise(embedded: EmbeddedRedis, interval: float = 0.25) -> None:
     fail with ConnectionError, which the API answers 503 retry."""
     while True:
         await asyncio.sleep(interval)
-        if not embedded.died():
-            continue
-        log.error("embedded redis died; restarting it", extra={"socket": str(embedded.socket_path)})
-        try:
-            await asyncio.to_thread(embedded.start)
-        except EmbeddedRedisError:
-            log.exception("embedded redis restart failed; trying again")
+        await asyncio.to_thread(embedded.restart_if_died)
 
 
 async def limits_ctx(app: web.Application) -> AsyncIterator[None]:

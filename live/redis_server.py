@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import redis
+
 log = logging.getLogger("live.redis_server")
 
 MAX_UNIX_PATH = 100
@@ -127,6 +129,11 @@ class EmbeddedRedis:
         (self.redis_dir / "owner.pid").write_text(str(os.getpid()))
         log.warning("adopted an orphaned embedded redis", extra={"socket": str(self.socket_path),
                                                                  "pid": self.adopted_pid})
+        client = redis.Redis(unix_socket_path=str(self.socket_path))
+        try:  # the orphan may have run with other settings: it gets ours, as a server we spawn does
+            client.config_set("appendfsync", self.appendfsync)
+        finally:
+            client.close()
 
     def _spawn(self, timeout: float) -> None:
         binary = find_redis_binary()
@@ -163,6 +170,17 @@ class EmbeddedRedis:
                 )
             time.sleep(0.02)
         log.info("embedded redis started", extra={"socket": str(self.socket_path), "pid": self.process.pid})
+
+    def restart_if_died(self) -> None:
+        """Start the server again on its data folder (AOF replay) if it died; a failed start is logged and
+        tried again on the next call."""
+        if not self.died():
+            return
+        log.error("embedded redis died; restarting it", extra={"socket": str(self.socket_path)})
+        try:
+            self.start()
+        except (EmbeddedRedisError, OSError):
+            log.exception("embedded redis restart failed; trying again")
 
     def died(self) -> bool:
         """True when the server this process relies on is gone and this process should start it again:

@@ -34,10 +34,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from redis.asyncio import Redis
 
 from live.config import Settings
 from live.logs import AccessLogger
+from live.redis_clients import open_redis
 from live.redis_durability import require_durable
 from live.redis_server import EmbeddedRedis
 
@@ -158,11 +158,9 @@ class Supervisor:
         if not settings.redis_url:
             self.embedded = EmbeddedRedis(settings.data_dir, settings.redis_appendfsync)
             self.embedded.start()
-            if self.embedded.owned:  # an adopted orphan may have run with other settings
-                _set_appendfsync(self.embedded, settings.redis_appendfsync)
             env["LIVE_REDIS_URL"] = self.embedded.url
         if settings.redis_durability == "checked":  # once, here: N workers would each print the refusal
-            asyncio.run(_require_durable(env.get("LIVE_REDIS_URL") or settings.redis_url or ""))
+            asyncio.run(_require_durable(env.get("LIVE_REDIS_URL") or settings.redis_url or "", settings))
         return env
 
     def _worker(self, env: dict[str, str], index: int) -> WebWorker:
@@ -178,12 +176,8 @@ class Supervisor:
         self.stopping = True
 
     def _keep_redis(self) -> None:
-        if self.embedded is not None and self.embedded.died():
-            log.error("embedded redis died; restarting it", extra={"socket": str(self.embedded.socket_path)})
-            try:
-                self.embedded.start()
-            except Exception:
-                log.exception("embedded redis restart failed; trying again")
+        if self.embedded is not None:
+            self.embedded.restart_if_died()
 
     def _keep_workers(self) -> int | None:
         """Restart the workers that exited; an exit status for the whole when restarting cannot mend it: a
@@ -220,22 +214,12 @@ class Supervisor:
             self.embedded.stop()
 
 
-async def _require_durable(url: str) -> None:
-    client = Redis.from_url(url)
+async def _require_durable(url: str, settings: Settings) -> None:
+    client = open_redis(url, settings.redis_cluster, timeout=settings.redis_timeout_seconds)
     try:
         await require_durable(client)
     finally:
         await client.aclose()
-
-
-def _set_appendfsync(embedded: EmbeddedRedis, policy: str) -> None:
-    import redis
-
-    client = redis.Redis(unix_socket_path=str(embedded.socket_path))
-    try:
-        client.config_set("appendfsync", policy)
-    finally:
-        client.close()
 
 
 async def serve_worker(app: web.Application, settings: Settings, media_port: int | None,
