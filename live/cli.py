@@ -161,7 +161,7 @@ async def dead_letters(redis: Redis, rk: RedisKeys, show_id: str | None, retry_i
 async def _reconcile(settings: Settings, show_id: str | None, all_shows: bool = False) -> int:
     """``live reconcile``: prints the table; exit status 1 if any offer does not balance. Without ``all_shows``
     only the live shows and those ended within the lifetime of an ended show's Redis keys are checked."""
-    from live.commerce.expiry import active_shows
+    from live.commerce.active import active_shows
     from live.commerce.reconcile import format_table, reconcile, wait_quiescent
 
     since = None if all_shows else datetime.now(UTC) - timedelta(seconds=settings.redis_ended_show_ttl_seconds)

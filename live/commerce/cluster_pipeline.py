@@ -2,7 +2,7 @@
 master, each command written to the master that owns its first key's slot.
 
 It offers what ``BatchedScript`` uses of a ``PipelinedConnection`` (``timeout``, ``ready``, ``open``, ``submit``,
-``close``), so batching.py is unchanged: a batch is split per master and each part is one write.
+``close``), and ``call`` from ``TurnBatching``: a batch is split per master and each part is one write.
 
 Redirections (the slot map comes from CLUSTER SLOTS):
 - ``MOVED <slot> <host:port>``: the slot has a new owner; the map is reloaded and the command goes there.

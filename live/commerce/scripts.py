@@ -37,7 +37,6 @@ class BatchedScript:
 
     def __init__(self, connection: PipelinedConnection, name: str):
         self.connection = connection
-        self.name = name
         self.source = lua_source(name)
         self.sha = hashlib.sha1(self.source.encode()).hexdigest()
 
