@@ -65,8 +65,8 @@ async def write_through(redis: Redis, sk: ShowKeys, kind: Kind, user_id: str, on
         await redis.srem(_key(sk, kind), user_id)
 
 
-async def restore(session: AsyncSession, redis: Redis, sk: ShowKeys, show_id: str) -> int:
-    """Make the show's sets what SQL records (replaced in one transaction); how many bans there are."""
+async def restore(session: AsyncSession, redis: Redis, sk: ShowKeys, show_id: str) -> None:
+    """Make the show's sets what SQL records (replaced in one transaction)."""
     rows = (await session.execute(select(ShowModeration.kind, ShowModeration.user_id).where(
         ShowModeration.show_id == show_id))).all()
     by_kind: dict[Kind, list[str]] = {"ban": [], "mute": []}
@@ -79,4 +79,3 @@ async def restore(session: AsyncSession, redis: Redis, sk: ShowKeys, show_id: st
             if user_ids:
                 pipe.sadd(_key(sk, kind), *user_ids)
         await pipe.execute()
-    return len(by_kind["ban"])
