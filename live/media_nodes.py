@@ -71,13 +71,16 @@ class NodeDirectory:
 
 class Heartbeat:
     """Announces this node every ``interval`` seconds, and at once when ``beat()`` is awaited (after a
-    session opened or closed, so placement sees the new load before the caller's next request)."""
+    session opened or closed, so placement sees the new load before the caller's next request). Beats take
+    turns: a periodic beat that read the load just before a session opened must not land after that session's
+    own beat, or placement reads the older load and puts the next viewer on a full node."""
 
     def __init__(self, directory: NodeDirectory, describe: Callable[[], Node], interval: float) -> None:
         self.directory = directory
         self.describe = describe
         self.interval = interval
         self._task: asyncio.Task[None] | None = None
+        self._turn = asyncio.Lock()
 
     def current(self) -> Node:
         node = self.describe()
@@ -85,7 +88,8 @@ class Heartbeat:
         return Node(node.id, node.url, node.capacity, node.load, node.relays, expires)
 
     async def beat(self) -> None:
-        await self.directory.announce(self.current())
+        async with self._turn:  # read and write in one turn, so the last write holds the latest load
+            await self.directory.announce(self.current())
 
     async def _run(self) -> None:
         while True:
