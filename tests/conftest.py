@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import aiohttp.web_app
 import pytest
 from aiohttp.test_utils import TestClient
 from redis.asyncio import Redis
@@ -43,6 +44,16 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
         drop_database(database_url)
         if embedded:
             embedded.stop()
+
+
+@pytest.fixture(autouse=True)
+def _no_apps_kept_between_tests() -> Iterator[None]:
+    """aiohttp caches each handler's middleware chain (an lru_cache of 1,024 entries keyed by the handler and
+    its applications), which keeps hundreds of finished tests' apps alive: a million objects by mid-suite,
+    and collector pauses of over a second that starve any test with a deadline. A server has one app; the
+    suite has one per test, so it forgets them."""
+    yield
+    aiohttp.web_app._cached_build_middleware.cache_clear()
 
 
 # The suite's hundreds of buyers all come from 127.0.0.1, as if behind one carrier's NAT: the limit of new
