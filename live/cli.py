@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from datetime import UTC, datetime, timedelta
@@ -24,7 +25,7 @@ from live.logs import AccessLogger, configure_logging
 from live.redis_durability import RedisNotDurable
 from live.redis_server import EmbeddedRedisError
 from live.rediskeys import RedisKeys
-from live.web_processes import OneProcessOnly, Supervisor, default_workers, serve_worker
+from live.web_processes import OneProcessOnly, Supervisor, default_workers, parent_gone, serve_worker
 
 log = logging.getLogger("live.cli")
 
@@ -88,21 +89,27 @@ def _serve(settings: Settings, workers: int, reuse_port: bool, media_port: int |
     return 0
 
 
-async def _work(settings: Settings) -> None:
+async def _work(settings: Settings, supervised: bool) -> None:
     """The background workers alone (persistence, payment capture, expiry), with no HTTP listener: run one
     or more beside web processes started with ``LIVE_RUN_WORKERS=false``, so a purchase spike's follow-up
-    work never shares an event loop with the taps. Their events reach the web processes' sockets through
-    Redis."""
+    work never shares an event loop with the taps, nor (at ``worker_nice``) their CPU. Their events reach
+    the web processes' sockets through Redis. ``supervised``: a child of ``live serve --workers N``, which
+    stops when its parent is gone."""
+    os.nice(settings.worker_nice)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    runner = web.AppRunner(create_app(settings.model_copy(update={"run_workers": True})))
+    # role web: a process with no listener must not announce itself as a media node
+    runner = web.AppRunner(create_app(settings.model_copy(update={"run_workers": True, "role": "web"})))
     await runner.setup()
+    orphaned = asyncio.create_task(parent_gone(os.getppid(), stop.set), name="parent-watch") if supervised else None
     log.info("worker started")
     try:
         await stop.wait()
     finally:
+        if orphaned is not None:
+            orphaned.cancel()
         await runner.cleanup()
 
 
@@ -119,7 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--role", choices=["all", "web", "media"],
                        help="all (default, LIVE_ROLE): everything in one process; web: HTTP and socket.io, WebRTC "
                             "goes to media nodes; media: also takes WebRTC sessions")
-    commands.add_parser("worker", help="run only the background workers (beside LIVE_RUN_WORKERS=false web processes)")
+    worker = commands.add_parser("worker", help="run only the background workers (beside LIVE_RUN_WORKERS=false web "
+                                 "processes), at LIVE_WORKER_NICE")
+    worker.add_argument("--supervised", action="store_true", help=argparse.SUPPRESS)  # the child of --workers N
     commands.add_parser("migrate", help="upgrade the database schema to the latest version")
     demo = commands.add_parser("demo", help="seed a demo merchant, host, viewer and live show")
     demo.add_argument("--if-empty", action="store_true", help="do nothing if the database has data")
@@ -197,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(settings, workers, args.reuse_port, args.media_port)
         if args.command == "worker":
             _install_uvloop()
-            asyncio.run(_work(settings))
+            asyncio.run(_work(settings, args.supervised))
         elif args.command == "migrate":
             asyncio.run(_migrate(settings))
             print("Database is up to date.")

@@ -68,6 +68,10 @@ class Settings(BaseSettings):
         default=None, ge=1, description="Web processes `live serve` runs on its port (SO_REUSEPORT); default: "
         "the number of cores.")
     run_workers: bool = Field(default=True, description="Run background workers (persistence, payments, expiry).")
+    worker_nice: int = Field(
+        default=10, ge=0, le=19, description="How much lower than the web processes `live worker` runs (its "
+        "nice value; `live serve --workers N` starts one): in a purchase spike the CPU answers taps first and "
+        "persistence and capture catch up after it, while reservation deadlines wait for them.")
 
     ice_servers: list[str] = Field(default_factory=list, description="stun:/turn: URLs offered to peers.")
     public_ip: str | None = Field(default=None, description="Address announced in ICE candidates behind NAT.")

@@ -2,13 +2,14 @@
 
 One Python process answers on one core; a deal drop needs every core. The kernel spreads new connections
 over N listeners bound to the same port (SO_REUSEPORT), so no proxy is needed in front of them. Each worker
-is a full web process (``live serve`` with ``--reuse-port``) sharing Redis and the database; the background
-workers (persistence, capture, expiry) run in worker 0 only, or in none when ``LIVE_RUN_WORKERS=false``
-puts them in ``live worker``.
+is a full web process (``live serve`` with ``--reuse-port``) sharing Redis and the database. The background
+workers (persistence, capture, expiry) run in a child of their own (``live worker``) at a lower priority
+(``LIVE_WORKER_NICE``): a tap's answer never waits behind them for the CPU, and every web worker serves alike.
+``LIVE_RUN_WORKERS=false`` leaves them out, for ``live worker`` processes run elsewhere.
 
 The parent starts the embedded Redis once, for all of them, and restarts it when it dies (the workers are
 told its socket as ``LIVE_REDIS_URL``): it owns the server because it outlives every worker. It restarts a
-worker that dies, forwards SIGTERM/SIGINT to all of them for a clean shutdown, and otherwise does nothing,
+child that dies, forwards SIGTERM/SIGINT to all of them for a clean shutdown, and otherwise does nothing,
 so it is the last one standing. A worker whose parent vanished (SIGKILL) stops by itself.
 
 A WebRTC session lives in the process that took it, so a worker that takes media also listens on a port of
@@ -80,9 +81,10 @@ def media_url(public_url: str, port: int) -> str:
 
 @dataclass
 class WebWorker:
-    """One child (``live serve --reuse-port``): its command line and environment, and the process while it runs."""
+    """One child (a web worker, ``live serve --reuse-port``, or the background one, ``live worker``): its
+    command line and environment, and the process while it runs."""
 
-    index: int
+    name: str
     argv: list[str]
     env: dict[str, str]
     process: subprocess.Popen[bytes] | None = None
@@ -93,7 +95,7 @@ class WebWorker:
     def start(self) -> None:
         self.process = subprocess.Popen(self.argv, env=self.env)
         self.started_at, self.died_at = time.monotonic(), 0.0
-        log.info("web worker started", extra={"worker": self.index, "pid": self.process.pid})
+        log.info("child started", extra={"worker": self.name, "pid": self.process.pid})
 
     def exited(self, now: float) -> bool:
         """Whether it is gone; the first time it is seen gone, counts a death soon after starting."""
@@ -136,6 +138,8 @@ class Supervisor:
         try:
             env = self._shared_env()
             self.workers = [self._worker(env, i) for i in range(self.count)]
+            if self.settings.run_workers:
+                self.workers.append(self._background(env))
             for worker in self.workers:
                 worker.start()
             while True:
@@ -164,13 +168,18 @@ class Supervisor:
         return env
 
     def _worker(self, env: dict[str, str], index: int) -> WebWorker:
-        own = {"LIVE_RUN_WORKERS": "true" if self.settings.run_workers and index == 0 else "false"}
+        own = {"LIVE_RUN_WORKERS": "false"}
         argv = [sys.executable, *self.command, "--reuse-port"]
         if self.settings.takes_media:
             port = free_port(self.settings.host)
             argv += ["--media-port", str(port)]
             own["LIVE_NODE_URL"] = media_url(self.settings.public_url, port)
-        return WebWorker(index, argv, {**env, **own})
+        return WebWorker(f"web-{index}", argv, {**env, **own})
+
+    @staticmethod
+    def _background(env: dict[str, str]) -> WebWorker:
+        return WebWorker("background", [sys.executable, "-m", "live", "worker", "--supervised"],
+                         {**env, "LIVE_RUN_WORKERS": "true"})
 
     def _stop(self, signum: int, _frame: object) -> None:
         self.stopping = True
@@ -192,9 +201,9 @@ class Supervisor:
             if not worker.restart_due(now):
                 continue
             if worker.quick_deaths > len(RESTART_BACKOFF_SECONDS):
-                log.error("web worker keeps exiting at start; giving up", extra={"worker": worker.index})
+                log.error("child keeps exiting at start; giving up", extra={"worker": worker.name})
                 return 1
-            log.error("web worker exited; restarting it", extra={"worker": worker.index, "code": code})
+            log.error("child exited; restarting it", extra={"worker": worker.name, "code": code})
             worker.start()
         return None
 
@@ -233,7 +242,7 @@ async def serve_worker(app: web.Application, settings: Settings, media_port: int
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    orphaned = asyncio.create_task(_parent_gone(os.getppid(), stop.set), name="parent-watch")
+    orphaned = asyncio.create_task(parent_gone(os.getppid(), stop.set), name="parent-watch")
     try:
         await web.TCPSite(runner, settings.host, settings.port, reuse_port=True).start()
         if media_port is not None:
@@ -244,7 +253,7 @@ async def serve_worker(app: web.Application, settings: Settings, media_port: int
         await runner.cleanup()
 
 
-async def _parent_gone(parent: int, then: Callable[[], None]) -> None:
+async def parent_gone(parent: int, then: Callable[[], None]) -> None:
     while os.getppid() == parent:  # noqa: ASYNC110 - no event tells a child its parent died; poll
         await asyncio.sleep(POLL_SECONDS * 2)
     log.error("parent process gone; stopping")

@@ -82,11 +82,19 @@ class ServerProcess:
                 os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(10)
 
-    def worker_pids(self) -> list[int]:
-        """The web workers' pids (children of the supervising parent), when ``workers`` > 1."""
+    def _children(self, flag: bytes) -> list[int]:
+        """The supervising parent's children whose command line carries ``flag``, when ``workers`` > 1."""
         assert self.process is not None
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
-        return [int(pid) for pid in children if b"--reuse-port" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        return [int(pid) for pid in children if flag in Path(f"/proc/{pid}/cmdline").read_bytes()]
+
+    def worker_pids(self) -> list[int]:
+        """The web workers' pids."""
+        return self._children(b"--reuse-port")
+
+    def background_pid(self) -> int | None:
+        """The supervised ``live worker`` child's pid (the background workers)."""
+        return next(iter(self._children(b"--supervised")), None)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

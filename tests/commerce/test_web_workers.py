@@ -1,6 +1,6 @@
-"""``live serve --workers 2``: two web processes on one port really both answer, only one of them runs the
-background workers, a worker that dies is replaced, and the order guarantees hold when the taps of one
-buyer, even the retries of one tap, land on different processes."""
+"""``live serve --workers 2``: two web processes on one port really both answer, the background workers run
+in a child of their own at a lower priority, a child that dies is replaced, and the order guarantees hold
+when the taps of one buyer, even the retries of one tap, land on different processes."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ async def _answering_pids(url: str, tries: int = 200) -> set[int]:
     return seen
 
 
-async def test_two_workers_both_answer_and_one_runs_the_background_workers(
+async def test_two_workers_both_answer_and_a_lower_priority_child_runs_the_background_workers(
         two_workers: tuple[ServerProcess, str], api: Api, services: Services) -> None:
     server, prefix = two_workers
     pids = server.worker_pids()
@@ -72,16 +72,22 @@ async def test_two_workers_both_answer_and_one_runs_the_background_workers(
             consumers = await redis.xinfo_consumers(stream, "persist")
             return {int(c["name"].rsplit("-", 2)[1]) for c in consumers}  # host-pid-tag
 
+        background = server.background_pid()
+        assert background is not None and background not in pids
         found = await eventually(persisters, timeout=20)
-        assert len(found) == 1 and found <= set(pids), f"one worker persists, not {found} of {pids}"
+        assert found == {background}, f"the background child persists, not {found} (web: {pids})"
+        assert os.getpriority(os.PRIO_PROCESS, background) - os.getpriority(os.PRIO_PROCESS, pids[0]) == 10, \
+            "taps come first: the background child runs at LIVE_WORKER_NICE below the web workers"
     finally:
         await redis.aclose()
 
     os.kill(pids[1], signal.SIGKILL)
+    os.kill(background, signal.SIGKILL)
 
     async def replaced() -> bool:
-        now = server.worker_pids()
-        return len(now) == 2 and pids[1] not in now and len(await _answering_pids(server.url)) == 2
+        now, child = server.worker_pids(), server.background_pid()
+        return (len(now) == 2 and pids[1] not in now and child not in (None, background)
+                and len(await _answering_pids(server.url)) == 2)
 
     await eventually(replaced, timeout=30, interval=0.2)
 
