@@ -21,22 +21,28 @@ def _own_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _is_redis(process: psutil.Process) -> bool:
+    try:
+        return process.name().startswith("redis-server")
+    except psutil.NoSuchProcess:
+        return False
+
+
 class CpuMeter:
-    """``start()`` before a load, ``per_request(n)`` after it. Redis is ``redis_pid``, or else the server's
-    children (the embedded redis-server)."""
+    """``start()`` before a load, ``per_request(n)`` after it. The server is its process and its children
+    (``--workers N``: the web workers and the background one); Redis is ``redis_pid``, or else the server's
+    embedded redis-server. Children are summed at each mark: none is replaced during a bench."""
 
     def __init__(self, server_pid: int, redis_pid: int | None = None):
         self.server = psutil.Process(server_pid)
         self.redis = psutil.Process(redis_pid) if redis_pid else None
         self._marks: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
-    def _redis_cpu(self) -> float:
-        if self.redis is not None:
-            return _cpu(self.redis)
-        return sum(_cpu(child) for child in self.server.children(recursive=True))
-
     def _now(self) -> tuple[float, float, float]:
-        return _cpu(self.server), self._redis_cpu(), _own_cpu()
+        children = self.server.children(recursive=True)
+        redis = [self.redis] if self.redis is not None else [c for c in children if _is_redis(c)]
+        server = [self.server, *(c for c in children if not _is_redis(c))]
+        return sum(map(_cpu, server)), sum(map(_cpu, redis)), _own_cpu()
 
     def start(self) -> None:
         self._marks = self._now()

@@ -216,6 +216,16 @@ def throughput_buyers(path: str, body: Any, tokens: list[str], cfg: Config) -> l
     ]
 
 
+async def settled(srv: BenchServer, show_ids: list[str]) -> None:
+    """Wait until the workers drained what the earlier workloads sold: each workload is measured from a
+    server at rest, with its own drain (not the one before's) in the measurement."""
+    redis = Redis.from_url(srv.redis_url, decode_responses=True)
+    try:
+        await wait_quiescent(redis, RedisKeys(srv.prefix), show_ids, timeout=120)
+    finally:
+        await redis.aclose()
+
+
 async def measured_run(meter: CpuMeter, port: int, buyers: list[Buyer]
                        ) -> tuple[list[Result], float, dict[str, float]]:
     """``run`` plus the CPU per request that the server, its embedded Redis and this client spent on it."""
@@ -274,8 +284,11 @@ async def bench_mode(cfg: Config, appendfsync: str, targets: tuple[str, ...]
             ]
             figures: dict[tuple[str, str], dict[str, Any]] = {}
             meter = CpuMeter(srv.pid, srv.redis_pid)
+            sold: list[str] = []  # every show so far: each measured run waits until they are drained
             for target in targets:
                 show_id, offer_id = await live_offer(http, base, owner, owner_id, cfg.stock, cfg.limit)
+                sold.append(show_id)
+                await settled(srv, sold)
                 path = {"ours": f"/api/shows/{show_id}/orders", "naive": f"/bench/naive/shows/{show_id}/orders",
                         "ceiling": "/bench/ceiling"}[target]
                 spike = spike_buyers(path, offer_id, tokens, cfg, seed=7)
@@ -285,6 +298,8 @@ async def bench_mode(cfg: Config, appendfsync: str, targets: tuple[str, ...]
                 burst_show, burst_offer = await live_offer(http, base, owner, owner_id, cfg.stock, cfg.limit)
                 burst_path = path.replace(show_id, burst_show)
                 burst = [Buyer(b.requests) for b in spike_buyers(burst_path, burst_offer, tokens, cfg, seed=7)]
+                sold.append(burst_show)
+                await settled(srv, sold)
                 results_b, elapsed_b, cpu = await measured_run(meter, port, burst)
                 figures[(target, "burst")] = summarize(target, "burst", cfg.backend, results_b, elapsed_b,
                                                        appendfsync, cpu)
@@ -299,6 +314,8 @@ async def bench_mode(cfg: Config, appendfsync: str, targets: tuple[str, ...]
                 path = {"ours": f"/api/shows/{big_show}/orders", "naive": f"/bench/naive/shows/{big_show}/orders",
                         "ceiling": "/bench/ceiling"}[target]
                 body = {"offer_id": big_offer, "quantity": 1}
+                sold.append(big_show)
+                await settled(srv, sold)
                 results, elapsed, cpu = await measured_run(meter, port, throughput_buyers(path, body, tokens, cfg))
                 figures[(target, "throughput")] = summarize(target, "throughput", cfg.backend, results, elapsed,
                                                             appendfsync, cpu)
