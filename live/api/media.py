@@ -124,8 +124,7 @@ async def publish(call: Call[None, None]) -> web.Response:
 async def _publisher(call: Call[Any, Any]) -> PeerSession:
     """The publishing session named in the path, if the caller is the show's host or merchant."""
     async with call.session() as session:
-        show = await lifecycle.get_show(session, call.path("show_id"))
-    policy.require_staff(call.user, show)
+        show = await lifecycle.staff_show(session, call.user, call.path("show_id"))
     return call.app[keys.media_key].session(show.id, call.path("session_id"), "publisher")
 
 

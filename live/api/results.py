@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from live import policy, results
+from live import results
 from live.api.routing import ApiRouter, Call
 from live.reach import reports
 from live.schemas.results import ShowResults
@@ -15,8 +15,7 @@ router = ApiRouter("results")
             roles=("merchant", "host"), response=ShowResults)
 async def show_results(call: Call[None, None]) -> ShowResults:
     async with call.session() as session:
-        show = await lifecycle.get_show(session, call.path("show_id"))
-        policy.require_staff(call.user, show)
+        show = await lifecycle.staff_show(session, call.user, call.path("show_id"))
         out = await results.show_results(session, show)
         out.by_source = await reports.by_source(session, call.redis, call.redis_keys, show)
         return out

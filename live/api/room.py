@@ -11,7 +11,6 @@ from aiohttp import web
 from live import keys
 from live.api.routing import PUBLIC, ApiRouter, Call, Created
 from live.auth import Role
-from live.realtime import host
 from live.realtime.host import HostActions
 from live.schemas.room import (
     BlockedWordsIn,
@@ -27,6 +26,7 @@ from live.schemas.room import (
     ModerationOut,
 )
 from live.schemas.staff import SalesOut
+from live.shows import lifecycle
 
 router = ApiRouter("live room")
 STAFF: tuple[Role, ...] = ("merchant", "host")
@@ -112,6 +112,6 @@ async def set_blocked_words(call: Call[BlockedWordsIn, None]) -> BlockedWordsOut
             response=SalesOut)
 async def sales(call: Call[None, None]) -> SalesOut:
     async with call.session() as session:
-        show = await host.staff_show(session, call.user, call.path("show_id"))
+        show = await lifecycle.staff_show(session, call.user, call.path("show_id"))
     lineup = await call.app[keys.lineups_key].current(show.id)
     return await call.app[keys.staff_feed_key].overview(lineup)

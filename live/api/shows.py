@@ -117,8 +117,7 @@ async def remove_offer(call: Call[None, None]) -> web.Response:
 async def _change_state(call: Call[Any, Any], change: Any) -> ShowOut:
     """Start or end: the host or the merchant may; listeners (realtime, media) hear about it."""
     async with call.session() as session:
-        show = await lifecycle.get_show(session, call.path("show_id"))
-        policy.require_staff(call.user, show)
+        show = await lifecycle.staff_show(session, call.user, call.path("show_id"))
         show = await change(session, call.redis, call.redis_keys, show)
     await call.app[keys.show_changed_key].send(show)
     return await _detail(call, show)

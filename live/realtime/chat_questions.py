@@ -14,10 +14,10 @@ from live.community import questions
 from live.errors import NotFound
 from live.realtime import cards, chat
 from live.realtime.broadcaster import Broadcaster
-from live.realtime.host import staff_show
 from live.realtime.lineup import Lineup
 from live.rediskeys import RedisKeys
 from live.schemas.community import AnsweringOut
+from live.shows import lifecycle
 
 
 class ChatQuestions:
@@ -35,7 +35,7 @@ class ChatQuestions:
     async def set_answering(self, principal: Principal, show_id: str, message_id: str | None) -> AnsweringOut:
         """The host marks a chat message "answering now" (None clears it); every viewer gets ``answering``."""
         async with self.sessionmaker() as session:
-            await staff_show(session, principal, show_id)
+            await lifecycle.staff_show(session, principal, show_id)
         show_keys = self.redis_keys.show(show_id)
         message = None
         if message_id is not None:

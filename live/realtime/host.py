@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Offer, Show
 from db.session import Sessionmaker
-from live import policy
 from live.auth import Principal
 from live.commerce import sale_windows
 from live.realtime import cards, chat, moderation, protocol
@@ -22,12 +21,6 @@ from live.realtime.cards import CardState
 from live.rediskeys import RedisKeys
 from live.schemas.room import Card, CardIn, ChatSettingsOut, ModerationIn, ModerationOut
 from live.shows import lifecycle, lineup, views
-
-
-async def staff_show(session: AsyncSession, principal: Principal, show_id: str) -> Show:
-    show = await lifecycle.get_show(session, show_id)
-    policy.require_staff(principal, show)
-    return show
 
 
 async def render_card(redis: Redis, redis_keys: RedisKeys, session: AsyncSession, show: Show, offer: Offer,
@@ -48,7 +41,7 @@ class HostActions:
 
     async def push_card(self, principal: Principal, show_id: str, data: CardIn) -> Card:
         async with self.sessionmaker() as session:
-            show = await staff_show(session, principal, show_id)
+            show = await lifecycle.staff_show(session, principal, show_id)
             cards.require_live(show)
             offer = await lineup.get_offer(session, show, data.offer_id)
             if data.deal_ends_at is not None:
@@ -61,7 +54,7 @@ class HostActions:
 
     async def unpin_card(self, principal: Principal, show_id: str) -> None:
         async with self.sessionmaker() as session:
-            await staff_show(session, principal, show_id)
+            await lifecycle.staff_show(session, principal, show_id)
         await cards.save_state(self.redis, self.redis_keys.show(show_id), None)
         await self.broadcaster.card(show_id, None)
 
@@ -74,7 +67,7 @@ class HostActions:
         """Close the offer's sale window now; if its card is up, viewers see the deal is over."""
         show_keys = self.redis_keys.show(show_id)
         async with self.sessionmaker() as session:
-            show = await staff_show(session, principal, show_id)
+            show = await lifecycle.staff_show(session, principal, show_id)
             cards.require_live(show)
             offer = await lineup.get_offer(session, show, offer_id)
             await sale_windows.close_deal(session, self.redis, self.redis_keys, show, offer)
@@ -89,7 +82,7 @@ class HostActions:
 
     async def set_slow_mode(self, principal: Principal, show_id: str, seconds: int) -> ChatSettingsOut:
         async with self.sessionmaker() as session:
-            show = await staff_show(session, principal, show_id)
+            show = await lifecycle.staff_show(session, principal, show_id)
             show.slow_mode_seconds = seconds
             await session.commit()
         await self.announcer.announce(show_id)
@@ -97,7 +90,7 @@ class HostActions:
 
     async def delete_message(self, principal: Principal, show_id: str, message_id: str) -> None:
         async with self.sessionmaker() as session:
-            await staff_show(session, principal, show_id)
+            await lifecycle.staff_show(session, principal, show_id)
             show_keys = self.redis_keys.show(show_id)
             await chat.remove(session, self.redis, show_keys, show_id, message_id, principal.user_id)
         await self.broadcaster.chat_removed(show_id, message_id)
@@ -105,7 +98,7 @@ class HostActions:
     async def moderate(self, principal: Principal, show_id: str, data: ModerationIn) -> ModerationOut:
         show_keys = self.redis_keys.show(show_id)
         async with self.sessionmaker() as session:
-            show = await staff_show(session, principal, show_id)
+            show = await lifecycle.staff_show(session, principal, show_id)
             result = await moderation.apply(session, self.redis, show_keys, show, data.user_id, data.action,
                                             principal.user_id)
         if data.action == "ban":

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Show, User
 from live import bans, policy
+from live.auth import Principal
 from live.commerce import stock
 from live.commerce.sale_windows import sale_terms
 from live.errors import Conflict, Invalid
@@ -28,6 +29,13 @@ ALLOWED_TRANSITIONS = {("scheduled", "live"), ("live", "ended")}
 
 async def get_show(session: AsyncSession, show_id: str) -> Show:
     return await found(session, Show, show_id, "show")
+
+
+async def staff_show(session: AsyncSession, principal: Principal, show_id: str) -> Show:
+    """The show, if the caller is its host or its merchant (404, else 403)."""
+    show = await get_show(session, show_id)
+    policy.require_staff(principal, show)
+    return show
 
 
 async def _check_host(session: AsyncSession, merchant_id: str, host_id: str) -> None:
