@@ -47,7 +47,7 @@ log = logging.getLogger("live.web_processes")
 POLL_SECONDS = 0.25
 STOP_TIMEOUT_SECONDS = 20.0
 REFUSED = 2  # the exit status of `live serve` that said why it will not serve (see live.cli)
-QUICK_DEATH_SECONDS = 10.0  # a worker that dies sooner after starting is in a crash loop: back off, then give up
+QUICK_DEATH_SECONDS = 10.0  # a child that dies sooner after starting is in a crash loop: back off, then give up
 RESTART_BACKOFF_SECONDS = (0.1, 0.5, 1.0, 2.0, 5.0)
 
 
@@ -80,7 +80,7 @@ def media_url(public_url: str, port: int) -> str:
 
 
 @dataclass
-class WebWorker:
+class Child:
     """One child (a web worker, ``live serve --reuse-port``, or the background one, ``live worker``): its
     command line and environment, and the process while it runs."""
 
@@ -95,7 +95,7 @@ class WebWorker:
     def start(self) -> None:
         self.process = subprocess.Popen(self.argv, env=self.env)
         self.started_at, self.died_at = time.monotonic(), 0.0
-        log.info("child started", extra={"worker": self.name, "pid": self.process.pid})
+        log.info("child started", extra={"child": self.name, "pid": self.process.pid})
 
     def exited(self, now: float) -> bool:
         """Whether it is gone; the first time it is seen gone, counts a death soon after starting."""
@@ -107,7 +107,7 @@ class WebWorker:
         return True
 
     def restart_due(self, now: float) -> bool:
-        """At once after a worker that lived a while; after a growing backoff in a crash loop."""
+        """At once after a child that lived a while; after a growing backoff in a crash loop."""
         if not self.quick_deaths:
             return True
         return now - self.died_at >= RESTART_BACKOFF_SECONDS[min(self.quick_deaths, len(RESTART_BACKOFF_SECONDS)) - 1]
@@ -119,13 +119,14 @@ class WebWorker:
 
 @dataclass
 class Supervisor:
-    """The parent: the embedded Redis (if any) and the web workers, kept running until told to stop. A worker
-    runs ``command`` (after the interpreter) with ``--reuse-port``: ``live serve``, or the bench's server."""
+    """The parent: the embedded Redis (if any), the web workers and the background child, kept running until
+    told to stop. A web worker runs ``command`` (after the interpreter) with ``--reuse-port``: ``live serve``,
+    or the bench's server."""
 
     settings: Settings
     count: int
     command: tuple[str, ...] = ("-m", "live", "serve")
-    workers: list[WebWorker] = field(default_factory=list)
+    children: list[Child] = field(default_factory=list)
     embedded: EmbeddedRedis | None = None
     stopping: bool = False
 
@@ -137,17 +138,17 @@ class Supervisor:
             signal.signal(signum, self._stop)
         try:
             env = self._shared_env()
-            self.workers = [self._worker(env, i) for i in range(self.count)]
+            self.children = [self._worker(env, i) for i in range(self.count)]
             if self.settings.run_workers:
-                self.workers.append(self._background(env))
-            for worker in self.workers:
-                worker.start()
+                self.children.append(self._background(env))
+            for child in self.children:
+                child.start()
             while True:
                 time.sleep(POLL_SECONDS)
                 if self.stopping:  # before looking at the workers: a Ctrl-C stops them too, not to be restarted
                     break
                 self._keep_redis()
-                code = self._keep_workers()
+                code = self._keep_children()
                 if code is not None:
                     return code
         finally:
@@ -167,18 +168,18 @@ class Supervisor:
             asyncio.run(_require_durable(env.get("LIVE_REDIS_URL") or settings.redis_url or "", settings))
         return env
 
-    def _worker(self, env: dict[str, str], index: int) -> WebWorker:
+    def _worker(self, env: dict[str, str], index: int) -> Child:
         own = {"LIVE_RUN_WORKERS": "false"}
         argv = [sys.executable, *self.command, "--reuse-port"]
         if self.settings.takes_media:
             port = free_port(self.settings.host)
             argv += ["--media-port", str(port)]
             own["LIVE_NODE_URL"] = media_url(self.settings.public_url, port)
-        return WebWorker(f"web-{index}", argv, {**env, **own})
+        return Child(f"web-{index}", argv, {**env, **own})
 
     @staticmethod
-    def _background(env: dict[str, str]) -> WebWorker:
-        return WebWorker("background", [sys.executable, "-m", "live", "worker", "--supervised"],
+    def _background(env: dict[str, str]) -> Child:
+        return Child("background", [sys.executable, "-m", "live", "worker", "--supervised"],
                          {**env, "LIVE_RUN_WORKERS": "true"})
 
     def _stop(self, signum: int, _frame: object) -> None:
@@ -188,37 +189,37 @@ class Supervisor:
         if self.embedded is not None:
             self.embedded.restart_if_died()
 
-    def _keep_workers(self) -> int | None:
-        """Restart the workers that exited; an exit status for the whole when restarting cannot mend it: a
-        worker refused to serve (a bad setting, an unsafe Redis) or keeps dying at start (a port in use)."""
+    def _keep_children(self) -> int | None:
+        """Restart the children that exited; an exit status for the whole when restarting cannot mend it: a
+        child refused to serve (a bad setting, an unsafe Redis) or keeps dying at start (a port in use)."""
         now = time.monotonic()
-        for worker in self.workers:
-            if not worker.exited(now):
+        for child in self.children:
+            if not child.exited(now):
                 continue
-            code = worker.process.returncode if worker.process else None
+            code = child.process.returncode if child.process else None
             if code == REFUSED:
                 return REFUSED
-            if not worker.restart_due(now):
+            if not child.restart_due(now):
                 continue
-            if worker.quick_deaths > len(RESTART_BACKOFF_SECONDS):
-                log.error("child keeps exiting at start; giving up", extra={"worker": worker.name})
+            if child.quick_deaths > len(RESTART_BACKOFF_SECONDS):
+                log.error("child keeps exiting at start; giving up", extra={"child": child.name})
                 return 1
-            log.error("child exited; restarting it", extra={"worker": worker.name, "code": code})
-            worker.start()
+            log.error("child exited; restarting it", extra={"child": child.name, "code": code})
+            child.start()
         return None
 
     def _shutdown(self) -> None:
-        for worker in self.workers:
-            worker.signal(signal.SIGTERM)
+        for child in self.children:
+            child.signal(signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
-        for worker in self.workers:
-            if worker.process is None:
+        for child in self.children:
+            if child.process is None:
                 continue
             try:
-                worker.process.wait(max(0.0, deadline - time.monotonic()))
+                child.process.wait(max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                worker.process.kill()
-                worker.process.wait()
+                child.process.kill()
+                child.process.wait()
         if self.embedded is not None:
             self.embedded.stop()
 
