@@ -118,6 +118,13 @@ async def sampled(pid: int, rate: int, load: Any) -> tuple[str, Any]:
         return Path(out.name).read_text(), result
 
 
+def keep_stacks(options: dict[str, str], name: str, raw: str) -> None:
+    """With --stacks=DIR, py-spy's raw stacks go to DIR/<name>.txt, to be read whole."""
+    if "stacks" in options:
+        Path(options["stacks"]).mkdir(parents=True, exist_ok=True)
+        (Path(options["stacks"]) / f"{name}.txt").write_text(raw)
+
+
 async def drained(srv: BenchServer, show_id: str) -> None:
     redis = Redis.from_url(srv.redis_url, decode_responses=True)
     try:
@@ -156,9 +163,8 @@ async def profile(backend: str, options: dict[str, str]) -> None:
                         if not isolated and target == "ours":
                             drain, _ = await sampled(srv.pid, rate, drained(srv, show_id))
                             figures["drain_breakdown"] = breakdown(drain, worker_part)
-                        if "stacks" in options:  # keep py-spy's stacks to read them whole
-                            Path(options["stacks"]).mkdir(parents=True, exist_ok=True)
-                            (Path(options["stacks"]) / f"{backend}-{target}.txt").write_text(raw)
+                            keep_stacks(options, f"{backend}-{target}-drain", drain)
+                        keep_stacks(options, f"{backend}-{target}", raw)
                     else:
                         meter.start()
                         results, elapsed = await load

@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[keys.redis_keys_key] = RedisKeys(settings.redis_prefix)
     app[keys.show_changed_key] = Signal[Show]("show_changed")
     app[keys.broadcast_changed_key] = Signal[BroadcastState]("broadcast_changed")
-    app[keys.order_changed_key] = Signal[dict[str, Any]]("order_changed")
+    app[keys.orders_changed_key] = Signal[list[dict[str, Any]]]("orders_changed")
     app[keys.review_changed_key] = Signal[str]("review_changed")
     app.cleanup_ctx.extend([database_ctx, redis_ctx, limits_ctx, commerce_ctx, media_ctx])
     install_realtime(app, settings)  # its cleanup context runs after (and closes before) the ones above

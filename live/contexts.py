@@ -197,7 +197,7 @@ async def realtime_ctx(app: web.Application) -> AsyncIterator[None]:
     app[keys.show_changed_key].subscribe(lambda show: room.on_show_changed(staff, announcer, show))
     app[keys.broadcast_changed_key].subscribe(
         lambda state: room.on_broadcast_changed(redis, redis_keys, announcer, state))
-    app[keys.order_changed_key].subscribe(lambda order: room.on_order_changed(broadcaster, staff, order))
+    app[keys.orders_changed_key].subscribe(lambda orders: room.on_orders_changed(broadcaster, staff, orders))
     app[keys.review_changed_key].subscribe(
         lambda product_id: ratings.on_review_changed(sessionmaker, redis, redis_keys, broadcaster, product_id))
     ticker.start()

@@ -45,7 +45,7 @@ media_key: web.AppKey[MediaRegistry] = web.AppKey("media")  # WebRTC sessions (s
 # Signals (live.signals): who announces what.
 show_changed_key = web.AppKey("show_changed", Signal[Show])  # api/shows after start, end and changes
 broadcast_changed_key = web.AppKey("broadcast_changed", Signal[BroadcastState])  # streams: host on/off air
-order_changed_key = web.AppKey("order_changed", Signal[dict[str, Any]])  # commerce: an order's public view
+orders_changed_key = web.AppKey("orders_changed", Signal[list[dict[str, Any]]])  # commerce: orders' public views
 review_changed_key = web.AppKey("review_changed", Signal[str])  # community: a product's reviews changed (its id)
 # The show room (live.realtime): the socket.io server, and the room's state that HTTP handlers act on.
 sio_key = web.AppKey("sio", socketio.AsyncServer)

@@ -94,10 +94,10 @@ class OrderPersister(StreamConsumer):
     group = "persist"
 
     def __init__(self, redis: Redis, rk: RedisKeys, sessionmaker: Sessionmaker,
-                 order_changed: Signal[dict[str, Any]], consumer: str, **kw: Any):
+                 orders_changed: Signal[list[dict[str, Any]]], consumer: str, **kw: Any):
         super().__init__(redis, rk, consumer, **kw)
         self.sessionmaker = sessionmaker
-        self.order_changed = order_changed
+        self.orders_changed = orders_changed
 
     async def streams(self) -> list[str]:
         return [self.rk.show(show_id).stream for show_id in await active_shows(self.redis, self.rk)]
@@ -121,5 +121,5 @@ class OrderPersister(StreamConsumer):
         for show_id in {e.order.show_id for e in events if e.returned}:
             async with self.sessionmaker() as session:
                 await lineup.sync_returned_stock(session, self.redis, self.rk, show_id)
-        for event in events:  # created too: the show's staff see every reservation
-            await self.order_changed.send(event.order.public())
+        # created too: the show's staff see every reservation
+        await self.orders_changed.send([event.order.public() for event in events])

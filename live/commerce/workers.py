@@ -56,7 +56,7 @@ async def commerce_ctx(app: web.Application) -> AsyncIterator[None]:
     if settings.run_workers:
         name = consumer_name()
         deliveries = settings.worker_max_deliveries
-        persister = OrderPersister(redis, rk, app[keys.sessionmaker_key], app[keys.order_changed_key], name,
+        persister = OrderPersister(redis, rk, app[keys.sessionmaker_key], app[keys.orders_changed_key], name,
                                    max_deliveries=deliveries)
         capturer = PaymentCapturer(payments, name, max_deliveries=deliveries)
         tasks = [

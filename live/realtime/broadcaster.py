@@ -13,13 +13,15 @@ from typing import Any
 import socketio
 
 from live.realtime import protocol
+from live.realtime.engine import RoomRedisManager
 from live.schemas.room import Card, ChatMessageOut
 
 Emit = Callable[[str, Any, str], Awaitable[None]]  # (event, data, room)
+EmitEach = Callable[[str, list[tuple[str, Any]]], Awaitable[None]]  # (event, [(room, data), ...])
 
 
-def server_emits(server: socketio.AsyncServer) -> tuple[Emit, Emit]:
-    """(everywhere, here) for a process that serves sockets."""
+def server_emits(server: socketio.AsyncServer) -> tuple[Emit, Emit, EmitEach]:
+    """(everywhere, here, each everywhere) for a process that serves sockets."""
 
     async def everywhere(event: str, data: Any, room: str) -> None:
         await server.emit(event, data, to=room, namespace=protocol.NAMESPACE)
@@ -27,13 +29,22 @@ def server_emits(server: socketio.AsyncServer) -> tuple[Emit, Emit]:
     async def here(event: str, data: Any, room: str) -> None:
         await server.emit(event, data, to=room, namespace=protocol.NAMESPACE, ignore_queue=True)
 
-    return everywhere, here
+    async def each(event: str, items: list[tuple[str, Any]]) -> None:
+        manager = server.manager
+        if isinstance(manager, RoomRedisManager):
+            await manager.emit_each(event, protocol.NAMESPACE, items)
+        else:
+            for room, data in items:
+                await everywhere(event, data, room)
+
+    return everywhere, here, each
 
 
 class Broadcaster:
-    def __init__(self, everywhere: Emit, here: Emit | None = None):
+    def __init__(self, everywhere: Emit, here: Emit | None = None, each: EmitEach | None = None):
         self.everywhere = everywhere
         self.here = here or everywhere
+        self.each = each
 
     async def show(self, show: dict[str, Any]) -> None:
         """The show's state: scheduled/live/ended, ``paused`` while the host's video is off air."""
@@ -55,6 +66,14 @@ class Broadcaster:
     async def order(self, order: dict[str, Any]) -> None:
         """An order changed state: only its buyer (all their sockets) hears of it."""
         await self.everywhere(protocol.ORDER, {"order": order}, protocol.user_room(str(order["buyer_id"])))
+
+    async def orders(self, orders: list[dict[str, Any]]) -> None:
+        """Many orders changed (a batch of the persister): each buyer hears of their own, in one publish."""
+        if self.each is None:
+            for order in orders:
+                await self.order(order)
+            return
+        await self.each(protocol.ORDER, [(protocol.user_room(str(o["buyer_id"])), {"order": o}) for o in orders])
 
     async def moderated(self, user_id: str, show_id: str, action: str) -> None:
         """Tells the user that the host muted, unmuted, banned or unbanned them."""

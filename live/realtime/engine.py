@@ -20,7 +20,8 @@ Internals used: socket.io's ``AsyncServer._engineio_server_class``; engine.io's 
 ``(handler, server)`` where ``handler`` is the bound ``AsyncSocket._websocket_handler``,
 ``AsyncServer.sockets``, ``AsyncSocket.queue`` / ``.upgraded`` / ``.closed`` / ``.closing``; socket.io's
 ``BaseManager.rooms`` (namespace -> room -> sid -> eio sid), the order of ``AsyncPubSubManager.emit`` ->
-``_handle_emit`` -> ``super().emit``, its ``_publish`` hook and its ``thread`` / ``redis`` / ``pubsub``
+``_handle_emit`` -> ``super().emit`` (``_handle_emit`` also unpacks ``emit_each``'s one message for many
+rooms), the pub/sub message's fields, its ``_publish`` hook and its ``thread`` / ``redis`` / ``pubsub``
 attributes. A direct write skips ``AsyncSocket.send``'s ping-timeout check; engine.io's service task still
 closes sockets that stopped answering pings.
 """
@@ -193,13 +194,15 @@ class FastEmitManager(socketio.AsyncManager):
             return
         if namespace not in self.rooms:
             return
+        skip = set(skip_sid) if isinstance(skip_sid, list) else {skip_sid}
+        recipients = [eio_sid for sid, eio_sid in self.get_participants(namespace, room) if sid not in skip]
+        if not recipients:  # encode nothing for a room without a socket in this process
+            return
         args = list(data) if isinstance(data, tuple) else ([] if data is None else [data])
         encoded = self.server.packet_class(socketio.packet.EVENT, namespace=namespace, data=[event, *args]).encode()
         if isinstance(encoded, list):  # binary attachments: not used by the room, leave them to socket.io
             await super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback)
             return
-        skip = set(skip_sid) if isinstance(skip_sid, list) else {skip_sid}
-        recipients = [eio_sid for sid, eio_sid in self.get_participants(namespace, room) if sid not in skip]
         await self.direct.deliver(recipients, encoded)
 
 
@@ -217,6 +220,25 @@ class RoomRedisManager(socketio.AsyncRedisManager, FastEmitManager):
             await self.publisher.publish(self.channel, self.json.dumps(data))
         except Exception:
             log.exception("socket.io publish failed; other processes miss this event until their next snapshot")
+
+    async def emit_each(self, event: str, namespace: str, items: list[tuple[str, Any]]) -> None:
+        """One event to many rooms, each room its own data (every buyer their own order), in one publish:
+        python-socketio's emit publishes, and every process decodes, one message per room."""
+        if not items:
+            return
+        for room, data in items:
+            await self.emit(event, data, namespace=namespace, room=room, ignore_queue=True)
+        await self._publish({"method": "emit", "event": event, "namespace": namespace, "binary": False,
+                             "each": [[room, [data]] for room, data in items], "host_id": self.host_id})
+
+    async def _handle_emit(self, message: dict[str, Any]) -> None:
+        """A message of ``emit_each`` is its rooms' emits, one by one; any other is python-socketio's."""
+        each = message.get("each")
+        if each is None:
+            await super()._handle_emit(message)
+            return
+        for room, data in each:
+            await super()._handle_emit({**message, "room": room, "data": data, "each": None})
 
 
 def local_rooms(manager: socketio.AsyncManager, namespace: str, prefix: str) -> dict[str, int]:

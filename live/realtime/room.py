@@ -193,8 +193,8 @@ async def on_broadcast_changed(redis: Redis, redis_keys: RedisKeys, announcer: S
     await announcer.announce(state.show_id)
 
 
-async def on_order_changed(broadcaster: Broadcaster, staff: StaffFeed, order: dict[str, Any]) -> None:
+async def on_orders_changed(broadcaster: Broadcaster, staff: StaffFeed, orders: list[dict[str, Any]]) -> None:
     """The buyer hears of changes after the reservation (its HTTP answer told them of that); staff of all."""
-    if order["status"] != "reserved":
-        await broadcaster.order(order)
-    staff.order_changed(order)
+    await broadcaster.orders([order for order in orders if order["status"] != "reserved"])
+    for order in orders:
+        staff.order_changed(order)

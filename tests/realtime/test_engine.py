@@ -84,3 +84,33 @@ async def test_single_packets_skip_the_queue_of_an_idle_socket(api: Api, sockets
     await sio.eio.send_packet(eio_sid, eio_packet.Packet(eio_packet.MESSAGE, '2["probe",{"n":3}]'))
     assert socket.queue.empty(), "written directly, not queued for the writer task"
     assert await s.wait_for("probe") == {"n": 3}
+
+
+async def test_emit_each_publishes_once_and_each_room_hears_only_its_own(api: Api, sockets: SocketFactory,
+                                                                       client: TestClient) -> None:
+    """The persister's batch of orders: one publish from another process (a write-only manager), decoded by
+    RoomRedisManager._handle_emit into one emit per room; a buyer never hears another buyer's order."""
+    first, second = await api.viewer(), await api.viewer()
+    on_first, on_second = await sockets(first), await sockets(second)
+    settings, redis_keys = client.app[keys.settings_key], client.app[keys.redis_keys_key]
+    other = engine.RoomRedisManager(settings.redis_url or "", channel=redis_keys.socketio_channel, write_only=True)
+    published: list[dict[str, Any]] = []
+    publish = other._publish
+
+    async def counted(data: Any) -> None:
+        published.append(data)
+        await publish(data)
+
+    other._publish = counted  # type: ignore[method-assign]
+    try:
+        await other.emit_each("order", protocol.NAMESPACE, [
+            (protocol.user_room(first.id), {"order": {"id": "ord_a"}}),
+            (protocol.user_room(second.id), {"order": {"id": "ord_b"}})])
+    finally:
+        await engine.close_pubsub_manager(other)
+    assert len(published) == 1
+    assert await on_first.wait_for("order") == {"order": {"id": "ord_a"}}
+    assert await on_second.wait_for("order") == {"order": {"id": "ord_b"}}
+    await asyncio.sleep(0.2)
+    assert [e["order"]["id"] for e in on_first.events["order"]] == ["ord_a"]
+    assert [e["order"]["id"] for e in on_second.events["order"]] == ["ord_b"]

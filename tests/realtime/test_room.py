@@ -258,7 +258,7 @@ async def test_order_events_go_to_the_buyer_only(api: Api, sockets: SocketFactor
     order = {"id": "ord_1", "show_id": show["id"], "buyer_id": buyer.id, "status": "paid", "offer_id": offer["id"],
              "quantity": 1, "price_cents": 1999, "currency": "USD",
              "expires_at": (datetime.now(UTC) + timedelta(minutes=10)).isoformat(), "failure_code": None}
-    await client.app[keys.order_changed_key].send(order)
+    await client.app[keys.orders_changed_key].send([order])
     assert (await buyer_socket.wait_for("order"))["order"] == order
     assert (await second_tab.wait_for("order"))["order"] == order
     await api.call("POST", f"/api/shows/{show['id']}/cards", owner, json={"offer_id": offer["id"]}, expect=201)
