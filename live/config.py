@@ -72,6 +72,10 @@ class Settings(BaseSettings):
         default=10, ge=0, le=19, description="How much lower than the web processes `live worker` runs (its "
         "nice value; `live serve --workers N` starts one): in a purchase spike the CPU answers taps first and "
         "persistence and capture catch up after it, while reservation deadlines wait for them.")
+    worker_holdback_seconds: float = Field(
+        default=1.0, ge=0, le=10, description="In a process that answers taps and runs the background workers "
+        "too (one web process), how long in a row the workers wait while taps are arriving (taps first; "
+        "0: never). Reservation deadlines wait for them meanwhile.")
 
     ice_servers: list[str] = Field(default_factory=list, description="stun:/turn: URLs offered to peers.")
     public_ip: str | None = Field(default=None, description="Address announced in ICE candidates behind NAT.")

@@ -9,6 +9,9 @@ batch that was not full the reader lingers a moment (``linger_ms``) before readi
 entries then come in batches of tens rather than ones and twos, and what each batch costs (a transaction, a
 read, an acknowledgement, a publish) is paid once for many orders instead of once for each.
 
+In a process that also answers taps, a ``Holdback`` (taps_first.py) makes the reader wait while taps are
+arriving, for a bounded time.
+
 Nothing can block a stream: a batch that fails is retried entry by entry, and an entry that still fails
 after ``max_deliveries`` deliveries goes to the dead letters (deadletters.py) with its error. A database
 outage is not the entries' fault: it is waited out, and never counts against them.
@@ -27,6 +30,7 @@ from redis.exceptions import ResponseError
 
 from db.outage import is_outage
 from live.commerce import deadletters
+from live.commerce.taps_first import Holdback
 from live.redis_clients import by_slot
 from live.rediskeys import RedisKeys
 
@@ -42,7 +46,8 @@ class StreamConsumer(ABC):
     group: str
 
     def __init__(self, redis: Redis, rk: RedisKeys, consumer: str, *, count: int = 100, block_ms: int = 500,
-                 min_idle_ms: int = 5000, max_deliveries: int = 5, linger_ms: int = LINGER_MS):
+                 min_idle_ms: int = 5000, max_deliveries: int = 5, linger_ms: int = LINGER_MS,
+                 holdback: Holdback | None = None):
         self.redis = redis
         self.rk = rk
         self.consumer = consumer
@@ -51,6 +56,7 @@ class StreamConsumer(ABC):
         self.min_idle_ms = min_idle_ms
         self.max_deliveries = max_deliveries
         self.linger_ms = linger_ms
+        self.holdback = holdback
         self._groups: set[str] = set()
         self._last_claim = 0.0
         self._cursors: dict[str, str] = {}  # stream -> where the next XAUTOCLAIM starts
@@ -70,7 +76,11 @@ class StreamConsumer(ABC):
     async def run(self) -> None:
         while True:
             try:
+                if self.holdback is not None:
+                    await self.holdback.wait()
                 handled = await self.run_once()
+                if handled < self.count and self.holdback is not None:
+                    self.holdback.caught_up()
                 if 0 < handled < self.count and self.linger_ms:
                     await asyncio.sleep(self.linger_ms / 1000)
             except asyncio.CancelledError:

@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from live import json_codec
 from live.commerce.pipeline import PipelinedConnection
 from live.commerce.scripts import BatchedScript, script
+from live.commerce.taps_first import TapActivity
 from live.errors import Conflict, DomainError, Forbidden, RateLimited
 from live.ids import new_order_id, show_of_order
 from live.rediskeys import RedisKeys, ShowKeys
@@ -101,8 +102,10 @@ class OrderDesk:
     payment). One per app, built by ``build_order_desk`` (workers.py) on the app's pipelined connection."""
 
     def __init__(self, redis: Redis, rk: RedisKeys, reservation_ttl_seconds: int, scripts: PipelinedConnection,
-                 tap_pace: tuple[int, int] = (0, 0)):
-        """``tap_pace``: (taps, window ms) one buyer may make per show, counted inside the tap's own script."""
+                 tap_pace: tuple[int, int] = (0, 0), activity: TapActivity | None = None):
+        """``tap_pace``: (taps, window ms) one buyer may make per show, counted inside the tap's own script.
+        ``activity`` notes each tap, for this process's background workers (taps_first.py)."""
+        self.activity = activity or TapActivity()
         self.redis = redis
         self.rk = rk
         self.ttl_ms = reservation_ttl_seconds * 1000
@@ -114,6 +117,7 @@ class OrderDesk:
     async def reserve(self, show_id: str, offer_id: str, buyer_id: str, key: str, quantity: int,
                       attribution: str = "") -> Reservation:
         """``attribution``: JSON of the order's source fields (live.reach.attribution.order_fields), or ''."""
+        self.activity.tapped()
         sk = self.rk.show(show_id)
         keys = [sk.state, sk.offer(offer_id), *sk.tap_keys, sk.tap_pace(buyer_id)]
         while True:

@@ -22,6 +22,7 @@ from live.commerce.persist import OrderPersister
 from live.commerce.pipeline import PipelinedConnection
 from live.commerce.providers import SandboxProvider
 from live.commerce.recovery import RecoveryGate
+from live.commerce.taps_first import Holdback
 from live.limits import per_window
 
 SWEEP_INTERVAL_SECONDS = 1.0
@@ -56,9 +57,10 @@ async def commerce_ctx(app: web.Application) -> AsyncIterator[None]:
     if settings.run_workers:
         name = consumer_name()
         deliveries = settings.worker_max_deliveries
+        hold = settings.worker_holdback_seconds
         persister = OrderPersister(redis, rk, app[keys.sessionmaker_key], app[keys.orders_changed_key], name,
-                                   max_deliveries=deliveries)
-        capturer = PaymentCapturer(payments, name, max_deliveries=deliveries)
+                                   max_deliveries=deliveries, holdback=Holdback(desk.activity, hold))
+        capturer = PaymentCapturer(payments, name, max_deliveries=deliveries, holdback=Holdback(desk.activity, hold))
         tasks = [
             asyncio.create_task(persister.run(), name="order-persister"),
             asyncio.create_task(capturer.run(), name="payment-capturer"),
