@@ -5,12 +5,14 @@ consumer groups and atomic scripts make that safe."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import secrets
 import socket
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from live import keys
 from live.background import stop_tasks
@@ -26,6 +28,7 @@ from live.commerce.taps_first import Holdback
 from live.limits import per_window
 
 SWEEP_INTERVAL_SECONDS = 1.0
+log = logging.getLogger("live.commerce.workers")
 
 
 def consumer_name() -> str:
@@ -44,10 +47,21 @@ def build_order_desk(app: web.Application) -> tuple[OrderDesk, PipelinedConnecti
     return desk, scripts, gate
 
 
+async def warm(scripts: PipelinedConnection) -> None:
+    """Open the tap connection (and pass its recovery gate) now, not on the first buyer's tap: a process that
+    opened it lazily kept the first taps of a deal drop waiting while it checked every live show in SQL. If
+    Redis is not there yet, the first tap opens it, as before."""
+    try:
+        await scripts.open()
+    except (RedisError, OSError, TimeoutError) as exc:
+        log.warning("tap connection not opened at start; the first tap opens it", extra={"error": str(exc)})
+
+
 async def commerce_ctx(app: web.Application) -> AsyncIterator[None]:
     settings, redis, rk = app[keys.settings_key], app[keys.redis_key], app[keys.redis_keys_key]
     desk, scripts, gate = build_order_desk(app)
     app[keys.order_desk_key] = desk
+    await warm(scripts)
     provider = SandboxProvider(
         settings.resolved_webhook_url(), settings.resolved_webhook_secret(), settings.payment_async_delay_seconds
     )
