@@ -16,6 +16,11 @@ def owns(principal: Principal, merchant_id: str) -> bool:
     return principal.role == "merchant" and principal.merchant_id == merchant_id
 
 
+def hosts_for(principal: Principal, merchant_id: str) -> bool:
+    """A host account of the merchant (not the merchant's own account)."""
+    return principal.role == "host" and principal.merchant_id == merchant_id
+
+
 def may_host(user: User, merchant_id: str) -> bool:
     """One of the merchant's hosts, or its own account: who may host its shows."""
     return user.merchant_id == merchant_id and user.role in ("host", "merchant")

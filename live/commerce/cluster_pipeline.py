@@ -207,8 +207,11 @@ class ClusterPipelinedConnection(TurnBatching):
         connection.submit(protocol, commands, futures)
 
     def _refresh_soon(self) -> None:
-        task = asyncio.ensure_future(self.refresh())
-        task.add_done_callback(lambda done: done.cancelled() or done.exception())  # retried on the next failure
+        """A reload in the background, held by ``_refreshing`` (a task nobody holds can be collected mid-way)."""
+        if self._refreshing is None or self._refreshing.done():
+            self._refreshing = asyncio.ensure_future(self._load_slots())
+            # a failed reload is retried on the next failure; nothing waits for this one
+            self._refreshing.add_done_callback(lambda done: done.cancelled() or done.exception())
 
     def close(self) -> None:
         for connection in self.nodes.values():

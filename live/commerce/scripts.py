@@ -33,7 +33,7 @@ def script(redis: Redis, name: str) -> AsyncScript:
 
 class BatchedScript:
     """``await script(keys, args)`` on the pipelined connection: calls of one loop turn (of every script)
-    share one write. Used by the tap path, where redis-py's ~200 us per call would cost more than aiohttp."""
+    share one write. Used by the tap path, where redis-py's own work per call would cost more than aiohttp's."""
 
     def __init__(self, connection: PipelinedConnection, name: str):
         self.connection = connection

@@ -39,7 +39,7 @@ async def get_question(session: AsyncSession, question_id: str) -> Question:
 async def answer_label(session: AsyncSession, principal: Principal, question: Question) -> str:
     if policy.owns(principal, question.merchant_id):
         return "merchant"
-    if principal.role == "host" and principal.merchant_id == question.merchant_id:
+    if policy.hosts_for(principal, question.merchant_id):
         return "host"
     if principal.role == "viewer" and question.product_id and await has_bought(
             session, question.product_id, principal.user_id):
