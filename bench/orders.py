@@ -335,10 +335,10 @@ async def check(srv: BenchServer, show_id: str, offer_id: str, stock: int, resul
     """(oversold, lost) after the workers drained: units beyond the stock, and 201s that SQL lacks."""
     acknowledged = {json.loads(r.body)["order"]["id"] for r in results if r.status == 201}
     redis = Redis.from_url(srv.redis_url, decode_responses=True)
-    rk = RedisKeys(srv.prefix)
+    redis_keys = RedisKeys(srv.prefix)
     try:
-        await wait_quiescent(redis, rk, [show_id], timeout=120)
-        remaining = int(await redis.hget(rk.show(show_id).stock, offer_id) or 0) if target == "ours" else 0
+        await wait_quiescent(redis, redis_keys, [show_id], timeout=120)
+        remaining = int(await redis.hget(redis_keys.show(show_id).stock, offer_id) or 0) if target == "ours" else 0
     finally:
         await redis.aclose()
     engine = make_engine(srv.database_url)

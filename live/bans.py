@@ -22,50 +22,51 @@ from live.rediskeys import RedisKeys, ShowKeys
 Kind = Literal["ban", "mute"]
 
 
-def _key(sk: ShowKeys, kind: Kind) -> str:
-    return sk.banned if kind == "ban" else sk.muted
+def _key(show_keys: ShowKeys, kind: Kind) -> str:
+    return show_keys.banned if kind == "ban" else show_keys.muted
 
 
-def ask_banned(pipe: Pipeline, sk: ShowKeys, user_id: str | None) -> None:
+def ask_banned(pipe: Pipeline, show_keys: ShowKeys, user_id: str | None) -> None:
     """Queue the question on a caller's pipeline, so it rides on the round trip the caller makes anyway."""
-    pipe.sismember(sk.banned, user_id or "")
+    pipe.sismember(show_keys.banned, user_id or "")
 
 
-def ask_muted(pipe: Pipeline, sk: ShowKeys, user_id: str | None) -> None:
-    pipe.sismember(sk.muted, user_id or "")
+def ask_muted(pipe: Pipeline, show_keys: ShowKeys, user_id: str | None) -> None:
+    pipe.sismember(show_keys.muted, user_id or "")
 
 
-async def is_banned(redis: Redis, sk: ShowKeys, user_id: str) -> bool:
-    return bool(await redis.sismember(sk.banned, user_id))
+async def is_banned(redis: Redis, show_keys: ShowKeys, user_id: str) -> bool:
+    return bool(await redis.sismember(show_keys.banned, user_id))
 
 
-async def standing(redis: Redis, sk: ShowKeys, user_id: str) -> tuple[bool, bool]:
+async def standing(redis: Redis, show_keys: ShowKeys, user_id: str) -> tuple[bool, bool]:
     """(muted, banned)."""
     async with redis.pipeline(transaction=False) as pipe:
-        ask_muted(pipe, sk, user_id)
-        ask_banned(pipe, sk, user_id)
+        ask_muted(pipe, show_keys, user_id)
+        ask_banned(pipe, show_keys, user_id)
         muted, banned = await pipe.execute()
     return bool(muted), bool(banned)
 
 
-async def banned_among(redis: Redis, rk: RedisKeys, users_by_show: dict[str, list[str]]) -> dict[str, list[bool]]:
+async def banned_among(redis: Redis, redis_keys: RedisKeys, users_by_show: dict[str, list[str]]
+                       ) -> dict[str, list[bool]]:
     """For each show, which of the given users are banned from it (one round trip for all)."""
     async with redis.pipeline(transaction=False) as pipe:
         for show_id, user_ids in users_by_show.items():
-            pipe.smismember(rk.show(show_id).banned, user_ids)
+            pipe.smismember(redis_keys.show(show_id).banned, user_ids)
         answers = await pipe.execute()
     return {show_id: [bool(a) for a in answer] for show_id, answer in zip(users_by_show, answers, strict=True)}
 
 
-async def write_through(redis: Redis, sk: ShowKeys, kind: Kind, user_id: str, on: bool) -> None:
+async def write_through(redis: Redis, show_keys: ShowKeys, kind: Kind, user_id: str, on: bool) -> None:
     """SQL has just recorded (``on``) or lifted the ban or mute: the set follows."""
     if on:
-        await redis.sadd(_key(sk, kind), user_id)
+        await redis.sadd(_key(show_keys, kind), user_id)
     else:
-        await redis.srem(_key(sk, kind), user_id)
+        await redis.srem(_key(show_keys, kind), user_id)
 
 
-async def restore(session: AsyncSession, redis: Redis, sk: ShowKeys, show_id: str) -> None:
+async def restore(session: AsyncSession, redis: Redis, show_keys: ShowKeys, show_id: str) -> None:
     """Make the show's sets what SQL records (replaced in one transaction)."""
     rows = (await session.execute(select(ShowModeration.kind, ShowModeration.user_id).where(
         ShowModeration.show_id == show_id))).all()
@@ -75,7 +76,7 @@ async def restore(session: AsyncSession, redis: Redis, sk: ShowKeys, show_id: st
             by_kind[kind].append(user_id)
     async with redis.pipeline(transaction=True) as pipe:
         for kind, user_ids in by_kind.items():
-            pipe.delete(_key(sk, kind))
+            pipe.delete(_key(show_keys, kind))
             if user_ids:
-                pipe.sadd(_key(sk, kind), *user_ids)
+                pipe.sadd(_key(show_keys, kind), *user_ids)
         await pipe.execute()

@@ -149,18 +149,18 @@ async def _dead_letters(settings: Settings, show_id: str | None, retry_id: str |
         return await dead_letters(app[keys.redis_key], app[keys.redis_keys_key], show_id, retry_id)
 
 
-async def dead_letters(redis: Redis, rk: RedisKeys, show_id: str | None, retry_id: str | None) -> int:
+async def dead_letters(redis: Redis, redis_keys: RedisKeys, show_id: str | None, retry_id: str | None) -> int:
     """``live orders dead-letters``: list them (of one show), or put one back on its stream."""
     from live.commerce import deadletters
 
     if retry_id:
-        dead = await deadletters.retry(redis, rk, retry_id)
+        dead = await deadletters.retry(redis, redis_keys, retry_id)
         if dead is None:
             print(f"live: no dead letter {retry_id}", file=sys.stderr)
             return 1
         print(f"Put back on {dead.stream}: {dead.id} (was entry {dead.entry_id})")
         return 0
-    found = await deadletters.list_dead(redis, rk, show_id)
+    found = await deadletters.list_dead(redis, redis_keys, show_id)
     for dead in found:
         print(dead.describe())
     print(f"{len(found)} dead letter(s)")
@@ -175,11 +175,11 @@ async def _reconcile(settings: Settings, show_id: str | None, all_shows: bool = 
 
     since = None if all_shows else datetime.now(UTC) - timedelta(seconds=settings.redis_ended_show_ttl_seconds)
     async with started_app(settings) as app, app[keys.sessionmaker_key]() as session:
-        redis, rk = app[keys.redis_key], app[keys.redis_keys_key]
-        shows = [show_id] if show_id else await active_shows(redis, rk)
-        if not await wait_quiescent(redis, rk, shows):
+        redis, redis_keys = app[keys.redis_key], app[keys.redis_keys_key]
+        shows = [show_id] if show_id else await active_shows(redis, redis_keys)
+        if not await wait_quiescent(redis, redis_keys, shows):
             print("warning: workers are still writing; differences below may be in flight")
-        balances = await reconcile(session, redis, rk, show_id, since)
+        balances = await reconcile(session, redis, redis_keys, show_id, since)
     print(format_table(balances))
     for balance in balances:
         for problem in balance.problems:

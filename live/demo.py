@@ -45,7 +45,7 @@ async def _user(session: AsyncSession, email: str) -> User | None:
     return await session.scalar(select(User).where(User.email == email))
 
 
-async def seed(session: AsyncSession, redis: Redis, rk: RedisKeys, public_url: str) -> DemoLogins:
+async def seed(session: AsyncSession, redis: Redis, redis_keys: RedisKeys, public_url: str) -> DemoLogins:
     """Idempotent: finds what exists by its email, sku or title and makes only what is missing (a demo
     product without a picture gets its illustration, served by this server at ``public_url``)."""
     owner = await _user(session, MERCHANT[1])
@@ -81,21 +81,21 @@ async def seed(session: AsyncSession, redis: Redis, rk: RedisKeys, public_url: s
             starts_at=datetime.now(UTC), host_id=host.id,
         ))
         for product, show_price, wanted_stock, limit in products:
-            await lineup.add_offer(session, redis, rk, show, OfferIn(
+            await lineup.add_offer(session, redis, redis_keys, show, OfferIn(
                 product_id=product.id, price_cents=show_price, stock=min(wanted_stock, product.inventory),
                 per_buyer_limit=limit,
             ))
     if show.state == "scheduled":
-        await lifecycle.start_show(session, redis, rk, show)
-        await pin_first_card(session, redis, rk, show)
+        await lifecycle.start_show(session, redis, redis_keys, show)
+        await pin_first_card(session, redis, redis_keys, show)
     return DemoLogins(show_id=show.id, merchant_id=merchant_id)
 
 
-async def pin_first_card(session: AsyncSession, redis: Redis, rk: RedisKeys, show: Show) -> None:
+async def pin_first_card(session: AsyncSession, redis: Redis, redis_keys: RedisKeys, show: Show) -> None:
     """A visitor of the demo sees something to buy at once, before anyone opens the studio."""
     offers = await lineup.list_offers(session, show.id)
     if offers:
-        await cards.save_state(redis, rk.show(show.id), cards.CardState(offers[0].id, True, datetime.now(UTC)))
+        await cards.save_state(redis, redis_keys.show(show.id), cards.CardState(offers[0].id, True, datetime.now(UTC)))
 
 
 def describe(logins: DemoLogins, public_url: str) -> str:

@@ -19,7 +19,7 @@ log = logging.getLogger("live.media_bans")
 CHECK_EVERY = 1.0
 
 
-async def end_banned_viewers(registry: MediaRegistry, redis: Redis, rk: RedisKeys) -> int:
+async def end_banned_viewers(registry: MediaRegistry, redis: Redis, redis_keys: RedisKeys) -> int:
     """End the viewing sessions of users banned from their show; how many were ended."""
     by_show: defaultdict[str, list[PeerSession]] = defaultdict(list)
     for session in list(registry.sessions.values()):
@@ -27,7 +27,7 @@ async def end_banned_viewers(registry: MediaRegistry, redis: Redis, rk: RedisKey
             by_show[session.show_id].append(session)
     if not by_show:
         return 0
-    answers = await bans.banned_among(redis, rk, {show_id: [s.user_id for s in sessions if s.user_id]
+    answers = await bans.banned_among(redis, redis_keys, {show_id: [s.user_id for s in sessions if s.user_id]
                                                   for show_id, sessions in by_show.items()})
     ended = 0
     for show_id, sessions in by_show.items():
@@ -39,10 +39,10 @@ async def end_banned_viewers(registry: MediaRegistry, redis: Redis, rk: RedisKey
     return ended
 
 
-async def watch_bans(registry: MediaRegistry, redis: Redis, rk: RedisKeys) -> None:
+async def watch_bans(registry: MediaRegistry, redis: Redis, redis_keys: RedisKeys) -> None:
     while True:
         await asyncio.sleep(CHECK_EVERY)
         try:
-            await end_banned_viewers(registry, redis, rk)
+            await end_banned_viewers(registry, redis, redis_keys)
         except Exception:
             log.exception("checking viewers against bans failed")

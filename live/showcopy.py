@@ -37,49 +37,49 @@ class ShowCopy(ShowOut):
                     slow_mode_seconds=self.slow_mode_seconds)
 
 
-async def save(redis: Redis, sk: ShowKeys, copy: ShowCopy) -> None:
-    await redis.set(sk.copy, copy.model_dump_json(), ex=COPY_TTL_SECONDS)
+async def save(redis: Redis, show_keys: ShowKeys, copy: ShowCopy) -> None:
+    await redis.set(show_keys.copy, copy.model_dump_json(), ex=COPY_TTL_SECONDS)
 
 
-async def load(redis: Redis, sk: ShowKeys) -> ShowCopy | None:
-    text = await redis.get(sk.copy)
+async def load(redis: Redis, show_keys: ShowKeys) -> ShowCopy | None:
+    text = await redis.get(show_keys.copy)
     return ShowCopy.model_validate_json(text) if text else None
 
 
-async def load_or_unavailable(redis: Redis, sk: ShowKeys, cause: BaseException) -> ShowCopy:
+async def load_or_unavailable(redis: Redis, show_keys: ShowKeys, cause: BaseException) -> ShowCopy:
     """The copy, for a caller whose SQL read failed with ``cause``: re-raised unless it is an outage; an
     outage with no copy to serve is a 503 database_unavailable."""
     if not is_outage(cause):
         raise cause
-    copy = await load(redis, sk)
+    copy = await load(redis, show_keys)
     if copy is None:
         raise database_unavailable() from cause
     log.warning("database unavailable: serving the show's last good copy", extra={"show_id": copy.id})
     return copy
 
 
-async def fresh_detail(sessionmaker: Sessionmaker, redis: Redis, rk: RedisKeys, show: Show, public_url: str
+async def fresh_detail(sessionmaker: Sessionmaker, redis: Redis, redis_keys: RedisKeys, show: Show, public_url: str
                        ) -> ShowOut:
     """The show as SQL has it now (remaining stock from Redis), saved as its last good copy."""
     async with sessionmaker() as session:
-        detail = await views.show_detail(session, redis, rk, show, public_url)
-    await save(redis, rk.show(show.id), ShowCopy(**dict(detail), slow_mode_seconds=show.slow_mode_seconds))
+        detail = await views.show_detail(session, redis, redis_keys, show, public_url)
+    await save(redis, redis_keys.show(show.id), ShowCopy(**dict(detail), slow_mode_seconds=show.slow_mode_seconds))
     return detail
 
 
-async def show_detail(sessionmaker: Sessionmaker, redis: Redis, rk: RedisKeys, show_id: str, public_url: str
+async def show_detail(sessionmaker: Sessionmaker, redis: Redis, redis_keys: RedisKeys, show_id: str, public_url: str
                       ) -> ShowOut:
     """A show with its offers: from SQL, or from its last good copy while the database is away."""
     try:
         async with sessionmaker() as session:
             show = await lifecycle.get_show(session, show_id)
-        return await fresh_detail(sessionmaker, redis, rk, show, public_url)
+        return await fresh_detail(sessionmaker, redis, redis_keys, show, public_url)
     except Exception as exc:  # an outage (anything else is re-raised as it was)
-        copy = await load_or_unavailable(redis, rk.show(show_id), exc)
+        copy = await load_or_unavailable(redis, redis_keys.show(show_id), exc)
     if copy.state == "scheduled":
         remaining = {o.id: o.stock for o in copy.offers}
     else:
-        remaining = await stock.remaining(redis, rk, show_id)
+        remaining = await stock.remaining(redis, redis_keys, show_id)
     return ShowOut(
         **{name: getattr(copy, name) for name in ShowOut.model_fields if name not in ("offers", "watch_url")},
         watch_url=f"{public_url.rstrip('/')}/watch/{copy.id}",

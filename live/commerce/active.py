@@ -8,5 +8,5 @@ from redis.asyncio import Redis
 from live.rediskeys import RedisKeys
 
 
-async def active_shows(redis: Redis, rk: RedisKeys) -> list[str]:
-    return sorted(str(member) for member in await redis.smembers(rk.active_shows))
+async def active_shows(redis: Redis, redis_keys: RedisKeys) -> list[str]:
+    return sorted(str(member) for member in await redis.smembers(redis_keys.active_shows))

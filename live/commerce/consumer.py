@@ -45,11 +45,11 @@ LINGER_MS = 50  # the delay a new order waits at most, for the batch to fill
 class StreamConsumer(ABC):
     group: str
 
-    def __init__(self, redis: Redis, rk: RedisKeys, consumer: str, *, count: int = 100, block_ms: int = 500,
+    def __init__(self, redis: Redis, redis_keys: RedisKeys, consumer: str, *, count: int = 100, block_ms: int = 500,
                  min_idle_ms: int = 5000, max_deliveries: int = 5, linger_ms: int = LINGER_MS,
                  holdback: Holdback | None = None):
         self.redis = redis
-        self.rk = rk
+        self.redis_keys = redis_keys
         self.consumer = consumer
         self.count = count
         self.block_ms = block_ms
@@ -163,7 +163,7 @@ class StreamConsumer(ABC):
                 "error": error})
             return
         dead_id = await deadletters.bury(
-            self.redis, self.rk, group=self.group, stream=stream, entry_id=entry_id, fields=fields,
+            self.redis, self.redis_keys, group=self.group, stream=stream, entry_id=entry_id, fields=fields,
             show_ids=self.shows_of(entry), error=error, deliveries=deliveries)
         log.error("stream entry moved to the dead letters: fix the cause, then `live orders dead-letters "
                   "--retry %s`", dead_id, extra={"group": self.group, "stream": stream, "entry_id": entry_id,

@@ -47,7 +47,7 @@ class DeadLetter:
                 f"deliveries={self.deliveries}\n    error: {self.error}\n    fields: {json.dumps(self.fields)}")
 
 
-async def bury(redis: Redis, rk: RedisKeys, *, group: str, stream: str, entry_id: str, fields: dict[str, str],
+async def bury(redis: Redis, redis_keys: RedisKeys, *, group: str, stream: str, entry_id: str, fields: dict[str, str],
                show_ids: list[str], error: str, deliveries: int) -> str:
     """Record the entry as dead, then acknowledge and delete it from its stream (in one MULTI, so it is
     never both pending and dead, nor neither). On a Redis Cluster the dead letters' stream is on another slot
@@ -56,29 +56,30 @@ async def bury(redis: Redis, rk: RedisKeys, *, group: str, stream: str, entry_id
             "show_ids": " ".join(show_ids), "error": error[:MAX_ERROR_LENGTH], "deliveries": str(deliveries),
             "failed_ms": str(int(time.time() * 1000))}
     cluster = is_cluster(redis)
-    dead_id = await redis.xadd(rk.dead_letters, dead) if cluster else None  # type: ignore[arg-type]
+    dead_id = await redis.xadd(redis_keys.dead_letters, dead) if cluster else None  # type: ignore[arg-type]
     async with redis.pipeline(transaction=True) as pipe:
         if not cluster:
-            pipe.xadd(rk.dead_letters, dead)  # type: ignore[arg-type]
+            pipe.xadd(redis_keys.dead_letters, dead)  # type: ignore[arg-type]
         pipe.xack(stream, group, entry_id)
         pipe.xdel(stream, entry_id)
         replies = await pipe.execute()
     return str(dead_id if cluster else replies[0])
 
 
-async def list_dead(redis: Redis, rk: RedisKeys, show_id: str | None = None, limit: int = 1000) -> list[DeadLetter]:
+async def list_dead(redis: Redis, redis_keys: RedisKeys, show_id: str | None = None, limit: int = 1000
+                    ) -> list[DeadLetter]:
     """The dead letters, oldest first; only those concerning ``show_id`` if given."""
-    entries: list[tuple[str, dict[str, str]]] = await redis.xrange(rk.dead_letters, count=limit)  # type: ignore[assignment]
+    entries: list[tuple[str, dict[str, str]]] = await redis.xrange(redis_keys.dead_letters, count=limit)  # type: ignore[assignment]
     found = [DeadLetter.from_entry(str(dead_id), fields) for dead_id, fields in entries]
     return [d for d in found if show_id is None or show_id in d.show_ids]
 
 
-async def retry(redis: Redis, rk: RedisKeys, dead_id: str) -> DeadLetter | None:
+async def retry(redis: Redis, redis_keys: RedisKeys, dead_id: str) -> DeadLetter | None:
     """Put a dead letter's fields back on its stream (its shows back among those the workers read) and
     remove it from the dead letters; None if there is no such dead letter."""
     try:
         entries: list[tuple[str, dict[str, str]]] = await redis.xrange(  # type: ignore[assignment]
-            rk.dead_letters, min=dead_id, max=dead_id)
+            redis_keys.dead_letters, min=dead_id, max=dead_id)
     except ResponseError:  # not a stream id at all
         return None
     if not entries:
@@ -89,11 +90,11 @@ async def retry(redis: Redis, rk: RedisKeys, dead_id: str) -> DeadLetter | None:
     cluster = is_cluster(redis)
     async with redis.pipeline(transaction=not cluster) as pipe:
         if dead.show_ids:
-            pipe.sadd(rk.active_shows, *dead.show_ids)
+            pipe.sadd(redis_keys.active_shows, *dead.show_ids)
         pipe.xadd(dead.stream, dead.fields)  # type: ignore[arg-type]
         if not cluster:
-            pipe.xdel(rk.dead_letters, dead.id)
+            pipe.xdel(redis_keys.dead_letters, dead.id)
         await pipe.execute()
     if cluster:
-        await redis.xdel(rk.dead_letters, dead.id)
+        await redis.xdel(redis_keys.dead_letters, dead.id)
     return dead

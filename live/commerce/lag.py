@@ -20,12 +20,12 @@ def _entry_ms(entry_id: str) -> int:
     return int(entry_id.partition("-")[0])
 
 
-async def oldest_waiting_ms(redis: Redis, rk: RedisKeys, show_ids: list[str]) -> int | None:
+async def oldest_waiting_ms(redis: Redis, redis_keys: RedisKeys, show_ids: list[str]) -> int | None:
     """When the oldest event still waiting entered its show's stream (ms since epoch), or None."""
     async with redis.pipeline(transaction=False) as pipe:
         for show_id in show_ids:
-            pipe.xrange(rk.show(show_id).stream, count=1)
-        pipe.xrange(rk.payments_stream, count=1)
+            pipe.xrange(redis_keys.show(show_id).stream, count=1)
+        pipe.xrange(redis_keys.payments_stream, count=1)
         *shows, payments = await pipe.execute()
     found = [_entry_ms(str(entries[0][0])) for entries in shows if entries]
     if payments:
@@ -34,6 +34,6 @@ async def oldest_waiting_ms(redis: Redis, rk: RedisKeys, show_ids: list[str]) ->
     return min(found) if found else None
 
 
-async def lag_ms(redis: Redis, rk: RedisKeys, show_ids: list[str]) -> int:
-    oldest = await oldest_waiting_ms(redis, rk, show_ids)
+async def lag_ms(redis: Redis, redis_keys: RedisKeys, show_ids: list[str]) -> int:
+    oldest = await oldest_waiting_ms(redis, redis_keys, show_ids)
     return 0 if oldest is None else max(int(time.time() * 1000) - oldest, 0)

@@ -101,13 +101,13 @@ class OrderDesk:
     lua/<name>.lua): the tap path's reservation, and the payment outcomes (paid, or released after a declined
     payment). One per app, built by ``build_order_desk`` (workers.py) on the app's pipelined connection."""
 
-    def __init__(self, redis: Redis, rk: RedisKeys, reservation_ttl_seconds: int, scripts: PipelinedConnection,
+    def __init__(self, redis: Redis, redis_keys: RedisKeys, reservation_ttl_seconds: int, scripts: PipelinedConnection,
                  tap_pace: tuple[int, int] = (0, 0), activity: TapActivity | None = None):
         """``tap_pace``: (taps, window ms) one buyer may make per show, counted inside the tap's own script.
         ``activity`` notes each tap, for this process's background workers (taps_first.py)."""
         self.activity = activity or TapActivity()
         self.redis = redis
-        self.rk = rk
+        self.redis_keys = redis_keys
         self.ttl_ms = reservation_ttl_seconds * 1000
         self.tap_pace = tap_pace
         self._reserve = BatchedScript(scripts, "reserve")
@@ -118,8 +118,8 @@ class OrderDesk:
                       attribution: str = "") -> Reservation:
         """``attribution``: JSON of the order's source fields (live.reach.attribution.order_fields), or ''."""
         self.activity.tapped()
-        sk = self.rk.show(show_id)
-        keys = [sk.state, sk.offer(offer_id), *sk.tap_keys, sk.tap_pace(buyer_id)]
+        show_keys = self.redis_keys.show(show_id)
+        keys = [show_keys.state, show_keys.offer(offer_id), *show_keys.tap_keys, show_keys.tap_pace(buyer_id)]
         while True:
             args: list[str | int] = [show_id, offer_id, buyer_id, key, quantity, self.ttl_ms, new_order_id(show_id),
                                      *self.tap_pace, attribution]
@@ -137,8 +137,8 @@ class OrderDesk:
         show_id = show_of_order(order_id)
         if show_id is None:
             return "unknown"
-        sk = self.rk.show(show_id)
-        status, _ = await self._settle([sk.orders, sk.deadlines, sk.stream], [order_id])
+        show_keys = self.redis_keys.show(show_id)
+        status, _ = await self._settle([show_keys.orders, show_keys.deadlines, show_keys.stream], [order_id])
         return str(status)
 
     async def release(self, order_id: str, status: str, code: str) -> str:
@@ -146,7 +146,7 @@ class OrderDesk:
         show_id = show_of_order(order_id)
         if show_id is None:
             return "unknown"
-        result, _, _ = await self._release(self.rk.show(show_id).release_keys(), [order_id, status, code])
+        result, _, _ = await self._release(self.redis_keys.show(show_id).release_keys(), [order_id, status, code])
         return str(result)
 
 
@@ -170,12 +170,12 @@ def _refusal(outcome: str, detail: str, remaining: int) -> DomainError:
     return Conflict(messages.get(detail, "not on sale"), code="not_on_sale", reason=detail, remaining=remaining)
 
 
-async def get_live_order(redis: Redis, sk: ShowKeys, order_id: str) -> OrderRecord | None:
-    text = await redis.hget(sk.orders, order_id)
+async def get_live_order(redis: Redis, show_keys: ShowKeys, order_id: str) -> OrderRecord | None:
+    text = await redis.hget(show_keys.orders, order_id)
     return OrderRecord.from_json(str(text)) if text else None
 
 
-async def expire_due(redis: Redis, sk: ShowKeys, limit: int = 500) -> list[OrderRecord]:
+async def expire_due(redis: Redis, show_keys: ShowKeys, limit: int = 500) -> list[OrderRecord]:
     """Expire the show's reservations whose deadline has passed (up to ``limit``)."""
-    flat = await script(redis, "expire_due")(keys=sk.release_keys(), args=[limit])
+    flat = await script(redis, "expire_due")(keys=show_keys.release_keys(), args=[limit])
     return [OrderRecord.from_json(flat[i]) for i in range(0, len(flat), 2)]

@@ -39,7 +39,7 @@ class PaymentService:
     def __init__(self, desk: OrderDesk, sessionmaker: Sessionmaker, provider: PaymentProvider, concurrency: int = 32):
         self.desk = desk
         self.redis = desk.redis
-        self.rk = desk.rk
+        self.redis_keys = desk.redis_keys
         self.sessionmaker = sessionmaker
         self.provider = provider
         self._charging = asyncio.Semaphore(concurrency)
@@ -55,7 +55,7 @@ class PaymentService:
             return []
         async with self.redis.pipeline(transaction=False) as pipe:
             for show_id, ids in by_show.items():
-                pipe.hmget(self.rk.show(show_id).orders, ids)
+                pipe.hmget(self.redis_keys.show(show_id).orders, ids)
             replies = await pipe.execute()
         return [OrderRecord.from_json(text) for texts in replies for text in texts if text]
 
@@ -183,7 +183,7 @@ class PaymentCapturer(StreamConsumer):
     group = "payments"
 
     def __init__(self, service: PaymentService, consumer: str, **kw: Any):
-        super().__init__(service.redis, service.rk, consumer, **kw)
+        super().__init__(service.redis, service.redis_keys, consumer, **kw)
         self.service = service
 
     def shows_of(self, entry: Entry) -> list[str]:
@@ -191,7 +191,7 @@ class PaymentCapturer(StreamConsumer):
                        if (show := show_of_order(order_id))})
 
     async def streams(self) -> list[str]:
-        return [self.service.rk.payments_stream]
+        return [self.service.redis_keys.payments_stream]
 
     async def handle(self, entries: list[Entry]) -> None:
         await self.service.capture([order_id for _, _, fields in entries for order_id in fields["order_ids"].split()])

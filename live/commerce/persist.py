@@ -78,7 +78,7 @@ async def upsert_orders(session: AsyncSession, records: Iterable[OrderRecord]) -
         await session.execute(_upsert_statement(session.get_bind().dialect.name), rows)
 
 
-async def queue_capture(redis: Redis, rk: RedisKeys, created: list[tuple[str, str]]) -> None:
+async def queue_capture(redis: Redis, redis_keys: RedisKeys, created: list[tuple[str, str]]) -> None:
     """One payments entry per new order (so one order the capture cannot handle never holds others), each
     with ``since_ms``, when its order event entered the show's stream: how long capture has been waiting
     (expiry.py holds expiries while that is too long)."""
@@ -86,21 +86,21 @@ async def queue_capture(redis: Redis, rk: RedisKeys, created: list[tuple[str, st
         return
     async with redis.pipeline(transaction=False) as pipe:
         for entry_id, order_id in created:
-            pipe.xadd(rk.payments_stream, {"order_ids": order_id, "since_ms": entry_id.partition("-")[0]})
+            pipe.xadd(redis_keys.payments_stream, {"order_ids": order_id, "since_ms": entry_id.partition("-")[0]})
         await pipe.execute()
 
 
 class OrderPersister(StreamConsumer):
     group = "persist"
 
-    def __init__(self, redis: Redis, rk: RedisKeys, sessionmaker: Sessionmaker,
+    def __init__(self, redis: Redis, redis_keys: RedisKeys, sessionmaker: Sessionmaker,
                  orders_changed: Signal[list[dict[str, Any]]], consumer: str, **kw: Any):
-        super().__init__(redis, rk, consumer, **kw)
+        super().__init__(redis, redis_keys, consumer, **kw)
         self.sessionmaker = sessionmaker
         self.orders_changed = orders_changed
 
     async def streams(self) -> list[str]:
-        return [self.rk.show(show_id).stream for show_id in await active_shows(self.redis, self.rk)]
+        return [self.redis_keys.show(show_id).stream for show_id in await active_shows(self.redis, self.redis_keys)]
 
     def shows_of(self, entry: Entry) -> list[str]:
         try:
@@ -116,10 +116,10 @@ class OrderPersister(StreamConsumer):
             await upsert_orders(session, latest_per_order(e.order for e in events).values())
             await ledger.record_paid(session, {e.order.id for e in events if e.order.status == PAID and e.order.ref})
             await session.commit()
-        await queue_capture(self.redis, self.rk, [(entry_id, e.order.id) for (_, entry_id, _), e
+        await queue_capture(self.redis, self.redis_keys, [(entry_id, e.order.id) for (_, entry_id, _), e
                                                   in zip(entries, events, strict=True) if e.type == "created"])
         for show_id in {e.order.show_id for e in events if e.returned}:
             async with self.sessionmaker() as session:
-                await lineup.sync_returned_stock(session, self.redis, self.rk, show_id)
+                await lineup.sync_returned_stock(session, self.redis, self.redis_keys, show_id)
         # created too: the show's staff see every reservation
         await self.orders_changed.send([event.order.public() for event in events])

@@ -34,13 +34,13 @@ def record_from_row(row: Order) -> OrderRecord:
     )
 
 
-async def get_order(session: AsyncSession, redis: Redis, rk: RedisKeys, principal: Principal, order_id: str
+async def get_order(session: AsyncSession, redis: Redis, redis_keys: RedisKeys, principal: Principal, order_id: str
                     ) -> OrderRecord:
     """The buyer or the show's merchant may read an order; Redis has the freshest status."""
     show_id = show_of_order(order_id)
     if show_id is None:
         raise NotFound("no such order")
-    record = await get_live_order(redis, rk.show(show_id), order_id)
+    record = await get_live_order(redis, redis_keys.show(show_id), order_id)
     if record is None:
         row = await found(session, Order, order_id, "order")
         record = record_from_row(row)

@@ -73,28 +73,28 @@ class _RedisOrders:
     ids: dict[str, set[str]]  # offer -> order ids
 
 
-async def _redis_orders(redis: Redis, rk: RedisKeys, show_id: str) -> _RedisOrders:
+async def _redis_orders(redis: Redis, redis_keys: RedisKeys, show_id: str) -> _RedisOrders:
     """Units per (offer, status) and order ids per offer from the show's orders hash, held units per offer
     from the tallies."""
-    sk = rk.show(show_id)
+    show_keys = redis_keys.show(show_id)
     found = _RedisOrders(Counter(), Counter(), {})
-    async for order_id, text in redis.hscan_iter(sk.orders, count=1000):
+    async for order_id, text in redis.hscan_iter(show_keys.orders, count=1000):
         order = json.loads(text)
         found.units[(order["offer_id"], order["status"])] += int(order["quantity"])
         found.ids.setdefault(order["offer_id"], set()).add(str(order_id))
-    async for field, units in redis.hscan_iter(sk.bought, count=1000):
+    async for field, units in redis.hscan_iter(show_keys.bought, count=1000):
         found.held[str(field).split(":", 1)[0]] += int(units)
     return found
 
 
-async def wait_quiescent(redis: Redis, rk: RedisKeys, show_ids: list[str], timeout: float = 30.0) -> bool:
+async def wait_quiescent(redis: Redis, redis_keys: RedisKeys, show_ids: list[str], timeout: float = 30.0) -> bool:
     """Wait until no order event and no payment capture is in flight, so SQL has caught up with Redis.
     Returns False if the workers are still busy after ``timeout`` (the counts may then differ)."""
-    streams = [rk.show(show_id).stream for show_id in show_ids]
+    streams = [redis_keys.show(show_id).stream for show_id in show_ids]
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         # Show streams, then payments (a capture adds a 'paid' event), then show streams again.
-        lengths = [await redis.xlen(s) for s in (*streams, rk.payments_stream, *streams)]
+        lengths = [await redis.xlen(s) for s in (*streams, redis_keys.payments_stream, *streams)]
         if not any(lengths):
             return True
         if asyncio.get_running_loop().time() > deadline:
@@ -102,7 +102,7 @@ async def wait_quiescent(redis: Redis, rk: RedisKeys, show_ids: list[str], timeo
         await asyncio.sleep(0.05)
 
 
-async def reconcile(session: AsyncSession, redis: Redis, rk: RedisKeys, show_id: str | None = None,
+async def reconcile(session: AsyncSession, redis: Redis, redis_keys: RedisKeys, show_id: str | None = None,
                     ended_since: datetime | None = None) -> list[OfferBalance]:
     """Every started show (or one), or with ``ended_since`` the live ones and those ended since then."""
     query = select(Show.id, Show.state).where(Show.state != "scheduled")
@@ -113,10 +113,11 @@ async def reconcile(session: AsyncSession, redis: Redis, rk: RedisKeys, show_id:
     balances = []
     for sid, state in (await session.execute(query.order_by(Show.id))).all():
         offers = (await session.scalars(select(Offer).where(Offer.show_id == sid).order_by(Offer.position))).all()
-        remaining = await stock.remaining(redis, rk, sid)
-        returned = await stock.returned(redis, rk, sid)
-        found = await _redis_orders(redis, rk, sid)
-        archived = state == "ended" and not remaining and not found.ids and not await redis.exists(rk.show(sid).state)
+        remaining = await stock.remaining(redis, redis_keys, sid)
+        returned = await stock.returned(redis, redis_keys, sid)
+        found = await _redis_orders(redis, redis_keys, sid)
+        archived = (state == "ended" and not remaining and not found.ids
+                    and not await redis.exists(redis_keys.show(sid).state))
         sql_rows = await session.execute(
             select(Order.offer_id, Order.status, func.sum(Order.quantity))
             .where(Order.show_id == sid)

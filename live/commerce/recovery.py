@@ -52,15 +52,15 @@ def order_json(order: Order) -> str:
     })
 
 
-async def redis_is_behind(session: AsyncSession, redis: Redis, rk: RedisKeys, show_id: str) -> bool:
-    sk = rk.show(show_id)
-    if not await redis.exists(sk.loaded):
+async def redis_is_behind(session: AsyncSession, redis: Redis, redis_keys: RedisKeys, show_id: str) -> bool:
+    show_keys = redis_keys.show(show_id)
+    if not await redis.exists(show_keys.loaded):
         return True
     newest = (await session.scalars(
         select(Order).where(Order.show_id == show_id).order_by(Order.updated_at.desc()).limit(1))).first()
     if newest is None:
         return False
-    text = await redis.hget(sk.orders, newest.id)
+    text = await redis.hget(show_keys.orders, newest.id)
     if not text:
         return True
     mine = OrderRecord.from_json(str(text))
@@ -69,39 +69,39 @@ async def redis_is_behind(session: AsyncSession, redis: Redis, rk: RedisKeys, sh
     return mine.updated_ms < _ms(newest.updated_at) - 1  # SQL may round to the microsecond
 
 
-async def rebuild_show(session: AsyncSession, redis: Redis, rk: RedisKeys, show_id: str) -> list[str]:
+async def rebuild_show(session: AsyncSession, redis: Redis, redis_keys: RedisKeys, show_id: str) -> list[str]:
     """Rebuild one live show's counters, buyer tallies, idempotency keys and deadlines from SQL; queue the
     capture of SQL orders Redis had lost that still wait for their money. Returns those order ids."""
-    sk = rk.show(show_id)
+    show_keys = redis_keys.show(show_id)
     offers = (await session.scalars(select(Offer).where(Offer.show_id == show_id))).all()
     orders = (await session.scalars(select(Order).where(Order.show_id == show_id))).all()
     async with redis.pipeline(transaction=True) as pipe:
         for offer in offers:
-            pipe.hset(sk.offer(offer.id), mapping=sale_windows.sale_terms(offer).redis_fields())
+            pipe.hset(show_keys.offer(offer.id), mapping=sale_windows.sale_terms(offer).redis_fields())
         await pipe.execute()
-    was_lost = not await redis.exists(sk.loaded)
+    was_lost = not await redis.exists(show_keys.loaded)
     payload = json.dumps({"allocated": {o.id: o.stock for o in offers}, "orders": [order_json(o) for o in orders]})
-    adopted = [str(i) for i in await script(redis, "rebuild")(keys=sk.rebuild_keys(),
+    adopted = [str(i) for i in await script(redis, "rebuild")(keys=show_keys.rebuild_keys(),
                                                                 args=[payload, "1" if was_lost else "0"])]
-    await redis.sadd(rk.active_shows, show_id)
-    await bans.restore(session, redis, sk, show_id)
+    await redis.sadd(redis_keys.active_shows, show_id)
+    await bans.restore(session, redis, show_keys, show_id)
     if adopted:  # one capture entry per order, as the persister queues them (a failing one blocks no other)
         since_ms = str(int(time.time() * 1000))
         async with redis.pipeline(transaction=False) as pipe:
             for order_id in adopted:
-                pipe.xadd(rk.payments_stream, {"order_ids": order_id, "since_ms": since_ms})
+                pipe.xadd(redis_keys.payments_stream, {"order_ids": order_id, "since_ms": since_ms})
             await pipe.execute()
     log.warning("rebuilt a show's Redis state from SQL", extra={
         "show_id": show_id, "sql_orders": len(orders), "requeued_captures": len(adopted), "show_lost": was_lost})
     return adopted
 
 
-async def recover(session: AsyncSession, redis: Redis, rk: RedisKeys) -> list[str]:
+async def recover(session: AsyncSession, redis: Redis, redis_keys: RedisKeys) -> list[str]:
     """Check every show live in SQL; rebuild those Redis is behind on. Returns the rebuilt show ids."""
     rebuilt = []
     for show_id in (await session.scalars(select(Show.id).where(Show.state == "live"))).all():
-        if await redis_is_behind(session, redis, rk, show_id):
-            await rebuild_show(session, redis, rk, show_id)
+        if await redis_is_behind(session, redis, redis_keys, show_id):
+            await rebuild_show(session, redis, redis_keys, show_id)
             rebuilt.append(show_id)
     return rebuilt
 
@@ -112,10 +112,10 @@ class RecoveryGate:
     a 201 (a restart or failover onto a non-durable server) is refused while ``durable`` is asked for; one
     that is behind SQL is recovered first."""
 
-    def __init__(self, redis: Redis, rk: RedisKeys, sessionmaker: Sessionmaker, *, recovery: bool = True,
+    def __init__(self, redis: Redis, redis_keys: RedisKeys, sessionmaker: Sessionmaker, *, recovery: bool = True,
                  durable: bool = True):
         self.redis = redis
-        self.rk = rk
+        self.redis_keys = redis_keys
         self.sessionmaker = sessionmaker
         self.recovery = recovery
         self.durable = durable
@@ -135,5 +135,5 @@ class RecoveryGate:
                 await require_durable(self.redis)
             if self.recovery:
                 async with self.sessionmaker() as session:
-                    await recover(session, self.redis, self.rk)
+                    await recover(session, self.redis, self.redis_keys)
             self.verified_run = run_id

@@ -25,18 +25,18 @@ def sale_terms(offer: Offer) -> stock.SaleTerms:
 
 
 async def set_sale_window(
-    session: AsyncSession, redis: Redis, rk: RedisKeys, show: Show, offer: Offer,
+    session: AsyncSession, redis: Redis, redis_keys: RedisKeys, show: Show, offer: Offer,
     starts: datetime | None, ends: datetime | None,
 ) -> None:
     """The same order as ``live.shows.lineup.update_offer``: SQL flushed, Redis terms updated, then commit."""
     offer.sale_starts_at, offer.sale_ends_at = starts, ends
     await session.flush()
-    await stock.update_terms(redis, rk, show.id, sale_terms(offer))
+    await stock.update_terms(redis, redis_keys, show.id, sale_terms(offer))
     await session.commit()
 
 
 async def open_deal(
-    session: AsyncSession, redis: Redis, rk: RedisKeys, show: Show, offer: Offer, ends_at: datetime
+    session: AsyncSession, redis: Redis, redis_keys: RedisKeys, show: Show, offer: Offer, ends_at: datetime
 ) -> None:
     """On sale from now (or from its earlier start) until ``ends_at``."""
     now = datetime.now(UTC)
@@ -45,13 +45,13 @@ async def open_deal(
     if ends_at > now + MAX_DEAL:
         raise Invalid("a deal runs for 24 hours at most", code="deal_too_long")
     starts = offer.sale_starts_at if offer.sale_starts_at and offer.sale_starts_at <= now else now
-    await set_sale_window(session, redis, rk, show, offer, starts, ends_at)
+    await set_sale_window(session, redis, redis_keys, show, offer, starts, ends_at)
 
 
-async def close_deal(session: AsyncSession, redis: Redis, rk: RedisKeys, show: Show, offer: Offer) -> None:
+async def close_deal(session: AsyncSession, redis: Redis, redis_keys: RedisKeys, show: Show, offer: Offer) -> None:
     """Off sale from now on (a window that had not started yet is dropped)."""
     now = datetime.now(UTC)
     starts = offer.sale_starts_at if offer.sale_starts_at and offer.sale_starts_at < now else None
     if offer.sale_ends_at is not None and offer.sale_ends_at <= now:
         return  # already over
-    await set_sale_window(session, redis, rk, show, offer, starts, now)
+    await set_sale_window(session, redis, redis_keys, show, offer, starts, now)

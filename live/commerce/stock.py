@@ -40,48 +40,49 @@ def _ms(moment: datetime | None) -> int:
     return int(moment.timestamp() * 1000) if moment else 0
 
 
-async def open_show(redis: Redis, rk: RedisKeys, show_id: str, offers: Iterable[SaleTerms]) -> None:
+async def open_show(redis: Redis, redis_keys: RedisKeys, show_id: str, offers: Iterable[SaleTerms]) -> None:
     """Load every offer's counter (HSETNX: a live counter is never overwritten) and mark the show live,
     in one MULTI so the tap path never sees a live show with half its offers. The show joins the workers' set
     first, outside the MULTI: that set is global, and a MULTI on a Redis Cluster stays on one slot."""
-    sk = rk.show(show_id)
-    await redis.sadd(rk.active_shows, show_id)
+    show_keys = redis_keys.show(show_id)
+    await redis.sadd(redis_keys.active_shows, show_id)
     async with redis.pipeline(transaction=True) as pipe:
         for terms in offers:
-            _queue_offer(pipe, sk, terms)
-        pipe.set(sk.state, "live")
-        pipe.set(sk.loaded, "1")
+            _queue_offer(pipe, show_keys, terms)
+        pipe.set(show_keys.state, "live")
+        pipe.set(show_keys.loaded, "1")
         await pipe.execute()
 
 
-async def open_offer(redis: Redis, rk: RedisKeys, show_id: str, terms: SaleTerms) -> None:
+async def open_offer(redis: Redis, redis_keys: RedisKeys, show_id: str, terms: SaleTerms) -> None:
     async with redis.pipeline(transaction=True) as pipe:
-        _queue_offer(pipe, rk.show(show_id), terms)
+        _queue_offer(pipe, redis_keys.show(show_id), terms)
         await pipe.execute()
 
 
-def _queue_offer(pipe: Redis, sk: ShowKeys, terms: SaleTerms) -> None:
-    pipe.hsetnx(sk.stock, terms.offer_id, terms.stock)
-    pipe.hset(sk.offer(terms.offer_id), mapping=terms.redis_fields())
+def _queue_offer(pipe: Redis, show_keys: ShowKeys, terms: SaleTerms) -> None:
+    pipe.hsetnx(show_keys.stock, terms.offer_id, terms.stock)
+    pipe.hset(show_keys.offer(terms.offer_id), mapping=terms.redis_fields())
 
 
-async def update_terms(redis: Redis, rk: RedisKeys, show_id: str, terms: SaleTerms) -> None:
+async def update_terms(redis: Redis, redis_keys: RedisKeys, show_id: str, terms: SaleTerms) -> None:
     """Change price, limit or sale window of an offer that is already on sale (its counter stays)."""
-    await redis.hset(rk.show(show_id).offer(terms.offer_id), mapping=terms.redis_fields())
+    await redis.hset(redis_keys.show(show_id).offer(terms.offer_id), mapping=terms.redis_fields())
 
 
-async def close_show(redis: Redis, rk: RedisKeys, show_id: str, offer_ids: list[str]) -> dict[str, int]:
+async def close_show(redis: Redis, redis_keys: RedisKeys, show_id: str, offer_ids: list[str]) -> dict[str, int]:
     """Stop the sale and move what is left of each offer to the returned tally. Returns units moved now."""
-    sk = rk.show(show_id)
-    flat = await script(redis, "close_show")(keys=[sk.state, sk.stock, sk.returned], args=offer_ids)
+    show_keys = redis_keys.show(show_id)
+    keys = [show_keys.state, show_keys.stock, show_keys.returned]
+    flat = await script(redis, "close_show")(keys=keys, args=offer_ids)
     return {str(flat[i]): int(flat[i + 1]) for i in range(0, len(flat), 2)}
 
 
-async def remaining(redis: Redis, rk: RedisKeys, show_id: str) -> dict[str, int]:
-    raw = await redis.hgetall(rk.show(show_id).stock)
+async def remaining(redis: Redis, redis_keys: RedisKeys, show_id: str) -> dict[str, int]:
+    raw = await redis.hgetall(redis_keys.show(show_id).stock)
     return {str(k): int(v) for k, v in raw.items()}
 
 
-async def returned(redis: Redis, rk: RedisKeys, show_id: str) -> dict[str, int]:
-    raw = await redis.hgetall(rk.show(show_id).returned)
+async def returned(redis: Redis, redis_keys: RedisKeys, show_id: str) -> dict[str, int]:
+    raw = await redis.hgetall(redis_keys.show(show_id).returned)
     return {str(k): int(v) for k, v in raw.items()}

@@ -38,12 +38,13 @@ def consumer_name() -> str:
 def build_order_desk(app: web.Application) -> tuple[OrderDesk, PipelinedConnection, RecoveryGate]:
     """The tap path's desk, on one pipelined connection to Redis whose every new connection first passes the
     recovery gate (a Redis that is behind SQL is rebuilt before it takes a tap)."""
-    settings, redis, rk = app[keys.settings_key], app[keys.redis_key], app[keys.redis_keys_key]
-    gate = RecoveryGate(redis, rk, app[keys.sessionmaker_key], recovery=settings.redis_recovery,
+    settings, redis, redis_keys = app[keys.settings_key], app[keys.redis_key], app[keys.redis_keys_key]
+    gate = RecoveryGate(redis, redis_keys, app[keys.sessionmaker_key], recovery=settings.redis_recovery,
                         durable=settings.redis_durability == "checked")
     scripts = script_connection(app[keys.redis_url_key], settings.redis_cluster, settings.redis_timeout_seconds,
                                 on_connect=gate.ensure)
-    desk = OrderDesk(redis, rk, settings.reservation_ttl_seconds, scripts, per_window(settings.limit_taps_per_buyer))
+    desk = OrderDesk(redis, redis_keys, settings.reservation_ttl_seconds, scripts,
+                     per_window(settings.limit_taps_per_buyer))
     return desk, scripts, gate
 
 
@@ -58,7 +59,7 @@ async def warm(scripts: PipelinedConnection) -> None:
 
 
 async def commerce_ctx(app: web.Application) -> AsyncIterator[None]:
-    settings, redis, rk = app[keys.settings_key], app[keys.redis_key], app[keys.redis_keys_key]
+    settings, redis, redis_keys = app[keys.settings_key], app[keys.redis_key], app[keys.redis_keys_key]
     desk, scripts, gate = build_order_desk(app)
     app[keys.order_desk_key] = desk
     await warm(scripts)
@@ -72,13 +73,13 @@ async def commerce_ctx(app: web.Application) -> AsyncIterator[None]:
         name = consumer_name()
         deliveries = settings.worker_max_deliveries
         hold = settings.worker_holdback_seconds
-        persister = OrderPersister(redis, rk, app[keys.sessionmaker_key], app[keys.orders_changed_key], name,
+        persister = OrderPersister(redis, redis_keys, app[keys.sessionmaker_key], app[keys.orders_changed_key], name,
                                    max_deliveries=deliveries, holdback=Holdback(desk.activity, hold))
         capturer = PaymentCapturer(payments, name, max_deliveries=deliveries, holdback=Holdback(desk.activity, hold))
         tasks = [
             asyncio.create_task(persister.run(), name="order-persister"),
             asyncio.create_task(capturer.run(), name="payment-capturer"),
-            asyncio.create_task(run_sweeper(redis, rk, SWEEP_INTERVAL_SECONDS, settings.expiry_hold_lag_seconds,
+            asyncio.create_task(run_sweeper(redis, redis_keys, SWEEP_INTERVAL_SECONDS, settings.expiry_hold_lag_seconds,
                                             settings.redis_ended_show_ttl_seconds, gate.ensure),
                                 name="reservation-sweeper"),
         ]

@@ -37,12 +37,12 @@ async def _paid_by(session: AsyncSession, show_id: str, column: Any, *where: Col
     return {key: (int(b), int(n), int(r or 0)) for key, b, n, r in rows.all()}
 
 
-async def _viewers(redis: Redis, rk: RedisKeys, show_id: str) -> dict[str, int]:
-    sk = rk.show(show_id)
-    labels = sorted(str(label) for label in await redis.smembers(sk.sources))
+async def _viewers(redis: Redis, redis_keys: RedisKeys, show_id: str) -> dict[str, int]:
+    show_keys = redis_keys.show(show_id)
+    labels = sorted(str(label) for label in await redis.smembers(show_keys.sources))
     async with redis.pipeline(transaction=False) as pipe:
         for label in labels:
-            pipe.pfcount(sk.source_uniques(label))
+            pipe.pfcount(show_keys.source_uniques(label))
         counts = await pipe.execute()
     return {label: int(n) for label, n in zip(labels, counts, strict=True)}
 
@@ -53,10 +53,10 @@ def _row(kind: Any, source: str, viewers: int, paid: tuple[int, int, int], name:
                         revenue_cents=revenue, conversion=conversion(buyers, viewers))
 
 
-async def by_source(session: AsyncSession, redis: Redis, rk: RedisKeys, show: Show) -> list[SourceResult]:
+async def by_source(session: AsyncSession, redis: Redis, redis_keys: RedisKeys, show: Show) -> list[SourceResult]:
     """Every affiliate of the merchant and every utm_source that brought viewers or paid orders, then direct.
     An order or viewer with both an affiliate and a utm_source counts in both rows."""
-    viewers = await _viewers(redis, rk, show.id)
+    viewers = await _viewers(redis, redis_keys, show.id)
     by_affiliate = await _paid_by(session, show.id, Order.affiliate_id, Order.affiliate_id.is_not(None))
     by_utm = await _paid_by(session, show.id, Order.utm_source, Order.utm_source.is_not(None))
     direct = await _paid_by(session, show.id, Order.show_id, Order.affiliate_id.is_(None), Order.utm_source.is_(None))
@@ -85,15 +85,15 @@ async def _links(session: AsyncSession, affiliate: AffiliateOut) -> list[Affilia
                for p in products])
 
 
-async def _viewers_of(redis: Redis, rk: RedisKeys, show_ids: list[str], code: str) -> int:
+async def _viewers_of(redis: Redis, redis_keys: RedisKeys, show_ids: list[str], code: str) -> int:
     """Summed per show: each show's counts live in its own slot."""
     async with redis.pipeline(transaction=False) as pipe:
         for show_id in show_ids:
-            pipe.pfcount(rk.show(show_id).source_uniques(f"ref:{code}"))
+            pipe.pfcount(redis_keys.show(show_id).source_uniques(f"ref:{code}"))
         return sum(int(n) for n in await pipe.execute())
 
 
-async def dashboard(session: AsyncSession, redis: Redis, rk: RedisKeys, affiliate: AffiliateOut,
+async def dashboard(session: AsyncSession, redis: Redis, redis_keys: RedisKeys, affiliate: AffiliateOut,
                     totals: LedgerTotals) -> AffiliateDashboard:
     links = await _links(session, affiliate)
     clicks = await session.scalar(select(func.count()).where(AffiliateClick.affiliate_id == affiliate.id))
@@ -104,7 +104,7 @@ async def dashboard(session: AsyncSession, redis: Redis, rk: RedisKeys, affiliat
                                    .order_by(Order.created_at.desc(), Order.id.desc()).limit(RECENT_ORDERS))
     name = await session.scalar(select(Merchant.name).where(Merchant.id == affiliate.merchant_id))
     stats = AffiliateStats(clicks=int(clicks or 0), buyers=int(buyers), orders=int(orders),
-                           viewers=await _viewers_of(redis, rk, [x.id for x in links if x.kind == "show"],
+                           viewers=await _viewers_of(redis, redis_keys, [x.id for x in links if x.kind == "show"],
                                                      affiliate.code))
     return AffiliateDashboard(
         affiliate=affiliate, merchant_name=name or "", links=links, stats=stats, totals=totals,

@@ -77,23 +77,23 @@ async def _transition(session: AsyncSession, show: Show, target: str) -> None:
         raise Conflict("the show changed meanwhile", code="illegal_transition")
 
 
-async def start_show(session: AsyncSession, redis: Redis, rk: RedisKeys, show: Show) -> Show:
+async def start_show(session: AsyncSession, redis: Redis, redis_keys: RedisKeys, show: Show) -> Show:
     await _transition(session, show, "live")
     offers = await list_offers(session, show.id)
-    await stock.open_show(redis, rk, show.id, [sale_terms(o) for o in offers])
-    await bans.restore(session, redis, rk.show(show.id), show.id)  # bans made before the start, or a lost set
+    await stock.open_show(redis, redis_keys, show.id, [sale_terms(o) for o in offers])
+    await bans.restore(session, redis, redis_keys.show(show.id), show.id)  # bans made before the start, or a lost set
     await session.commit()
     await session.refresh(show)
     return show
 
 
-async def end_show(session: AsyncSession, redis: Redis, rk: RedisKeys, show: Show) -> Show:
+async def end_show(session: AsyncSession, redis: Redis, redis_keys: RedisKeys, show: Show) -> Show:
     """The sale closes in Redis before the SQL state commits: a crash in between leaves a live show that
     sells nothing, and ending it again finishes the job (closing is idempotent)."""
     await _transition(session, show, "ended")
     offers = await list_offers(session, show.id)
-    await stock.close_show(redis, rk, show.id, [o.id for o in offers])
+    await stock.close_show(redis, redis_keys, show.id, [o.id for o in offers])
     await session.commit()
-    await sync_returned_stock(session, redis, rk, show.id)
+    await sync_returned_stock(session, redis, redis_keys, show.id)
     await session.refresh(show)
     return show

@@ -41,7 +41,7 @@ async def _give_inventory(session: AsyncSession, product_id: str, units: int) ->
         )
 
 
-async def add_offer(session: AsyncSession, redis: Redis, rk: RedisKeys, show: Show, data: OfferIn) -> Offer:
+async def add_offer(session: AsyncSession, redis: Redis, redis_keys: RedisKeys, show: Show, data: OfferIn) -> Offer:
     if show.state == "ended":
         raise Conflict("the show has ended", code="show_ended")
     product = await session.get(Product, data.product_id)
@@ -61,7 +61,7 @@ async def add_offer(session: AsyncSession, redis: Redis, rk: RedisKeys, show: Sh
         await session.rollback()
         raise Conflict("this product is already in the show's lineup", code="offer_exists") from exc
     if show.state == "live":
-        await stock.open_offer(redis, rk, show.id, sale_terms(offer))
+        await stock.open_offer(redis, redis_keys, show.id, sale_terms(offer))
     await session.commit()
     return offer
 
@@ -74,7 +74,7 @@ async def get_offer(session: AsyncSession, show: Show, offer_id: str) -> Offer:
 
 
 async def update_offer(
-    session: AsyncSession, redis: Redis, rk: RedisKeys, show: Show, offer: Offer, patch: OfferPatch
+    session: AsyncSession, redis: Redis, redis_keys: RedisKeys, show: Show, offer: Offer, patch: OfferPatch
 ) -> Offer:
     """Terms may change at any time before the end; the allocated stock only before the show starts
     (once live, the counter in Redis is the truth)."""
@@ -99,7 +99,7 @@ async def update_offer(
         raise Invalid("sale_ends_at must be after sale_starts_at")
     await session.flush()
     if show.state == "live":
-        await stock.update_terms(redis, rk, show.id, sale_terms(offer))
+        await stock.update_terms(redis, redis_keys, show.id, sale_terms(offer))
     await session.commit()
     return offer
 
@@ -116,10 +116,10 @@ async def list_offers(session: AsyncSession, show_id: str) -> list[Offer]:
     return list(await session.scalars(select(Offer).where(Offer.show_id == show_id).order_by(Offer.position)))
 
 
-async def sync_returned_stock(session: AsyncSession, redis: Redis, rk: RedisKeys, show_id: str) -> int:
+async def sync_returned_stock(session: AsyncSession, redis: Redis, redis_keys: RedisKeys, show_id: str) -> int:
     """Bring SQL up to Redis's tally of returned units: each offer's ``returned`` and the product's free
     inventory grow by the difference. Idempotent, so it can run after every late expiry and after a crash."""
-    tally = await stock.returned(redis, rk, show_id)
+    tally = await stock.returned(redis, redis_keys, show_id)
     moved = 0
     for offer in await list_offers(session, show_id):
         delta = tally.get(offer.id, 0) - offer.returned

@@ -47,11 +47,11 @@ async def summarize(session: AsyncSession, shows: list[Show], public_url: str) -
     ]
 
 
-async def remaining_by_offer(redis: Redis, rk: RedisKeys, show: Show, offers: list[Offer]) -> dict[str, int]:
+async def remaining_by_offer(redis: Redis, redis_keys: RedisKeys, show: Show, offers: list[Offer]) -> dict[str, int]:
     """Before the show, what is allocated; from the start, Redis's counters."""
     if show.state == "scheduled":
         return {o.id: o.stock for o in offers}
-    counters = await stock.remaining(redis, rk, show.id)
+    counters = await stock.remaining(redis, redis_keys, show.id)
     return {o.id: counters.get(o.id, 0) for o in offers}
 
 
@@ -87,8 +87,9 @@ async def offer_views(
     return views
 
 
-async def show_detail(session: AsyncSession, redis: Redis, rk: RedisKeys, show: Show, public_url: str) -> ShowOut:
+async def show_detail(session: AsyncSession, redis: Redis, redis_keys: RedisKeys, show: Show, public_url: str
+                      ) -> ShowOut:
     (summary,) = await summarize(session, [show], public_url)
     offers = await list_offers(session, show.id)
-    remaining = await remaining_by_offer(redis, rk, show, offers)
+    remaining = await remaining_by_offer(redis, redis_keys, show, offers)
     return ShowOut(**summary.model_dump(), offers=await offer_views(session, offers, remaining))

@@ -14,17 +14,18 @@ from live.config import Settings
 from live.rediskeys import RedisKeys, ShowKeys
 
 
-def every_key(sk: ShowKeys) -> list[str]:
+def every_key(show_keys: ShowKeys) -> list[str]:
     """Each property and each one-argument key builder of ShowKeys, flattened."""
     found: list[str] = []
     for name, member in inspect.getmembers(ShowKeys):
         if name.startswith("_"):
             continue
         if isinstance(member, property):
-            value = getattr(sk, name)
+            value = getattr(show_keys, name)
         elif inspect.isfunction(member):
             params = list(inspect.signature(member).parameters)[1:]
-            value = member(sk, ["off_1", "off_2"]) if name == "ended_keys" else member(sk, *(["x"] * len(params)))
+            args = [["off_1", "off_2"]] if name == "ended_keys" else ["x"] * len(params)
+            value = member(show_keys, *args)
         else:
             continue
         found += [value] if isinstance(value, str) else list(value)
@@ -33,8 +34,8 @@ def every_key(sk: ShowKeys) -> list[str]:
 
 def test_every_key_of_a_show_is_on_the_show_slot() -> None:
     for prefix in ("", "tenant-a:"):
-        sk = RedisKeys(prefix).show("shw_123")
-        keys = every_key(sk)
+        show_keys = RedisKeys(prefix).show("shw_123")
+        keys = every_key(show_keys)
         assert len(keys) > 30
         slot = key_slot(b"show:shw_123")
         assert [key for key in keys if key_slot(key.encode()) != slot] == []

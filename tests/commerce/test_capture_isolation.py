@@ -30,7 +30,7 @@ async def two_delivery_client(aiohttp_client, settings: Settings) -> AsyncIterat
 async def test_an_order_capture_cannot_record_never_blocks_the_batch(two_delivery_client: TestClient) -> None:
     client = two_delivery_client
     api = Api(client)
-    redis, rk = client.app[keys.redis_key], client.app[keys.redis_keys_key]
+    redis, redis_keys = client.app[keys.redis_key], client.app[keys.redis_keys_key]
     owner = await api.merchant()
     show, offer = await api.live_show(owner, stock=50, limit=1)
     buyer = await api.viewer()
@@ -39,8 +39,8 @@ async def test_an_order_capture_cannot_record_never_blocks_the_batch(two_deliver
                          idempotency_key="poison", quantity=1, price_cents=10**19, currency="USD",
                          status="reserved", failure_code=None, created_ms=now, expires_ms=now + 600_000,
                          updated_ms=now)
-    await redis.hset(rk.show(show["id"]).orders, poison.id, json.dumps(dataclasses.asdict(poison)))
-    await redis.xadd(rk.payments_stream, {"order_ids": poison.id, "since_ms": str(now)})
+    await redis.hset(redis_keys.show(show["id"]).orders, poison.id, json.dumps(dataclasses.asdict(poison)))
+    await redis.xadd(redis_keys.payments_stream, {"order_ids": poison.id, "since_ms": str(now)})
 
     viewers = [await api.viewer() for _ in range(12)]
     orders = []
@@ -57,7 +57,7 @@ async def test_an_order_capture_cannot_record_never_blocks_the_batch(two_deliver
     assert time.monotonic() - started < 15
 
     async def buried() -> list[deadletters.DeadLetter]:
-        return await deadletters.list_dead(redis, rk, show["id"])
+        return await deadletters.list_dead(redis, redis_keys, show["id"])
 
     (dead,) = await eventually(buried, timeout=30)
     assert dead.group == "payments" and dead.fields["order_ids"] == poison.id
@@ -84,8 +84,8 @@ async def test_a_charge_whose_answer_was_never_recorded_is_asked_again(api: Api,
         await session.execute(update(Payment).where(Payment.order_id == order_id)
                               .values(status="pending", provider_ref=None))
         await session.commit()
-    redis, rk = client.app[keys.redis_key], client.app[keys.redis_keys_key]
-    await redis.xadd(rk.payments_stream, {"order_ids": order_id, "since_ms": str(int(time.time() * 1000))})
+    redis, redis_keys = client.app[keys.redis_key], client.app[keys.redis_keys_key]
+    await redis.xadd(redis_keys.payments_stream, {"order_ids": order_id, "since_ms": str(int(time.time() * 1000))})
     recorded = await eventually(succeeded)
     assert recorded.provider_ref == charge
     assert await status_of(api, viewer, order_id) == "paid"

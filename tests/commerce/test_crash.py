@@ -91,15 +91,15 @@ async def _sigkill_mid_spike(services, tmp_path: Path, workers: int) -> None:
     second = ServerProcess(env, free_port(), workers=workers).start()
     engine = make_engine(services.database_url)
     redis = make_redis(services.redis_url)
-    rk = RedisKeys(prefix)
+    redis_keys = RedisKeys(prefix)
     try:
         async def drained() -> bool:
-            return await redis.xlen(rk.show(show_id).stream) == 0
+            return await redis.xlen(redis_keys.show(show_id).stream) == 0
 
         await eventually(drained, timeout=60)
         async with make_sessionmaker(engine)() as session:
             rows = list(await session.scalars(select(Order).where(Order.show_id == show_id)))
-            found = await reconcile(session, redis, rk, show_id)
+            found = await reconcile(session, redis, redis_keys, show_id)
         in_sql = {row.id for row in rows}
         assert set(acknowledged) <= in_sql, f"{len(set(acknowledged) - in_sql)} acknowledged orders lost"
         assert len(rows) == len(in_sql)

@@ -53,11 +53,11 @@ def record(show_id: str, offer_id: str, buyer_id: str, key: str | None = None, *
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
-async def add_events(redis: Redis, rk: RedisKeys, records: list[OrderRecord]) -> None:
+async def add_events(redis: Redis, redis_keys: RedisKeys, records: list[OrderRecord]) -> None:
     async with redis.pipeline(transaction=False) as pipe:
         for r in records:
             as_json = json.dumps({**dataclasses.asdict(r)})
-            pipe.xadd(rk.show(r.show_id).stream, {"type": "created", "order": as_json})
+            pipe.xadd(redis_keys.show(r.show_id).stream, {"type": "created", "order": as_json})
         await pipe.execute()
 
 
@@ -77,7 +77,7 @@ class Sale:
     """A live show with one offer and one viewer, and the app's Redis: what each test here starts from."""
 
     redis: Redis
-    rk: RedisKeys
+    redis_keys: RedisKeys
     show_id: str
     offer_id: str
     viewer_id: str
@@ -95,11 +95,11 @@ async def a_sale(client: TestClient, stock: int = 100) -> Sale:
 
 async def test_a_refused_entry_never_blocks_the_good_ones(quiet_client: TestClient) -> None:
     sale = await a_sale(quiet_client)
-    redis, rk, show_id = sale.redis, sale.rk, sale.show_id
+    redis, redis_keys, show_id = sale.redis, sale.redis_keys, sale.show_id
     good = [sale.record() for _ in range(40)]
     ghost = new_id("usr")  # a buyer SQL does not know: a foreign-key failure
     poison = record(show_id, sale.offer_id, ghost)
-    await add_events(redis, rk, [*good[:20], poison, *good[20:]])
+    await add_events(redis, redis_keys, [*good[:20], poison, *good[20:]])
 
     worker = persister(quiet_client)
     first_pass = await worker.run_once()
@@ -107,18 +107,18 @@ async def test_a_refused_entry_never_blocks_the_good_ones(quiet_client: TestClie
     assert sorted(o.id for o in await sql_orders(quiet_client, show_id)) == sorted(r.id for r in good)
 
     await drain(worker)
-    (dead,) = await deadletters.list_dead(redis, rk, show_id)
+    (dead,) = await deadletters.list_dead(redis, redis_keys, show_id)
     assert json.loads(dead.fields["order"])["id"] == poison.id
     assert dead.group == "persist" and dead.deliveries == MAX_DELIVERIES
     assert "IntegrityError" in dead.error or "ForeignKey" in dead.error or "foreign key" in dead.error.lower()
-    assert await deadletters.list_dead(redis, rk, "shw_0000") == [], "--show filters by show"
+    assert await deadletters.list_dead(redis, redis_keys, "shw_0000") == [], "--show filters by show"
 
     # The cause is fixed (the buyer exists now): a retry puts it back and the persister writes it.
     async with quiet_client.app[keys.sessionmaker_key]() as session:
         session.add(User(id=ghost, role="viewer", display_name="Late"))
         await session.commit()
-    assert await deadletters.retry(redis, rk, dead.id) is not None
-    assert await deadletters.list_dead(redis, rk) == []
+    assert await deadletters.retry(redis, redis_keys, dead.id) is not None
+    assert await deadletters.list_dead(redis, redis_keys) == []
     await drain(worker)
     assert poison.id in {o.id for o in await sql_orders(quiet_client, show_id)}
 
@@ -126,7 +126,7 @@ async def test_a_refused_entry_never_blocks_the_good_ones(quiet_client: TestClie
 async def test_a_unique_key_collision_goes_to_the_dead_letters_instead_of_looping(quiet_client: TestClient) -> None:
     """After Redis lost data, a buyer's retried key may make a second order id for a key SQL already has."""
     sale = await a_sale(quiet_client)
-    redis, rk, show_id = sale.redis, sale.rk, sale.show_id
+    redis, redis_keys, show_id = sale.redis, sale.redis_keys, sale.show_id
     original = sale.record(key="tap-1")
     async with quiet_client.app[keys.sessionmaker_key]() as session:
         await upsert_orders(session, [original])
@@ -134,33 +134,33 @@ async def test_a_unique_key_collision_goes_to_the_dead_letters_instead_of_loopin
     twin = sale.record(key="tap-1")
     same = dataclasses.replace(original, status="paid")  # the same order again is simply written
     later = sale.record()
-    await add_events(redis, rk, [twin, same, later])
+    await add_events(redis, redis_keys, [twin, same, later])
 
     await drain(persister(quiet_client))
     rows = {o.id: o.status for o in await sql_orders(quiet_client, show_id)}
     assert rows == {original.id: "paid", later.id: "reserved"}
-    (dead,) = await deadletters.list_dead(redis, rk, show_id)
+    (dead,) = await deadletters.list_dead(redis, redis_keys, show_id)
     assert json.loads(dead.fields["order"])["id"] == twin.id
     assert "IntegrityError" in dead.error
 
 
 async def test_the_command_lists_and_retries_dead_letters(quiet_client: TestClient, settings: Settings,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
-    redis, rk = quiet_client.app[keys.redis_key], quiet_client.app[keys.redis_keys_key]
-    stream = rk.show("shw_00aa").stream
+    redis, redis_keys = quiet_client.app[keys.redis_key], quiet_client.app[keys.redis_keys_key]
+    stream = redis_keys.show("shw_00aa").stream
     await redis.xadd(stream, {"type": "created", "order": "{}"})
-    dead_id = await deadletters.bury(redis, rk, group="persist", stream=stream, entry_id="1-1",
+    dead_id = await deadletters.bury(redis, redis_keys, group="persist", stream=stream, entry_id="1-1",
                                      fields={"type": "created", "order": "{}"}, show_ids=["shw_00aa"],
                                      error="DataError: out of range", deliveries=5)
-    assert await dead_letters(redis, rk, "shw_00aa", None) == 0
+    assert await dead_letters(redis, redis_keys, "shw_00aa", None) == 0
     out = capsys.readouterr().out
     assert dead_id in out and "DataError: out of range" in out and "1 dead letter(s)" in out
-    assert await dead_letters(redis, rk, "shw_00bb", None) == 0
+    assert await dead_letters(redis, redis_keys, "shw_00bb", None) == 0
     assert "0 dead letter(s)" in capsys.readouterr().out
-    assert await dead_letters(redis, rk, None, "9-9") == 1, "an unknown id is an error"
-    assert await dead_letters(redis, rk, None, dead_id) == 0
-    assert await redis.xlen(rk.dead_letters) == 0
-    assert "shw_00aa" in await redis.smembers(rk.active_shows)
+    assert await dead_letters(redis, redis_keys, None, "9-9") == 1, "an unknown id is an error"
+    assert await dead_letters(redis, redis_keys, None, dead_id) == 0
+    assert await redis.xlen(redis_keys.dead_letters) == 0
+    assert "shw_00aa" in await redis.smembers(redis_keys.active_shows)
 
 
 BACKLOG = 5000
@@ -170,11 +170,11 @@ async def test_a_pending_backlog_is_claimed_at_batch_speed(quiet_client: TestCli
     """A consumer died holding 5,000 entries: its successor walks the pending list with XAUTOCLAIM's cursor
     instead of one batch per claim interval (which was 40 entries/s)."""
     sale = await a_sale(quiet_client, stock=10)
-    redis, rk, show_id = sale.redis, sale.rk, sale.show_id
-    stream = rk.show(show_id).stream
+    redis, redis_keys, show_id = sale.redis, sale.redis_keys, sale.show_id
+    stream = redis_keys.show(show_id).stream
     records = [sale.record() for _ in range(BACKLOG)]
     for i in range(0, BACKLOG, 1000):
-        await add_events(redis, rk, records[i:i + 1000])
+        await add_events(redis, redis_keys, records[i:i + 1000])
     await redis.xgroup_create(stream, "persist", id="0")
     while await redis.xreadgroup("persist", "dead", {stream: ">"}, count=1000):
         pass  # the dead consumer read them all and never acknowledged

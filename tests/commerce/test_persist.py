@@ -20,8 +20,8 @@ async def test_pending_entries_of_a_dead_consumer_are_claimed(api: Api, client: 
     assert settings.run_workers
     owner = await api.merchant()
     show, offer = await api.live_show(owner, stock=10, limit=10)
-    redis, rk = client.app[keys.redis_key], client.app[keys.redis_keys_key]
-    stream = rk.show(show["id"]).stream
+    redis, redis_keys = client.app[keys.redis_key], client.app[keys.redis_keys_key]
+    stream = redis_keys.show(show["id"]).stream
 
     # Stop this app's own workers from racing us: read the entries under a consumer that then 'dies'.
     await redis.xgroup_create(stream, "persist", id="0", mkstream=True)
@@ -33,7 +33,7 @@ async def test_pending_entries_of_a_dead_consumer_are_claimed(api: Api, client: 
     assert len(read[0][1]) == 4
     assert await sql_orders(client, show["id"]) == []
 
-    alive = OrderPersister(redis, rk, client.app[keys.sessionmaker_key], Signal("test"), "alive", min_idle_ms=1)
+    alive = OrderPersister(redis, redis_keys, client.app[keys.sessionmaker_key], Signal("test"), "alive", min_idle_ms=1)
     handled = await alive.run_once()
     assert handled == 4
     rows = await sql_orders(client, show["id"])

@@ -19,37 +19,38 @@ async def test_a_show_redis_is_behind_on_is_rebuilt_from_sql(api: Api, client: T
     taps = [await api.tap(v, show["id"], offer["id"], key=f"key-{i}") for i, v in enumerate(viewers)]
     assert [status for status, _ in taps] == [201, 201, 201]
     await drained(client, show["id"])
-    redis, rk = client.app[keys.redis_key], client.app[keys.redis_keys_key]
-    sk = rk.show(show["id"])
+    redis, redis_keys = client.app[keys.redis_key], client.app[keys.redis_keys_key]
+    show_keys = redis_keys.show(show["id"])
     newest = max(await sql_orders(client, show["id"]), key=lambda o: o.updated_at)
     buyer = next(v for v in viewers if v.id == newest.buyer_id)
 
     async def behind() -> bool:
         async with client.app[keys.sessionmaker_key]() as session:
-            return await recovery.redis_is_behind(session, redis, rk, show["id"])
+            return await recovery.redis_is_behind(session, redis, redis_keys, show["id"])
 
     async def rebuild() -> None:
         async with client.app[keys.sessionmaker_key]() as session:
-            await recovery.rebuild_show(session, redis, rk, show["id"])
+            await recovery.rebuild_show(session, redis, redis_keys, show["id"])
 
     assert not await behind()
     # Redis forgets the newest order, as if its last write never reached the disk.
-    await redis.hdel(sk.orders, newest.id)
-    await redis.hdel(sk.idempotency, f"{buyer.id}:{newest.idempotency_key}")
-    await redis.hdel(sk.bought, f"{offer['id']}:{buyer.id}")
-    await redis.hincrby(sk.stock, offer["id"], 1)
+    await redis.hdel(show_keys.orders, newest.id)
+    await redis.hdel(show_keys.idempotency, f"{buyer.id}:{newest.idempotency_key}")
+    await redis.hdel(show_keys.bought, f"{offer['id']}:{buyer.id}")
+    await redis.hincrby(show_keys.stock, offer["id"], 1)
     assert await behind()
     await rebuild()
     assert not await behind()
-    assert (await stock.remaining(redis, rk, show["id"]))[offer["id"]] == 1, "the unit SQL holds is not for sale"
+    remaining = await stock.remaining(redis, redis_keys, show["id"])
+    assert remaining[offer["id"]] == 1, "the unit SQL holds is not for sale"
     status, body = await api.tap(buyer, show["id"], offer["id"], key=newest.idempotency_key)
     assert status == 200 and body["order"]["id"] == newest.id, "a retried key answers its SQL order"
 
     # Redis forgets the whole show: it comes back live with its counters.
-    await redis.delete(sk.state, *sk.ended_keys([offer["id"]]))
+    await redis.delete(show_keys.state, *show_keys.ended_keys([offer["id"]]))
     assert await behind()
     await rebuild()
-    assert await redis.get(sk.state) == "live"
+    assert await redis.get(show_keys.state) == "live"
     status, body = await api.tap(await api.viewer("late"), show["id"], offer["id"], key="late")
     assert status == 201 and body["remaining"] == 0
     status, body = await api.tap(await api.viewer("later"), show["id"], offer["id"], key="later")

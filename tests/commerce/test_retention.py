@@ -35,26 +35,27 @@ async def test_an_ended_settled_show_keys_expire_and_reconcile_keeps_to_recent_s
     show, offer = await api.live_show(merchant, stock=5, limit=2)
     await api.tap(await api.viewer(), show["id"], offer["id"], quantity=2)
     await drained(retention_client, show["id"])
-    redis, rk = retention_client.app[keys.redis_key], retention_client.app[keys.redis_keys_key]
-    sk = rk.show(show["id"])
-    assert await redis.ttl(sk.orders) == -1, "a live show's keys never expire"
+    redis, redis_keys = retention_client.app[keys.redis_key], retention_client.app[keys.redis_keys_key]
+    show_keys = redis_keys.show(show["id"])
+    assert await redis.ttl(show_keys.orders) == -1, "a live show's keys never expire"
     await api.call("POST", f"/api/shows/{show['id']}/end", merchant, expect=200)
 
     async def expiring() -> bool:
-        ttls = [await redis.ttl(key) for key in (sk.orders, sk.stock, sk.idempotency, sk.offer(offer["id"]))]
+        watched = (show_keys.orders, show_keys.stock, show_keys.idempotency, show_keys.offer(offer["id"]))
+        ttls = [await redis.ttl(key) for key in watched]
         return all(0 < ttl <= TTL for ttl in ttls)
 
     await eventually(expiring, timeout=20)
-    assert not await redis.sismember(rk.active_shows, show["id"])
+    assert not await redis.sismember(redis_keys.active_shows, show["id"])
 
     # The keys have gone and the show ended long ago: not a recent show, and --all checks it from SQL alone.
-    await redis.delete(*sk.ended_keys([offer["id"]]))
+    await redis.delete(*show_keys.ended_keys([offer["id"]]))
     async with retention_client.app[keys.sessionmaker_key]() as session:
         await session.execute(update(Show).where(Show.id == show["id"]).values(
             ended_at=datetime.now(UTC) - timedelta(days=30)))
         await session.commit()
-        recent = await reconcile(session, redis, rk, ended_since=datetime.now(UTC) - timedelta(seconds=TTL))
-        everything = await reconcile(session, redis, rk)
+        recent = await reconcile(session, redis, redis_keys, ended_since=datetime.now(UTC) - timedelta(seconds=TTL))
+        everything = await reconcile(session, redis, redis_keys)
     assert show["id"] not in {b.show_id for b in recent}
     (archived,) = [b for b in everything if b.show_id == show["id"]]
     assert archived.archived and archived.ok, archived

@@ -115,12 +115,12 @@ async def test_order_guarantees_hold_across_two_workers(
         per_buyer[v.id] = per_buyer.get(v.id, 0) + order["quantity"]
     assert max(per_buyer.values()) <= 2
 
-    engine, redis, rk = make_engine(services.database_url), make_redis(services.redis_url), RedisKeys(prefix)
+    engine, redis, redis_keys = make_engine(services.database_url), make_redis(services.redis_url), RedisKeys(prefix)
     try:
-        assert await wait_quiescent(redis, rk, [show["id"]], timeout=30), "the workers did not catch up"
+        assert await wait_quiescent(redis, redis_keys, [show["id"]], timeout=30), "the workers did not catch up"
         async with make_sessionmaker(engine)() as session:
             rows = list(await session.scalars(select(Order.id).where(Order.show_id == show["id"])))
-            (balance,) = await reconcile(session, redis, rk, show["id"])
+            (balance,) = await reconcile(session, redis, redis_keys, show["id"])
         expected = sorted([results[0][1]["order"]["id"], *(order["id"] for _, order in won)])
         assert sorted(rows) == expected, "every 201 in SQL, once"
         assert balance.ok, balance.problems

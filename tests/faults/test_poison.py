@@ -47,7 +47,7 @@ def poison_order(show_id: str, offer_id: str, buyer_id: str, price_cents: int) -
 async def test_poison_entries_never_hold_back_good_orders(poison_client: TestClient) -> None:
     client = poison_client
     api = Api(client)
-    redis, rk = client.app[keys.redis_key], client.app[keys.redis_keys_key]
+    redis, redis_keys = client.app[keys.redis_key], client.app[keys.redis_keys_key]
     owner = await api.merchant()
     lineup = [await api.live_show(owner, stock=STOCK, limit=LIMIT) for _ in range(SHOWS)]
     viewers = [await api.viewer(f"V{i}") for i in range(VIEWERS)]
@@ -57,7 +57,7 @@ async def test_poison_entries_never_hold_back_good_orders(poison_client: TestCli
         show_b["id"]: poison_order(show_b["id"], offer_b["id"], viewers[0].id, 10**19),  # past BIGINT
     }
     for show_id, fields in poisons.items():  # first in its stream: every batch after it would be pinned
-        await redis.xadd(rk.show(show_id).stream, fields)
+        await redis.xadd(redis_keys.show(show_id).stream, fields)
 
     history = History()
 
@@ -85,7 +85,7 @@ async def test_poison_entries_never_hold_back_good_orders(poison_client: TestCli
     assert time.monotonic() - started < 30, "the good orders reached SQL within seconds of their taps"
 
     async def both_buried() -> list[deadletters.DeadLetter] | None:
-        dead = await deadletters.list_dead(redis, rk)
+        dead = await deadletters.list_dead(redis, redis_keys)
         return dead if len(dead) == 2 else None
 
     dead = await eventually(both_buried, timeout=40, interval=0.5)

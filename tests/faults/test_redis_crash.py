@@ -55,8 +55,8 @@ def reconcile_cli(settings: Settings, show_id: str) -> subprocess.CompletedProce
 
 async def settled(client: TestClient, spike: Spike) -> list[Order]:
     """Wait until the workers have written everything, then the show's SQL orders."""
-    redis, rk = client.app[keys.redis_key], client.app[keys.redis_keys_key]
-    assert await wait_quiescent(redis, rk, [spike.show_id], timeout=60), "the workers did not catch up"
+    redis, redis_keys = client.app[keys.redis_key], client.app[keys.redis_keys_key]
+    assert await wait_quiescent(redis, redis_keys, [spike.show_id], timeout=60), "the workers did not catch up"
     async with client.app[keys.sessionmaker_key]() as session:
         return list(await session.scalars(select(Order).where(Order.show_id == spike.show_id)))
 

@@ -75,8 +75,8 @@ async def test_truncated_aof_is_rebuilt_from_sql(
         problems = check(history, stock={spike.offer_id: STOCK}, limit=LIMIT, sql_orders=rows)
         problems += await readable_by_buyers(spike, excused={order_id for order_id in lost if order_id is not None})
         assert not problems, "\n".join(problems[:20])
-        redis, rk = client.app[keys.redis_key], client.app[keys.redis_keys_key]
-        assert await redis.xlen(rk.show(spike.show_id).stream) == 0, "the persister is stuck"
+        redis, redis_keys = client.app[keys.redis_key], client.app[keys.redis_keys_key]
+        assert await redis.xlen(redis_keys.show(spike.show_id).stream) == 0, "the persister is stuck"
         async with client.app[keys.sessionmaker_key]() as session:
             units = sum(o.quantity for o in await session.scalars(
                 select(Order).where(Order.show_id == spike.show_id, Order.status.in_(("reserved", "paid")))))

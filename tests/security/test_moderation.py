@@ -74,12 +74,13 @@ async def test_a_ban_refuses_tap_chat_and_video_and_outlives_redis_losing_the_sh
         assert status == 403 and body["error"]["code"] == "banned", body
 
     await refused_everywhere()
-    redis, rk = client.app[keys.redis_key], client.app[keys.redis_keys_key]
-    sk = rk.show(show["id"])
-    await redis.delete(sk.state, *sk.ended_keys([offer["id"]]))  # Redis forgets the show, its bans with it
-    assert not await redis.sismember(sk.banned, troll.id)
+    redis, redis_keys = client.app[keys.redis_key], client.app[keys.redis_keys_key]
+    show_keys = redis_keys.show(show["id"])
+    # Redis forgets the show, its bans with it
+    await redis.delete(show_keys.state, *show_keys.ended_keys([offer["id"]]))
+    assert not await redis.sismember(show_keys.banned, troll.id)
     async with client.app[keys.sessionmaker_key]() as session:
-        assert show["id"] in await recovery.recover(session, redis, rk)
+        assert show["id"] in await recovery.recover(session, redis, redis_keys)
     await refused_everywhere()
     assert (await api.tap(await api.viewer("Fan"), show["id"], offer["id"]))[0] == 201, "others still buy"
 
@@ -90,8 +91,8 @@ async def test_a_ban_made_before_the_show_holds_when_it_starts(api: Api, client:
     troll = await api.viewer("Troll")
     await api.call("POST", f"/api/shows/{show['id']}/moderation", owner,
                    json={"user_id": troll.id, "action": "ban"}, expect=200)
-    redis, rk = client.app[keys.redis_key], client.app[keys.redis_keys_key]
-    await redis.delete(rk.show(show["id"]).banned)  # lost while the show waited
+    redis, redis_keys = client.app[keys.redis_key], client.app[keys.redis_keys_key]
+    await redis.delete(redis_keys.show(show["id"]).banned)  # lost while the show waited
     await api.call("POST", f"/api/shows/{show['id']}/start", owner, expect=200)
     status, body = await api.call("POST", f"/api/shows/{show['id']}/whep", troll,
                                   data=await _offer(), headers={"Content-Type": "application/sdp"})
