@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from live.realtime import namespace, protocol, staff
+from live.realtime import namespace, protocol
 
 EVENTS_JS = Path(__file__).resolve().parents[2] / "static" / "js" / "events.js"
 NOT_EVENT_NAMES = {"NAMESPACE", "SHOW_ROOM_PREFIX"}
@@ -26,14 +26,12 @@ def handled_events() -> set[str]:
 
 
 def python_names() -> set[str]:
-    """Every event name the server knows: protocol.py's constants, the names the socket handlers accept, and
-    the staff feed's two (in staff.py until they move to protocol.py)."""
+    """Every event name the server knows: protocol.py's constants and the names the socket handlers accept."""
     constants = {
         value for name, value in vars(protocol).items()
         if name.isupper() and isinstance(value, str) and name not in NOT_EVENT_NAMES
     }
-    staff_feed = {getattr(staff, name) for name in ("STAFF_ORDERS", "OFFER_COUNTERS") if hasattr(staff, name)}
-    return constants | handled_events() | staff_feed
+    return constants | handled_events()
 
 
 def test_the_js_module_lists_the_server_s_event_names() -> None:
