@@ -103,7 +103,7 @@ async def _work(settings: Settings, supervised: bool) -> None:
     # role web: a process with no listener must not announce itself as a media node
     runner = web.AppRunner(create_app(settings.model_copy(update={"run_workers": True, "role": "web"})))
     await runner.setup()
-    orphaned = asyncio.create_task(parent_gone(os.getppid(), stop.set), name="parent-watch") if supervised else None
+    orphaned = asyncio.create_task(parent_gone(stop.set), name="parent-watch") if supervised else None
     log.info("worker started")
     try:
         await stop.wait()

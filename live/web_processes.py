@@ -45,6 +45,7 @@ from live.redis_server import EmbeddedRedis
 log = logging.getLogger("live.web_processes")
 
 POLL_SECONDS = 0.25
+PARENT_PID_ENV = "LIVE_PARENT_PID"  # set by the supervisor for its children (parent_gone)
 STOP_TIMEOUT_SECONDS = 20.0
 REFUSED = 2  # the exit status of `live serve` that said why it will not serve (see live.cli)
 QUICK_DEATH_SECONDS = 10.0  # a child that dies sooner after starting is in a crash loop: back off, then give up
@@ -157,7 +158,8 @@ class Supervisor:
 
     def _shared_env(self) -> dict[str, str]:
         settings = self.settings
-        env = {**os.environ, "LIVE_HOST": settings.host, "LIVE_PORT": str(settings.port),
+        env = {**os.environ, PARENT_PID_ENV: str(os.getpid()),
+               "LIVE_HOST": settings.host, "LIVE_PORT": str(settings.port),
                "LIVE_PUBLIC_URL": settings.public_url, "LIVE_ROLE": settings.role,
                "LIVE_SECRET_KEY": settings.resolved_secret_key()}  # one key, not N racing to create it
         if not settings.redis_url:
@@ -243,7 +245,7 @@ async def serve_worker(app: web.Application, settings: Settings, media_port: int
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    orphaned = asyncio.create_task(parent_gone(os.getppid(), stop.set), name="parent-watch")
+    orphaned = asyncio.create_task(parent_gone(stop.set), name="parent-watch")
     try:
         await web.TCPSite(runner, settings.host, settings.port, reuse_port=True).start()
         if media_port is not None:
@@ -254,7 +256,11 @@ async def serve_worker(app: web.Application, settings: Settings, media_port: int
         await runner.cleanup()
 
 
-async def parent_gone(parent: int, then: Callable[[], None]) -> None:
+async def parent_gone(then: Callable[[], None]) -> None:
+    """Calls ``then`` once the supervisor that started this process is gone, even if it died while this
+    process was still starting (the supervisor names itself in ``LIVE_PARENT_PID``: a parent read at the
+    end of start-up would already be init's pid, and never change)."""
+    parent = int(os.environ.get(PARENT_PID_ENV) or os.getppid())
     while os.getppid() == parent:  # noqa: ASYNC110 - no event tells a child its parent died; poll
         await asyncio.sleep(POLL_SECONDS * 2)
     log.error("parent process gone; stopping")

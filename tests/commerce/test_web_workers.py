@@ -5,9 +5,11 @@ when the taps of one buyer, even the retries of one tap, land on different proce
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import signal
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from db.session import make_engine, make_sessionmaker
 from live.commerce.reconcile import reconcile, wait_quiescent
 from live.redis_clients import make_redis
 from live.rediskeys import RedisKeys
-from tests.conftest import free_port
+from tests.conftest import delete_prefixed, free_port
 from tests.helpers import Api, eventually
 from tests.processes import RemoteClient, ServerProcess, new_prefix, server_env, serving
 from tests.services import Services
@@ -154,3 +156,41 @@ async def test_the_parent_owns_the_embedded_redis_and_restarts_it(services: Serv
         server.stop()
     assert server.process is not None and server.process.returncode == 0
     assert not (data / "redis" / "owner.pid").exists(), "stopped with the parent"
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie waiting for init to reap it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except FileNotFoundError:
+        return False
+    return state not in ("Z", "X")
+
+
+async def test_children_stop_when_the_parent_dies_while_they_start(services: Services, tmp_path: Path) -> None:
+    """A SIGKILLed parent takes every child with it, also the ones still starting: a child that read its
+    parent's pid only at the end of its start-up read init's, and served on as an orphan."""
+    prefix = new_prefix()
+    env = {**server_env(services, tmp_path / "data", prefix, secrets.token_urlsafe(32)),
+           "LIVE_PORT": str(free_port()), "LIVE_WEB_WORKERS": "2"}
+    parent = await asyncio.create_subprocess_exec(sys.executable, "-m", "live", "serve", env=env,
+                                                  stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    children: list[int] = []
+    try:
+        async def all_started() -> bool:
+            children[:] = [int(p) for p in Path(f"/proc/{parent.pid}/task/{parent.pid}/children").read_text().split()]
+            return len(children) == 3  # two web workers and the background child, none of them serving yet
+
+        await eventually(all_started, timeout=30, interval=0.01)
+        parent.kill()
+        await parent.wait()
+
+        async def all_gone() -> bool:
+            return not any(_running(pid) for pid in children)
+
+        await eventually(all_gone, timeout=30, interval=0.1)
+    finally:
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        await delete_prefixed(services.redis_url, prefix)
