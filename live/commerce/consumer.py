@@ -120,6 +120,8 @@ class StreamConsumer(ABC):
     async def _process(self, entries: list[Entry]) -> int:
         if not entries:
             return 0
+        if self.holdback is not None:  # the read may have been woken by a drop's first taps
+            await self.holdback.wait()
         try:
             await self.handle(entries)
         except Exception as exc:
