@@ -27,6 +27,7 @@ from live.app import create_app
 from live.auth import Principal, optional_principal
 from live.config import Settings
 from live.errors import Conflict, Unauthorized, error_middleware
+from live.heap import freeze_on_startup
 from live.ids import new_order_id
 from live.schemas.orders import OrderIn
 from live.web_processes import Supervisor, serve_worker
@@ -113,7 +114,9 @@ def main() -> int:
     settings = Settings(port=args.port, run_workers=not args.no_workers)
     if args.workers > 1:
         return Supervisor(settings, args.workers, ("-m", "bench.server", "--port", str(args.port))).run()
-    web.run_app(bench_app(settings), host="127.0.0.1", port=args.port, access_log=None, print=None)
+    app = bench_app(settings)
+    app.on_startup.append(freeze_on_startup)  # as live serve does
+    web.run_app(app, host="127.0.0.1", port=args.port, access_log=None, print=None)
     return 0
 
 

@@ -21,6 +21,7 @@ from db.session import make_engine
 from live import keys
 from live.app import create_app, started_app
 from live.config import Settings
+from live.heap import freeze_on_startup, freeze_started_heap
 from live.logs import AccessLogger, configure_logging
 from live.redis_durability import RedisNotDurable
 from live.redis_server import EmbeddedRedisError
@@ -84,8 +85,9 @@ def _serve(settings: Settings, workers: int, reuse_port: bool, media_port: int |
     log.info("serving", extra={"url": f"http://{settings.host}:{settings.port}", "workers": workers})
     if workers > 1:
         return Supervisor(settings, workers).run()
-    web.run_app(create_app(settings), host=settings.host, port=settings.port,
-                access_log_class=AccessLogger, print=None)
+    app = create_app(settings)
+    app.on_startup.append(freeze_on_startup)
+    web.run_app(app, host=settings.host, port=settings.port, access_log_class=AccessLogger, print=None)
     return 0
 
 
@@ -103,6 +105,7 @@ async def _work(settings: Settings, supervised: bool) -> None:
     # role web: a process with no listener must not announce itself as a media node
     runner = web.AppRunner(create_app(settings.model_copy(update={"run_workers": True, "role": "web"})))
     await runner.setup()
+    freeze_started_heap()
     orphaned = asyncio.create_task(parent_gone(stop.set), name="parent-watch") if supervised else None
     log.info("worker started")
     try:
