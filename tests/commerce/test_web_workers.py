@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from db.models import Order
 from db.session import make_engine, make_sessionmaker
+from live import redis_server
 from live.commerce.reconcile import reconcile, wait_quiescent
 from live.redis_clients import make_redis
 from live.rediskeys import RedisKeys
@@ -158,15 +159,6 @@ async def test_the_parent_owns_the_embedded_redis_and_restarts_it(services: Serv
     assert not (data / "redis" / "owner.pid").exists(), "stopped with the parent"
 
 
-def _running(pid: int) -> bool:
-    """Alive and not a zombie waiting for init to reap it."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
-    except FileNotFoundError:
-        return False
-    return state not in ("Z", "X")
-
-
 async def test_children_stop_when_the_parent_dies_while_they_start(services: Services, tmp_path: Path) -> None:
     """A SIGKILLed parent takes every child with it, also the ones still starting: a child that read its
     parent's pid only at the end of its start-up read init's, and served on as an orphan."""
@@ -186,7 +178,7 @@ async def test_children_stop_when_the_parent_dies_while_they_start(services: Ser
         await parent.wait()
 
         async def all_gone() -> bool:
-            return not any(_running(pid) for pid in children)
+            return not any(redis_server.process_alive(pid) for pid in children)  # a zombie counts as gone
 
         await eventually(all_gone, timeout=30, interval=0.1)
     finally:
