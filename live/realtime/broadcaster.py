@@ -20,8 +20,9 @@ Emit = Callable[[str, Any, str], Awaitable[None]]  # (event, data, room)
 EmitEach = Callable[[str, list[tuple[str, Any]]], Awaitable[None]]  # (event, [(room, data), ...])
 
 
-def server_emits(server: socketio.AsyncServer) -> tuple[Emit, Emit, EmitEach]:
-    """(everywhere, here, each everywhere) for a process that serves sockets."""
+def server_emits(server: socketio.AsyncServer) -> tuple[Emit, Emit, EmitEach | None]:
+    """(everywhere, here, each everywhere) for a process that serves sockets; each everywhere only with the
+    Redis manager (one publish for many rooms), else the broadcaster emits room by room."""
 
     async def everywhere(event: str, data: Any, room: str) -> None:
         await server.emit(event, data, to=room, namespace=protocol.NAMESPACE)
@@ -29,22 +30,23 @@ def server_emits(server: socketio.AsyncServer) -> tuple[Emit, Emit, EmitEach]:
     async def here(event: str, data: Any, room: str) -> None:
         await server.emit(event, data, to=room, namespace=protocol.NAMESPACE, ignore_queue=True)
 
-    async def each(event: str, items: list[tuple[str, Any]]) -> None:
-        manager = server.manager
-        if isinstance(manager, RoomRedisManager):
-            await manager.emit_each(event, protocol.NAMESPACE, items)
-        else:
-            for room, data in items:
-                await everywhere(event, data, room)
+    manager = server.manager
 
-    return everywhere, here, each
+    async def each(event: str, items: list[tuple[str, Any]]) -> None:
+        await manager.emit_each(event, protocol.NAMESPACE, items)
+
+    return everywhere, here, each if isinstance(manager, RoomRedisManager) else None
 
 
 class Broadcaster:
     def __init__(self, everywhere: Emit, here: Emit | None = None, each: EmitEach | None = None):
         self.everywhere = everywhere
         self.here = here or everywhere
-        self.each = each
+        self.each = each or self._each_by_room
+
+    async def _each_by_room(self, event: str, items: list[tuple[str, Any]]) -> None:
+        for room, data in items:
+            await self.everywhere(event, data, room)
 
     async def show(self, show: dict[str, Any]) -> None:
         """The show's state: scheduled/live/ended, ``paused`` while the host's video is off air."""
@@ -69,10 +71,6 @@ class Broadcaster:
 
     async def orders(self, orders: list[dict[str, Any]]) -> None:
         """Many orders changed (a batch of the persister): each buyer hears of their own, in one publish."""
-        if self.each is None:
-            for order in orders:
-                await self.order(order)
-            return
         await self.each(protocol.ORDER, [(protocol.user_room(str(o["buyer_id"])), {"order": o}) for o in orders])
 
     async def moderated(self, user_id: str, show_id: str, action: str) -> None:
