@@ -70,9 +70,15 @@ class ClusterPipelinedConnection(TurnBatching):
 
     async def refresh(self) -> None:
         """Reload the slot map from the first node that answers CLUSTER SLOTS (one reload at a time)."""
+        await asyncio.shield(self._reload())
+
+    def _reload(self) -> asyncio.Task[None]:
+        """The reload under way, or a new one, held by ``_refreshing`` (a task nobody holds can be collected
+        mid-way); a failed reload is retried on the next failure."""
         if self._refreshing is None or self._refreshing.done():
             self._refreshing = asyncio.ensure_future(self._load_slots())
-        await asyncio.shield(self._refreshing)
+            self._refreshing.add_done_callback(lambda done: done.cancelled() or done.exception())
+        return self._refreshing
 
     async def _load_slots(self) -> None:
         seeds = [self._node(None)] + [self._node(name) for name in self.known if name != self._seed_name]
@@ -207,11 +213,8 @@ class ClusterPipelinedConnection(TurnBatching):
         connection.submit(protocol, commands, futures)
 
     def _refresh_soon(self) -> None:
-        """A reload in the background, held by ``_refreshing`` (a task nobody holds can be collected mid-way)."""
-        if self._refreshing is None or self._refreshing.done():
-            self._refreshing = asyncio.ensure_future(self._load_slots())
-            # a failed reload is retried on the next failure; nothing waits for this one
-            self._refreshing.add_done_callback(lambda done: done.cancelled() or done.exception())
+        """A reload in the background: nothing waits for it."""
+        self._reload()
 
     def close(self) -> None:
         for connection in self.nodes.values():
