@@ -76,8 +76,6 @@ class StreamConsumer(ABC):
     async def run(self) -> None:
         while True:
             try:
-                if self.holdback is not None:
-                    await self.holdback.wait()
                 handled = await self.run_once()
                 if handled < self.count and self.holdback is not None:
                     self.holdback.caught_up()
@@ -120,7 +118,7 @@ class StreamConsumer(ABC):
     async def _process(self, entries: list[Entry]) -> int:
         if not entries:
             return 0
-        if self.holdback is not None:  # the read may have been woken by a drop's first taps
+        if self.holdback is not None:  # taps first: the entries wait while a drop's taps arrive
             await self.holdback.wait()
         try:
             await self.handle(entries)

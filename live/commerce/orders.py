@@ -102,10 +102,10 @@ class OrderDesk:
     payment). One per app, built by ``build_order_desk`` (workers.py) on the app's pipelined connection."""
 
     def __init__(self, redis: Redis, redis_keys: RedisKeys, reservation_ttl_seconds: int, scripts: PipelinedConnection,
-                 tap_pace: tuple[int, int] = (0, 0), activity: TapActivity | None = None):
+                 tap_pace: tuple[int, int] = (0, 0)):
         """``tap_pace``: (taps, window ms) one buyer may make per show, counted inside the tap's own script.
         ``activity`` notes each tap, for this process's background workers (taps_first.py)."""
-        self.activity = activity or TapActivity()
+        self.activity = TapActivity()
         self.redis = redis
         self.redis_keys = redis_keys
         self.ttl_ms = reservation_ttl_seconds * 1000
