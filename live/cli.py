@@ -21,7 +21,7 @@ from db.session import make_engine
 from live import keys
 from live.app import create_app, started_app
 from live.config import Settings
-from live.heap import freeze_on_startup, freeze_started_heap
+from live.heap import freeze_on_startup
 from live.logs import AccessLogger, configure_logging
 from live.redis_durability import RedisNotDurable
 from live.redis_server import EmbeddedRedisError
@@ -103,9 +103,10 @@ async def _work(settings: Settings, supervised: bool) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     # role web: a process with no listener must not announce itself as a media node
-    runner = web.AppRunner(create_app(settings.model_copy(update={"run_workers": True, "role": "web"})))
+    app = create_app(settings.model_copy(update={"run_workers": True, "role": "web"}))
+    app.on_startup.append(freeze_on_startup)
+    runner = web.AppRunner(app)
     await runner.setup()
-    freeze_started_heap()
     orphaned = asyncio.create_task(parent_gone(stop.set), name="parent-watch") if supervised else None
     log.info("worker started")
     try:

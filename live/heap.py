@@ -16,12 +16,8 @@ import gc
 from aiohttp import web
 
 
-def freeze_started_heap() -> None:
-    """Collect start-up's garbage, then freeze what is left."""
+async def freeze_on_startup(_app: web.Application) -> None:
+    """An ``on_startup`` handler, added after the app's own (its contexts start first): collect start-up's
+    garbage, then freeze what is left."""
     gc.collect()
     gc.freeze()
-
-
-async def freeze_on_startup(_app: web.Application) -> None:
-    """For ``web.run_app``: an ``on_startup`` handler added after the app's own (its contexts start first)."""
-    freeze_started_heap()

@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from live.config import Settings
-from live.heap import freeze_started_heap
+from live.heap import freeze_on_startup
 from live.logs import AccessLogger
 from live.redis_clients import open_redis
 from live.redis_durability import require_durable
@@ -240,9 +240,9 @@ async def serve_worker(app: web.Application, settings: Settings, media_port: int
     """One worker: the shared port (SO_REUSEPORT) and, when it takes media, its own; it stops on SIGTERM or
     SIGINT, or when its parent is gone."""
     logging_options: dict[str, Any] = {"access_log_class": AccessLogger} if access_log else {"access_log": None}
+    app.on_startup.append(freeze_on_startup)
     runner = web.AppRunner(app, handle_signals=False, **logging_options)
     await runner.setup()
-    freeze_started_heap()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
