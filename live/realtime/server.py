@@ -3,10 +3,12 @@ closed. The composition root (live/contexts.py) attaches it to the app and build
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Mapping
 from typing import Any
 
+import engineio
 import socketio
 from socketio.async_pubsub_manager import AsyncPubSubManager
 
@@ -18,6 +20,7 @@ from live.realtime.ticker import RoomTicker
 from live.redis_server import EmbeddedRedis
 
 MAX_EVENT_BYTES = 64 * 1024
+CLOSE_WAIT_SECONDS = 5.0  # at shutdown, for each socket's close packet to go out
 
 
 def origin_policy(settings: Settings) -> Any:
@@ -52,10 +55,28 @@ def local_shows(sio: socketio.AsyncServer, members: Members) -> dict[str, set[st
             for show_id in (name.removeprefix(protocol.SHOW_ROOM_PREFIX) for name in rooms)}
 
 
+async def close_sockets(eio: engineio.AsyncServer, wait_seconds: float = CLOSE_WAIT_SECONDS) -> None:
+    """Close every socket, each with ``wait_seconds`` for its close packet to go out.
+
+    Why not ``eio.disconnect()``: engine.io's close waits for the socket's queue to empty, and a long-polling
+    client that has left never fetches it again, so the app's shutdown waited for ever. A close still waiting
+    after the bound is cancelled (the socket is already marked closed, its disconnect already ran)."""
+    closing = [asyncio.create_task(socket.close(reason=eio.reason.SERVER_DISCONNECT))
+               for socket in list(eio.sockets.values())]
+    eio.sockets = {}
+    if not closing:
+        return
+    _, late = await asyncio.wait(closing, timeout=wait_seconds)
+    for task in late:
+        task.cancel()
+    for task in closing:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+
+
 async def close_server(sio: socketio.AsyncServer, ticker: RoomTicker) -> None:
     """Close every socket (their disconnects leave the rooms and the viewer count), then the background work."""
-    with contextlib.suppress(Exception):
-        await sio.eio.disconnect()
+    await close_sockets(sio.eio)
     await ticker.stop()
     await sio.shutdown()
     if isinstance(sio.manager, AsyncPubSubManager):

@@ -114,3 +114,15 @@ async def test_emit_each_publishes_once_and_each_room_hears_only_its_own(api: Ap
     await asyncio.sleep(0.2)
     assert [e["order"]["id"] for e in on_first.events["order"]] == ["ord_a"]
     assert [e["order"]["id"] for e in on_second.events["order"]] == ["ord_b"]
+
+
+async def test_the_app_stops_without_waiting_for_a_long_polling_client_that_left(client: TestClient) -> None:
+    """engine.io's close waits for the socket's queue to empty; a long-polling client that left never fetches
+    it again, and the app's shutdown used to wait for ever (live/realtime/server.py close_sockets)."""
+    handshake = await client.get("/socket.io/", params={"EIO": "4", "transport": "polling"})
+    assert handshake.status == 200
+    eio = client.app[keys.sio_key].eio
+    [socket] = eio.sockets.values()
+    await asyncio.wait_for(client.close(), 30)  # the client never polls again
+    assert socket.closed
+    assert eio.sockets == {}
