@@ -27,6 +27,8 @@ from tests.services import (
     migrate_to_head,
 )
 
+pytest_plugins = ["tests.watchdog"]  # a stuck test prints its threads' and asyncio tasks' stacks
+
 
 @pytest.fixture(scope="session")
 def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
