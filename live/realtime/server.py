@@ -4,7 +4,6 @@ closed. The composition root (live/contexts.py) attaches it to the app and build
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -63,15 +62,12 @@ async def close_sockets(eio: engineio.AsyncServer, wait_seconds: float = CLOSE_W
     after the bound is cancelled (the socket is already marked closed, its disconnect already ran)."""
     closing = [asyncio.create_task(socket.close(reason=eio.reason.SERVER_DISCONNECT))
                for socket in list(eio.sockets.values())]
-    eio.sockets = {}
-    if not closing:
-        return
-    _, late = await asyncio.wait(closing, timeout=wait_seconds)
-    for task in late:
-        task.cancel()
-    for task in closing:
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
+    if closing:
+        _, late = await asyncio.wait(closing, timeout=wait_seconds)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*closing, return_exceptions=True)  # a close's own error ends only that close
+    eio.sockets = {}  # as engine.io's own disconnect() leaves it
 
 
 async def close_server(sio: socketio.AsyncServer, ticker: RoomTicker) -> None:
