@@ -26,7 +26,7 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 
 from db.outage import is_outage
 from live.commerce import deadletters
@@ -39,6 +39,8 @@ log = logging.getLogger("live.commerce.consumer")
 Entry = tuple[str, str, dict[str, str]]  # stream, entry id, fields
 CURSOR_START = "0-0"
 OUTAGE_PAUSE_SECONDS = 1.0
+ACK_ATTEMPTS = 5  # an acknowledgement that failed is tried again this many times in all
+ACK_PAUSE_SECONDS = 0.2
 LINGER_MS = 50  # the delay a new order waits at most, for the batch to fill
 
 
@@ -170,14 +172,24 @@ class StreamConsumer(ABC):
                                                  "dead_letter": dead_id, "error": error})
 
     async def _acknowledge(self, entries: list[Entry]) -> None:
+        """XACK and XDEL the handled entries, retried a few times when Redis fails: the pipeline is not a
+        transaction, and an entry acknowledged but not deleted is never read again, so it stayed in its stream
+        for good (seen when a cluster slot moved between the two). Both commands can repeat safely."""
         by_stream: dict[str, list[str]] = {}
         for stream, entry_id, _ in entries:
             by_stream.setdefault(stream, []).append(entry_id)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for stream, ids in by_stream.items():  # one XACK and one XDEL per stream, whatever the batch size
-                pipe.xack(stream, self.group, *ids)
-                pipe.xdel(stream, *ids)
-            await pipe.execute()
+        for attempt in range(1, ACK_ATTEMPTS + 1):
+            try:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for stream, ids in by_stream.items():  # one XACK and one XDEL per stream, whatever the batch
+                        pipe.xack(stream, self.group, *ids)
+                        pipe.xdel(stream, *ids)
+                    await pipe.execute()
+                return
+            except RedisError:
+                if attempt == ACK_ATTEMPTS:
+                    raise
+                await asyncio.sleep(ACK_PAUSE_SECONDS * attempt)
 
     async def _ensure_groups(self, streams: list[str]) -> None:
         for stream in streams:
