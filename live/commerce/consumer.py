@@ -39,7 +39,7 @@ log = logging.getLogger("live.commerce.consumer")
 Entry = tuple[str, str, dict[str, str]]  # stream, entry id, fields
 CURSOR_START = "0-0"
 OUTAGE_PAUSE_SECONDS = 1.0
-ACK_ATTEMPTS = 5  # an acknowledgement that failed is tried again this many times in all
+ACK_ATTEMPTS = 5  # tries of one acknowledgement before its error goes up
 ACK_PAUSE_SECONDS = 0.2
 LINGER_MS = 50  # the delay a new order waits at most, for the batch to fill
 
